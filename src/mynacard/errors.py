@@ -1,0 +1,91 @@
+"""The exception root of mynacard.
+
+Every error a user can cause is a ``MynaError``: it carries a machine-readable ``code``,
+an English message (``str(err)``), a Japanese message for screens (``err.message_ja``)
+and structured fields a program can use (``PinLocked(pin="auth", tries_left=0)``).
+Adapters map the families once: CLI exit code 2, HTTP 4xx, a Japanese line on screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MynaError(Exception):
+    """Root of all user-facing errors."""
+
+    code = "error"
+    http_status = 400
+
+    def __init__(self, message: str, message_ja: str = "", /, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.message_ja = message_ja or message
+        self.fields = fields
+        for k, v in fields.items():
+            setattr(self, k, v)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"code": self.code, "message": self.message, "message_ja": self.message_ja}
+        data.update({k: v for k, v in self.fields.items() if isinstance(v, str | int | float | bool | None)})
+        return data
+
+
+class ValidationError(MynaError):
+    """Input of the wrong form: a bad number, an impossible date, a PIN of the wrong form."""
+
+    code = "invalid_input"
+    http_status = 422
+
+    def __init__(self, field: str, message: str, message_ja: str = "", /, **fields: Any) -> None:
+        super().__init__(message, message_ja, field=field, **fields)
+
+
+class NotFoundError(MynaError):
+    code = "not_found"
+    http_status = 404
+
+
+class StateError(MynaError):
+    """The operation does not fit the current state (e.g. releasing a hold on a revoked cert)."""
+
+    code = "wrong_state"
+    http_status = 409
+
+
+class NotAllowedError(MynaError):
+    """The rules forbid it (e.g. a signing certificate for an under-15, renewal before the window)."""
+
+    code = "not_allowed"
+    http_status = 409
+
+
+class PinError(MynaError):
+    code = "pin_error"
+    http_status = 403
+
+
+class WrongPin(PinError):
+    code = "wrong_pin"
+
+    def __init__(self, pin: str, tries_left: int) -> None:
+        super().__init__(
+            f"Wrong {pin} PIN: {tries_left} tries left.",
+            f"暗証番号が違います。残り{tries_left}回です。",
+            pin=pin,
+            tries_left=tries_left,
+        )
+
+
+class PinLocked(PinError):
+    code = "pin_locked"
+
+    def __init__(self, pin: str) -> None:
+        super().__init__(
+            f"The {pin} PIN is locked. Unlock it at the municipal window of residence "
+            "after identity verification (R_PIN_5).",
+            "暗証番号がロックされています。住民票のある市区町村の窓口で本人確認のうえ、"
+            "ロック解除・再設定を行ってください。",
+            pin=pin,
+            tries_left=0,
+        )
