@@ -1,0 +1,238 @@
+"""The tables of the office and of J-LIS (SQLAlchemy 2 declarative models)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from mynacard.db.types import AwareDateTime, BigSerial
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class CardState(StrEnum):
+    """カードの状態. applied -> made -> issued -> suspended / expired / returned / lapsed / reissued."""
+
+    APPLIED = "applied"  # 交付申請受付
+    MADE = "made"  # J-LIS が作成し市区町村へ送付済み
+    ISSUED = "issued"  # 交付済み (有効)
+    SUSPENDED = "suspended"  # 一時停止 (紛失等)
+    EXPIRED = "expired"  # 有効期限切れ
+    RETURNED = "returned"  # 返納
+    LAPSED = "lapsed"  # 失効 (継続利用の期限切れ、番号変更など)
+    REISSUED = "reissued"  # 再交付・更新により旧カードとなった
+
+
+CARD_STATE_JA = {
+    CardState.APPLIED: "申請受付",
+    CardState.MADE: "作成済み(未交付)",
+    CardState.ISSUED: "交付済み(有効)",
+    CardState.SUSPENDED: "一時停止中",
+    CardState.EXPIRED: "有効期限切れ",
+    CardState.RETURNED: "返納済み",
+    CardState.LAPSED: "失効",
+    CardState.REISSUED: "再交付済み(旧カード)",
+}
+
+#: Cards in these states have lost effect for good.
+CARD_ENDED = frozenset(
+    {CardState.EXPIRED, CardState.RETURNED, CardState.LAPSED, CardState.REISSUED}
+)
+
+
+class CertStatus(StrEnum):
+    GOOD = "good"  # 有効
+    HOLD = "hold"  # 一時保留
+    REVOKED = "revoked"  # 失効
+    EXPIRED = "expired"  # 有効期間満了
+
+
+CERT_STATUS_JA = {
+    CertStatus.GOOD: "有効",
+    CertStatus.HOLD: "一時保留",
+    CertStatus.REVOKED: "失効",
+    CertStatus.EXPIRED: "有効期間満了",
+}
+
+
+class Municipality(Base):
+    __tablename__ = "municipalities"
+
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefecture: Mapped[str] = mapped_column(String(20))
+    card_fee: Mapped[int] = mapped_column(Integer, default=800)
+    cert_fee: Mapped[int] = mapped_column(Integer, default=200)
+    # R_LOSS_3 [policy]: "release" lifts holds when a card is found; "reissue" revokes them.
+    found_policy: Mapped[str] = mapped_column(String(10), default="release")
+
+
+class Resident(Base):
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    individual_number: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_kana: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(400))
+    birth_date: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(1))  # 1 male, 2 female, 9 not known (R_CERT_9)
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"))
+    nationality: Mapped[str] = mapped_column(String(2), default="JP")
+    residence_status: Mapped[str | None] = mapped_column(String(60))
+    period_of_stay_end: Mapped[date | None] = mapped_column(Date)
+    adult_ward: Mapped[bool] = mapped_column(Boolean, default=False)
+    dv_protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    moving_out_filed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
+class Application(Base):
+    """交付申請. The 23-digit application ID is the key (R_CARD_1)."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[str] = mapped_column(String(23), primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # new / renewal / reissue
+    reason: Mapped[str] = mapped_column(String(30))  # ReissueReason value
+    channel: Mapped[str] = mapped_column(String(10))  # mail / online / booth / window
+    received_on: Mapped[date] = mapped_column(Date)
+    express: Mapped[bool] = mapped_column(Boolean, default=False)
+    documents: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    replaces_card_id: Mapped[str | None] = mapped_column(ForeignKey("cards.id"))
+    status: Mapped[str] = mapped_column(String(12), default="received")
+    fee_total: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Card(Base):
+    __tablename__ = "cards"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    application_id: Mapped[str] = mapped_column(String(23), index=True)
+    state: Mapped[str] = mapped_column(String(12), default=CardState.APPLIED)
+    made_on: Mapped[date | None] = mapped_column(Date)
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    # The R_CARD_2 limit of the original issue: the cap of visa-renewal extensions (R_CARD_9).
+    limit_on: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # 追記欄
+    security_code: Mapped[str | None] = mapped_column(String(4))  # セキュリティコード (card face)
+    suspended_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+    continued_use_by: Mapped[date | None] = mapped_column(Date)  # R_CARD_8 deadline if pending
+    chip_state: Mapped[str | None] = mapped_column(Text)
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+
+    serial: Mapped[int] = mapped_column(BigSerial, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(4))  # sign / auth
+    card_id: Mapped[str] = mapped_column(ForeignKey("cards.id"), index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    municipality_code: Mapped[str] = mapped_column(String(6), index=True)
+    status: Mapped[str] = mapped_column(String(8), default=CertStatus.GOOD)
+    not_before: Mapped[datetime] = mapped_column(AwareDateTime)
+    expires_on: Mapped[date] = mapped_column(Date)
+    revoked_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
+    reason: Mapped[str | None] = mapped_column(String(30))
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CertificateAuthorityRow(Base):
+    __tablename__ = "certificate_authorities"
+
+    kind: Mapped[str] = mapped_column(String(4), primary_key=True)
+    certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    crl_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Receipt(Base):
+    """領収書: fees paid at the window (R_LOSS_4, R_LOSS_5)."""
+
+    __tablename__ = "receipts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
+    issued_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    total: Mapped[int] = mapped_column(Integer)
+
+
+class Move(Base):
+    """A move to another municipality awaiting the card's continued use (R_CARD_8)."""
+
+    __tablename__ = "moves"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    card_id: Mapped[str | None] = mapped_column(ForeignKey("cards.id"))
+    from_code: Mapped[str] = mapped_column(String(6))
+    to_code: Mapped[str] = mapped_column(String(6))
+    planned_move_out_on: Mapped[date] = mapped_column(Date)
+    moved_in_on: Mapped[date | None] = mapped_column(Date)
+    notice_on: Mapped[date | None] = mapped_column(Date)
+    new_address: Mapped[str | None] = mapped_column(String(400))
+    present_by: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="moving_out")
+
+
+class Event(Base):
+    """The append-only event log: every workflow step, who, when, what."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    resident_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    card_id: Mapped[str | None] = mapped_column(String(16))
+    certificate_serial: Mapped[int | None] = mapped_column(BigSerial)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class NumberRead(Base):
+    """A read of an individual number: who, when, for what purpose (R_NUM_3)."""
+
+    __tablename__ = "number_reads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(AwareDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(30))
+
+
+class ExpiryNotice(Base):
+    """有効期限通知書 sent by J-LIS 2-3 months before expiry, with the renewal application ID."""
+
+    __tablename__ = "expiry_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    card_id: Mapped[str] = mapped_column(ForeignKey("cards.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(12))  # card / certificate
+    expires_on: Mapped[date] = mapped_column(Date)
+    sent_on: Mapped[date] = mapped_column(Date)
+    application_id: Mapped[str] = mapped_column(String(23))

@@ -1,0 +1,180 @@
+"""All queries live here; services hold the rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mynacard.db.models import (
+    CARD_ENDED,
+    Application,
+    Card,
+    CardState,
+    Certificate,
+    CertificateAuthorityRow,
+    CertStatus,
+    Event,
+    ExpiryNotice,
+    Move,
+    Municipality,
+    NumberRead,
+    Receipt,
+    Resident,
+)
+
+
+def municipality(s: Session, code: str) -> Municipality | None:
+    return s.get(Municipality, code)
+
+
+def resident(s: Session, resident_id: int) -> Resident | None:
+    return s.get(Resident, resident_id)
+
+
+def resident_by_number(s: Session, number: str) -> Resident | None:
+    return s.scalars(select(Resident).where(Resident.individual_number == number)).first()
+
+
+def find_residents(s: Session, *, name: str | None = None, birth_date: date | None = None,
+                   municipality_code: str | None = None, limit: int = 50) -> Sequence[Resident]:
+    q = select(Resident)
+    if name:
+        q = q.where(Resident.name.contains(name))
+    if birth_date:
+        q = q.where(Resident.birth_date == birth_date)
+    if municipality_code:
+        q = q.where(Resident.municipality_code == municipality_code)
+    return s.scalars(q.order_by(Resident.id).limit(limit)).all()
+
+
+def application(s: Session, app_id: str) -> Application | None:
+    return s.get(Application, app_id)
+
+
+def card(s: Session, card_id: str, *, for_update: bool = False) -> Card | None:
+    if for_update:
+        return s.scalars(select(Card).where(Card.id == card_id).with_for_update()).first()
+    return s.get(Card, card_id)
+
+
+def cards_of(s: Session, resident_id: int) -> Sequence[Card]:
+    return s.scalars(select(Card).where(Card.resident_id == resident_id).order_by(Card.made_on, Card.id)).all()
+
+
+def live_card(s: Session, resident_id: int) -> Card | None:
+    """The resident's card that has not lost effect (issued or suspended), if any."""
+    q = select(Card).where(
+        Card.resident_id == resident_id,
+        Card.state.in_([CardState.ISSUED, CardState.SUSPENDED]),
+    )
+    return s.scalars(q).first()
+
+
+def pending_card(s: Session, resident_id: int) -> Card | None:
+    """A card applied for or made but not yet handed over."""
+    q = select(Card).where(
+        Card.resident_id == resident_id, Card.state.in_([CardState.APPLIED, CardState.MADE])
+    )
+    return s.scalars(q).first()
+
+
+def cards_in_states(s: Session, states: Sequence[str]) -> Sequence[Card]:
+    return s.scalars(select(Card).where(Card.state.in_(list(states))).order_by(Card.id)).all()
+
+
+def is_ended(card_state: str) -> bool:
+    return card_state in CARD_ENDED
+
+
+def certificates_of_card(s: Session, card_id: str) -> Sequence[Certificate]:
+    return s.scalars(
+        select(Certificate).where(Certificate.card_id == card_id).order_by(Certificate.not_before)
+    ).all()
+
+
+def current_certificate(s: Session, card_id: str, kind: str) -> Certificate | None:
+    """The card's certificate of ``kind`` that is good or on hold (at most one)."""
+    q = select(Certificate).where(
+        Certificate.card_id == card_id,
+        Certificate.kind == kind,
+        Certificate.status.in_([CertStatus.GOOD, CertStatus.HOLD]),
+    )
+    return s.scalars(q).first()
+
+
+def latest_certificate(s: Session, card_id: str, kind: str) -> Certificate | None:
+    q = (
+        select(Certificate)
+        .where(Certificate.card_id == card_id, Certificate.kind == kind)
+        .order_by(Certificate.not_before.desc())
+    )
+    return s.scalars(q).first()
+
+
+def certificate(s: Session, serial: int) -> Certificate | None:
+    return s.get(Certificate, serial)
+
+
+def certificates(s: Session, *, kind: str | None = None, statuses: Sequence[str] | None = None,
+                 municipality_code: str | None = None) -> Sequence[Certificate]:
+    q = select(Certificate)
+    if kind:
+        q = q.where(Certificate.kind == kind)
+    if statuses:
+        q = q.where(Certificate.status.in_(list(statuses)))
+    if municipality_code:
+        q = q.where(Certificate.municipality_code == municipality_code)
+    return s.scalars(q.order_by(Certificate.not_before)).all()
+
+
+def ca_row(s: Session, kind: str, *, for_update: bool = False) -> CertificateAuthorityRow | None:
+    if for_update:
+        q = select(CertificateAuthorityRow).where(CertificateAuthorityRow.kind == kind).with_for_update()
+        return s.scalars(q).first()
+    return s.get(CertificateAuthorityRow, kind)
+
+
+def open_move(s: Session, resident_id: int) -> Move | None:
+    q = select(Move).where(Move.resident_id == resident_id, Move.status.in_(["moving_out", "moved_in"]))
+    return s.scalars(q).first()
+
+
+def moves_awaiting_card(s: Session) -> Sequence[Move]:
+    return s.scalars(select(Move).where(Move.status == "moved_in")).all()
+
+
+def notices_for(s: Session, card_id: str, subject: str, expires_on: date) -> ExpiryNotice | None:
+    q = select(ExpiryNotice).where(
+        ExpiryNotice.card_id == card_id,
+        ExpiryNotice.subject == subject,
+        ExpiryNotice.expires_on == expires_on,
+    )
+    return s.scalars(q).first()
+
+
+def receipts_of(s: Session, resident_id: int) -> Sequence[Receipt]:
+    return s.scalars(select(Receipt).where(Receipt.resident_id == resident_id).order_by(Receipt.id)).all()
+
+
+def next_receipt_number(s: Session, year: int) -> str:
+    prefix = f"R{year}-"
+    q = select(Receipt.number).where(Receipt.number.like(prefix + "%"))
+    n = len(s.scalars(q).all()) + 1
+    return f"{prefix}{n:06d}"
+
+
+def events(s: Session, *, resident_id: int | None = None, card_id: str | None = None,
+           limit: int = 1000) -> Sequence[Event]:
+    q = select(Event)
+    if resident_id is not None:
+        q = q.where(Event.resident_id == resident_id)
+    if card_id is not None:
+        q = q.where(Event.card_id == card_id)
+    return s.scalars(q.order_by(Event.id).limit(limit)).all()
+
+
+def number_reads(s: Session, resident_id: int) -> Sequence[NumberRead]:
+    return s.scalars(select(NumberRead).where(NumberRead.resident_id == resident_id).order_by(NumberRead.id)).all()

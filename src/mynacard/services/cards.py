@@ -1,0 +1,311 @@
+"""Application (交付申請), manufacture at J-LIS, hand-over (交付) (R_CARD_1, R_CARD_2, R_CARD_6)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from mynacard.chip import KeySlot, PinId, check_pin_format
+from mynacard.db import repositories as repo
+from mynacard.db.models import Application, Card, CardState, Receipt, Resident
+from mynacard.errors import NotAllowedError, NotFoundError, StateError, ValidationError
+from mynacard.ids import ApplicationId
+from mynacard.rules.eligibility import may_hold_signing_certificate, needs_legal_representative
+from mynacard.rules.events import CertKind, LifeEvent
+from mynacard.rules.fees import (
+    REASON_JA,
+    REQUIRED_DOCUMENT,
+    FeeSchedule,
+    ReissueReason,
+    express_eligible,
+    reissue_fee,
+)
+from mynacard.rules.identity import identity_error
+from mynacard.rules.validity import card_expiry, certificate_expiry, in_renewal_window, renewal_window_opens
+from mynacard.services import chips, pki, residents
+from mynacard.services.common import apply_event, card, new_card_id, require_state, resident_of
+from mynacard.services.context import Work
+
+CHANNELS = {"mail": "郵送", "online": "オンライン", "booth": "証明写真機", "window": "窓口"}
+KINDS = ("new", "renewal", "reissue")
+
+
+@dataclass(frozen=True)
+class Applied:
+    application: Application
+    card: Card
+    receipt: Receipt | None
+
+
+def apply(
+    w: Work,
+    resident_id: int,
+    *,
+    kind: str = "new",
+    channel: str = "window",
+    received_on: date | None = None,
+    reason: ReissueReason | str | None = None,
+    express: bool = False,
+    event_on: date | None = None,
+    documents: dict[str, str] | None = None,
+    application_id: str | None = None,
+) -> Applied:
+    """Receive an application for a card (new, renewal or reissue) and take its fee."""
+    r = residents.get(w, resident_id)
+    received = received_on or w.today
+    if received > w.today:
+        raise ValidationError("received_on", f"The received date {received} is in the future.",
+                              "受付日が未来の日付です。")
+    if channel not in CHANNELS:
+        raise ValidationError("channel", f"Channel must be one of {', '.join(CHANNELS)}, not {channel!r}.",
+                              "申請方法は郵送・オンライン・証明写真機・窓口のいずれかです。")
+    if kind not in KINDS:
+        raise ValidationError("kind", f"Kind must be one of {', '.join(KINDS)}.", "申請の種類が正しくありません。")
+    documents = dict(documents or {})
+    if repo.pending_card(w.session, r.id) is not None:
+        raise StateError("This resident already has a card being made; hand it over or cancel it first.",
+                         "作成中のカードがあります。先に交付を済ませてください。")
+    old = repo.live_card(w.session, r.id)
+    months_left_under_3 = False
+    if kind == "new":
+        if old is not None:
+            raise StateError(
+                f"Resident already holds card {old.id}; apply for a renewal or a reissue instead.",
+                "すでに有効なカードをお持ちです。更新または再交付を申請してください。",
+            )
+        why = ReissueReason(reason) if reason else ReissueReason.FIRST_ISSUE
+        if why not in (ReissueReason.FIRST_ISSUE, ReissueReason.LAPSED, ReissueReason.NUMBER_CHANGE,
+                       ReissueReason.RETURN_FROM_ABROAD):
+            raise ValidationError("reason", f"A new application cannot have the reason {why}.",
+                                  "新規申請の理由が正しくありません。")
+    elif kind == "renewal":
+        if old is None or old.expires_on is None:
+            raise StateError("There is no card in effect to renew; apply for a new card.",
+                             "更新できる有効なカードがありません。新規に申請してください。")
+        opens = renewal_window_opens(old.expires_on)
+        if received < opens:
+            raise NotAllowedError(
+                f"Renewal opens on {opens}, 3 months before the expiry {old.expires_on} (R_CARD_6). "
+                "Come back then.",
+                f"更新の申請は有効期限({old.expires_on})の3か月前の {opens} から受け付けます。",
+                opens_on=opens.isoformat(),
+            )
+        if r.period_of_stay_end is not None and old.expires_on == r.period_of_stay_end:
+            pass  # bound to the stay: renewed like any card, the stay caps the new one (R_CARD_9)
+        why = ReissueReason.RENEWAL
+    else:
+        if channel != "window":
+            raise ValidationError("channel", "A reissue is applied for at the window (R_LOSS_4).",
+                                  "再交付の申請は窓口で行ってください。")
+        if reason is None:
+            raise ValidationError("reason", "A reissue needs a reason (loss, theft, damage, ...).",
+                                  "再交付の理由を選んでください。")
+        why = ReissueReason(reason)
+        if why in (ReissueReason.FIRST_ISSUE, ReissueReason.RENEWAL):
+            raise ValidationError("reason", f"{why} is not a reason for a reissue.", "再交付の理由が正しくありません。")
+        needed = REQUIRED_DOCUMENT.get(why)
+        if needed is not None and not documents.get(needed.value):
+            raise ValidationError(
+                "documents",
+                f"A reissue for {why.value} needs the {needed.value.replace('_', ' ')} (R_LOSS_2): "
+                f"give documents={{'{needed.value}': ...}} (e.g. the police report number).",
+                {"police_report": "紛失・盗難による再交付には警察署の遺失届(受理番号)が必要です。",
+                 "disaster_certificate": "災害による再交付には消防署等の罹災証明書が必要です。",
+                 "damaged_card": "損傷による再交付には損傷したカードをお持ちください。"}[needed.value],
+                document=needed.value,
+            )
+        if old is not None and why in (ReissueReason.LOSS, ReissueReason.THEFT,
+                                       ReissueReason.LOSS_NOT_HOLDERS_FAULT) and old.state == CardState.ISSUED:
+            raise StateError(
+                "The lost card is still in effect: suspend it first (hotline or loss report).",
+                "紛失したカードの一時停止(紛失の届出)を先に行ってください。",
+            )
+        if old is not None and old.expires_on is not None:
+            months_left_under_3 = in_renewal_window(old.expires_on, received) or old.expires_on < received
+    if express:
+        ev = event_on or received
+        if not express_eligible(why, ev, received, birth=r.birth_date):
+            raise NotAllowedError(
+                "Express issuance is for infants under 1, return from abroad, loss, damage, number "
+                "change or a full notes field, applied for within 30 days of the event (R_LOSS_5).",
+                "特急発行の対象外です(1歳未満、国外からの転入、紛失・損傷、番号変更、追記欄の余白なし等で、事由発生から30日以内)。",
+            )
+    m = repo.municipality(w.session, r.municipality_code)
+    assert m is not None
+    fee = reissue_fee(
+        why,
+        with_certificates=True,
+        express=express,
+        card_months_left_under_3=months_left_under_3,
+        schedule=FeeSchedule(card=m.card_fee, certificates=m.cert_fee),
+    )
+    app_id = ApplicationId(application_id) if application_id else ApplicationId.generate(r.municipality_code, received)
+    if repo.application(w.session, app_id) is not None:
+        raise StateError(f"Application {app_id} was already received.", "この申請書IDはすでに受け付けています。")
+    app = Application(
+        id=app_id, resident_id=r.id, kind=kind, reason=why.value, channel=channel, received_on=received,
+        express=express, documents=documents, replaces_card_id=old.id if old is not None else None,
+        status="received", fee_total=fee.total,
+    )
+    w.session.add(app)
+    c = Card(id=new_card_id(), resident_id=r.id, application_id=app_id, state=CardState.APPLIED, notes=[])
+    w.session.add(c)
+    receipt = None
+    if fee.total:
+        receipt = Receipt(
+            number=repo.next_receipt_number(w.session, w.today.year), application_id=app_id,
+            resident_id=r.id, issued_at=w.at,
+            lines=[{"item": x.item, "item_ja": x.item_ja, "amount": x.amount} for x in fee.lines],
+            total=fee.total,
+        )
+        w.session.add(receipt)
+    w.session.flush()
+    w.log("card_applied", resident_id=r.id, card_id=c.id, application_id=app_id, kind=kind,
+          reason=why.value, channel=channel, express=express, fee=fee.total,
+          reason_ja=REASON_JA[why])
+    return Applied(app, c, receipt)
+
+
+def make(w: Work, card_id: str) -> Card:
+    """J-LIS makes the card (発行): prints the face with its expiry, writes the chip's card data.
+
+    [policy] The issue date of R_CARD_2 is this date of making (発行日, printed on the card).
+    """
+    c = card(w, card_id)
+    require_state(c, CardState.APPLIED, doing="make the card", doing_ja="カードを作成")
+    r = resident_of(w, c)
+    app = repo.application(w.session, c.application_id)
+    assert app is not None
+    renewing = None
+    if app.replaces_card_id:
+        old = repo.card(w.session, app.replaces_card_id)
+        if old is not None and app.kind == "renewal":
+            renewing = old.expires_on
+    term = card_expiry(r.birth_date, w.today, app.received_on, renewing_card_expires_on=renewing,
+                       period_of_stay_end=r.period_of_stay_end)
+    c.made_on = w.today
+    c.expires_on = term.expires_on
+    c.limit_on = card_expiry(r.birth_date, w.today, app.received_on,
+                             renewing_card_expires_on=renewing).expires_on
+    c.security_code = f"{secrets.randbelow(10_000):04d}"
+    c.state = CardState.MADE
+    chip = chips.new_chip(w, c)
+    chip.write_card_info(chips.card_info(r, c))
+    app.status = "made"
+    w.log("card_made", resident_id=r.id, card_id=c.id, expires_on=str(c.expires_on),
+          birthdays=term.birthdays, bound_to_stay=term.bound_to_stay)
+    return c
+
+
+@dataclass(frozen=True)
+class Issued:
+    card: Card
+    certificates: dict[str, Any]
+    replaced_card_id: str | None
+
+
+def issue(
+    w: Work,
+    card_id: str,
+    *,
+    identity_documents: list[str],
+    pins: dict[str, str],
+    want_signing: bool | None = None,
+    legal_representative: str | None = None,
+) -> Issued:
+    """Hand the card over (交付): check identity, set the PINs, generate both key pairs on the
+    chip and issue the certificates (R_CARD_1, R_CERT_2..4)."""
+    c = card(w, card_id)
+    require_state(c, CardState.MADE, doing="hand over the card", doing_ja="カードを交付")
+    r = resident_of(w, c)
+    problem = identity_error(identity_documents)
+    if problem:
+        raise ValidationError("identity_documents", f"Identity not verified: {problem}.",
+                              "本人確認書類が不足しています(顔写真付き1点、またはそれ以外の書類2点)。")
+    if needs_legal_representative(r.birth_date, w.today, adult_ward=r.adult_ward) and not legal_representative:
+        raise ValidationError(
+            "legal_representative",
+            "Under-15s and adult wards come with their legal representative, who sets the PINs (R_CARD_1).",
+            "15歳未満の方・成年被後見人の方は法定代理人の同行が必要です。",
+        )
+    eligible = may_hold_signing_certificate(r.birth_date, w.today, adult_ward=r.adult_ward)
+    if want_signing and not eligible:
+        raise NotAllowedError(
+            "No signing certificate for under-15s or adult wards (R_CERT_4).",
+            "15歳未満の方・成年被後見人の方には署名用電子証明書は発行されません。",
+        )
+    signing = eligible if want_signing is None else want_signing
+    needed = [PinId.AUTH, PinId.RESIDENT, PinId.CARD_INFO] + ([PinId.SIGN] if signing else [])
+    normalized = {}
+    for pid in needed:
+        if pid.value not in pins:
+            raise ValidationError(f"pin.{pid.value}", f"The {pid.value} PIN must be set at hand-over.",
+                                  "暗証番号を設定してください。")
+        normalized[pid] = check_pin_format(pid, pins[pid.value])
+    chip = chips.chip_of(w, c)
+    for pid, value in normalized.items():
+        chip.set_pin(pid, value)
+    assert c.expires_on is not None
+    app = repo.application(w.session, c.application_id)
+    assert app is not None
+    old = repo.card(w.session, app.replaces_card_id, for_update=True) if app.replaces_card_id else None
+    replaced = None
+    if old is not None and old.state in (CardState.ISSUED, CardState.SUSPENDED):
+        _replace(w, old, app.kind)
+        replaced = old.id
+    issued = {}
+    auth = issue_certificate(w, c, r, CertKind.AUTH, renewing_from=old)
+    issued["auth"] = auth
+    if signing:
+        issued["sign"] = issue_certificate(w, c, r, CertKind.SIGN, renewing_from=old)
+    c.state = CardState.ISSUED
+    c.issued_on = w.today
+    app.status = "issued"
+    w.log("card_issued", resident_id=r.id, card_id=c.id, signing=signing,
+          documents=sorted(identity_documents), representative=bool(legal_representative))
+    return Issued(c, issued, replaced)
+
+
+def _replace(w: Work, old: Card, kind: str) -> None:
+    from mynacard.services.common import end_card
+
+    end_card(w, old, CardState.REISSUED, LifeEvent.CARD_REPLACED, f"replaced by {kind}")
+
+
+def issue_certificate(w: Work, c: Card, r: Resident, kind: CertKind, *, renewing_from: Card | None = None,
+                      renewing_expires_on: date | None = None) -> Any:
+    """Generate the key pair on the chip and issue ``kind``'s certificate for it (R_CERT_2, R_CERT_3)."""
+    from mynacard.db import repositories as rp
+
+    assert c.expires_on is not None
+    if renewing_from is not None and renewing_expires_on is None:
+        prev = rp.latest_certificate(w.session, renewing_from.id, kind.value)
+        renewing_expires_on = prev.expires_on if prev is not None else None
+    auth_exp = None
+    if kind is CertKind.SIGN:
+        auth_row = rp.current_certificate(w.session, c.id, CertKind.AUTH.value)
+        auth_exp = auth_row.expires_on if auth_row is not None else None
+    expires = certificate_expiry(r.birth_date, w.today, c.expires_on,
+                                 renewing_expires_on=renewing_expires_on, auth_expires_on=auth_exp)
+    chip = chips.chip_of(w, c)
+    slot = KeySlot(kind.value)
+    public = chip.generate_key(slot, w.office.keygen)
+    row = pki.issue(w, c, r, kind, public, expires)
+    chip.write_certificate(slot, row.der)
+    ca = pki.authority(w, kind)
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    chip.write_ca_certificate(slot, ca.certificate.public_bytes(Encoding.DER))
+    return row
+
+
+def get_application(w: Work, app_id: str) -> Application:
+    a = repo.application(w.session, app_id)
+    if a is None:
+        raise NotFoundError(f"No application {app_id}.", f"申請書ID {app_id} の申請はありません。")
+    return a
+
+
+__all__ = ["CHANNELS", "Applied", "Issued", "apply", "apply_event", "issue", "issue_certificate", "make"]

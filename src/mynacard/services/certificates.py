@@ -1,0 +1,106 @@
+"""Certificate workflows at the window: renewal, new signing certificate, voluntary revocation,
+revocation after hold (R_CERT_3..6)."""
+
+from __future__ import annotations
+
+from mynacard.chip import KeySlot, PinId, check_pin_format
+from mynacard.db import repositories as repo
+from mynacard.db.models import CardState, Certificate, CertStatus
+from mynacard.errors import NotAllowedError, NotFoundError, StateError, ValidationError
+from mynacard.rules.eligibility import may_hold_signing_certificate
+from mynacard.rules.events import CERT_KIND_JA, CertKind, RevocationReason
+from mynacard.rules.validity import renewal_window_opens
+from mynacard.services import chips, pki
+from mynacard.services.cards import issue_certificate
+from mynacard.services.common import card, current_cert, require_state, resident_of
+from mynacard.services.context import Work
+
+
+def _kind(kind: CertKind | str) -> CertKind:
+    try:
+        return CertKind(kind)
+    except ValueError:
+        raise ValidationError("kind", f"Certificate kind must be 'sign' or 'auth', not {kind!r}.",
+                              "電子証明書の種類は sign(署名用) か auth(利用者証明用) です。") from None
+
+
+def issue_new(w: Work, card_id: str, kind: CertKind | str, *, pin: str) -> Certificate:
+    """Issue a certificate on a card that has none of ``kind`` in effect (e.g. a new signing
+    certificate after a move, R_CERT_5). The holder sets the PIN of the new key."""
+    kind = _kind(kind)
+    c = card(w, card_id)
+    require_state(c, CardState.ISSUED, doing="issue a certificate", doing_ja="電子証明書を発行")
+    r = resident_of(w, c)
+    if current_cert(w, c.id, kind) is not None:
+        raise StateError(f"The card already has a {kind.value} certificate in effect; renew or revoke it.",
+                         f"{CERT_KIND_JA[kind]}はすでに有効です。")
+    if kind is CertKind.SIGN and not may_hold_signing_certificate(r.birth_date, w.today, adult_ward=r.adult_ward):
+        raise NotAllowedError("No signing certificate for under-15s or adult wards (R_CERT_4).",
+                              "15歳未満の方・成年被後見人の方には署名用電子証明書は発行されません。")
+    if kind is CertKind.SIGN and current_cert(w, c.id, CertKind.AUTH) is None:
+        raise StateError("Issue the authentication certificate first: the signing certificate is capped by it.",
+                         "先に利用者証明用電子証明書を発行してください。")
+    pid = PinId(kind.value)
+    value = check_pin_format(pid, pin)
+    chips.chip_of(w, c).set_pin(pid, value)
+    return issue_certificate(w, c, r, kind)
+
+
+def renew(w: Work, card_id: str, kind: CertKind | str, *, pin: str | None = None) -> Certificate:
+    """Renew a certificate from 3 months before its expiry (R_CERT_3): a new key on the chip,
+    valid to the 6th birthday (capped by the card); the old certificate is revoked (superseded)."""
+    kind = _kind(kind)
+    c = card(w, card_id)
+    require_state(c, CardState.ISSUED, doing="renew a certificate", doing_ja="電子証明書を更新")
+    r = resident_of(w, c)
+    old = repo.latest_certificate(w.session, c.id, kind.value)
+    if old is None:
+        raise NotFoundError(f"The card has no {kind.value} certificate to renew; issue a new one.",
+                            f"更新する{CERT_KIND_JA[kind]}がありません。")
+    if old.status == CertStatus.REVOKED:
+        raise StateError("The certificate is revoked: issue a new one instead of renewing.",
+                         "失効した電子証明書は更新できません。新規に発行してください。")
+    if old.status == CertStatus.HOLD:
+        raise StateError("The certificate is on hold: release or revoke the hold first.",
+                         "一時保留中の電子証明書は更新できません。")
+    opens = renewal_window_opens(old.expires_on)
+    if w.today < opens:
+        raise NotAllowedError(
+            f"Certificate renewal opens on {opens}, 3 months before its expiry {old.expires_on} (R_CERT_3).",
+            f"電子証明書の更新は有効期限({old.expires_on})の3か月前の {opens} から受け付けます。",
+            opens_on=opens.isoformat(),
+        )
+    if pin is not None:
+        pid = PinId(kind.value)
+        chips.chip_of(w, c).set_pin(pid, check_pin_format(pid, pin))
+    if old.status == CertStatus.GOOD:
+        pki.revoke(w, old, RevocationReason.SUPERSEDED)
+    new = issue_certificate(w, c, r, kind, renewing_expires_on=old.expires_on)
+    w.log("certificate_renewed", resident_id=r.id, card_id=c.id, serial=new.serial, kind=kind.value,
+          previous=format(old.serial, "x"))
+    return new
+
+
+def revoke(w: Work, card_id: str, kind: CertKind | str) -> Certificate:
+    """Voluntary revocation at the window, or revocation of a certificate on hold (R_CERT_6)."""
+    kind = _kind(kind)
+    c = card(w, card_id)
+    cert = current_cert(w, c.id, kind)
+    if cert is None:
+        raise StateError(f"The card has no {kind.value} certificate in effect to revoke.",
+                         f"失効させる{CERT_KIND_JA[kind]}がありません。")
+    reason = RevocationReason.KEY_COMPROMISE if cert.status == CertStatus.HOLD else RevocationReason.UNSPECIFIED
+    pki.revoke(w, cert, reason)
+    chips.chip_of(w, c).clear_slot(KeySlot(kind.value))
+    return cert
+
+
+def release(w: Work, card_id: str, kind: CertKind | str) -> Certificate:
+    """Release the hold of one certificate (the card itself is handled by loss.found)."""
+    kind = _kind(kind)
+    c = card(w, card_id)
+    cert = repo.latest_certificate(w.session, c.id, kind.value)
+    if cert is None:
+        raise StateError(f"The card has no {kind.value} certificate.", f"{CERT_KIND_JA[kind]}がありません。")
+    pki.release(w, cert)
+    return cert

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import base64
+import os
+from datetime import date, datetime
+
+import pytest
+
+from mynacard.db.store import Store
+from mynacard.services import cards, residents
+from mynacard.services.context import Office
+from mynacard.timeutil import JST
+from tests.keypool import pooled_key
+
+MASTER_KEY = base64.b64decode(base64.b64encode(os.urandom(32)))
+NAKANOTO = "174076"
+KANAZAWA = "172014"
+
+
+def at(text: str) -> datetime:
+    """A Japan time from 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM'."""
+    if len(text) == 10:
+        text += "T10:00"
+    return datetime.fromisoformat(text).replace(tzinfo=JST)
+
+
+@pytest.fixture
+def office(tmp_path):
+    store = Store(str(tmp_path / "test.db"))
+    store.migrate()
+    off = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
+    with off.work(at=at("2020-01-01"), actor="setup") as w:
+        residents.add_municipality(w, NAKANOTO, "中能登町", "石川県")
+        residents.add_municipality(w, KANAZAWA, "金沢市", "石川県")
+    yield off
+    store.dispose()
+
+
+NUMBERS = iter(["123456789018"] + [None] * 10_000)
+
+
+def new_resident(office: Office, *, when: str = "2025-04-01", birth: date = date(1990, 6, 15),
+                 name: str = "能登 太郎", sex: str = "1", **kw) -> int:
+    from mynacard.ids import IndividualNumber
+
+    with office.work(at=at(when), actor="clerk") as w:
+        r = residents.register(
+            w, individual_number=str(IndividualNumber.generate()), name=name,
+            address="石川県鹿島郡中能登町能登部下91部23番地", birth_date=birth, sex=sex,
+            municipality_code=kw.pop("municipality_code", NAKANOTO), **kw,
+        )
+        return r.id
+
+
+PINS = {"sign": "ABC123", "auth": "1234", "resident": "2345", "card_info": "3456"}
+
+
+def issued_card(office: Office, resident_id: int, *, applied: str = "2025-04-01", made: str = "2025-04-20",
+                handed: str = "2025-05-10", pins: dict | None = None, kind: str = "new",
+                **issue_kw) -> str:
+    """Apply, make and hand over a card; returns its ID."""
+    with office.work(at=at(applied), actor="clerk") as w:
+        card_id = cards.apply(w, resident_id, kind=kind, channel="online").card.id
+    with office.work(at=at(made), actor="j-lis") as w:
+        cards.make(w, card_id)
+    with office.work(at=at(handed), actor="clerk") as w:
+        cards.issue(w, card_id, identity_documents=["drivers_license"], pins=pins or PINS, **issue_kw)
+    return card_id
