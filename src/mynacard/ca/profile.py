@@ -1,0 +1,385 @@
+"""The JPKI certificate profile of the sandbox (R_CERT_2, R_CERT_9).
+
+What real JPKI certificates carry, as far as public sources tell (J-LIS CPS, the profile
+specification, dumps of real cards published by their holders), and what this sandbox does:
+
+* Both CAs are self-signed roots (real: ``C=JP, O=JPKI, OU=JPKI for digital signature`` or
+  ``OU=JPKI for user authentication``, ``OU=Japan Agency for Local Authority Information
+  Systems``). Ours keep that shape but say "sandbox" in O, OU and CN, so that nobody can mistake
+  them for J-LIS: ``C=JP, O=<organization>, OU=JPKI for digital signature (sandbox), OU=Japan
+  Agency for Local Authority Information Systems (sandbox), CN=<organization> signing
+  CA``. basicConstraints CA (critical, pathLen 0: the roots issue only end entities),
+  keyUsage keyCertSign + cRLSign (critical), SKI, AKI = SKI.
+* Signing certificate (署名用電子証明書): subject ``C=JP, L=<prefecture>, L=<municipality code>,
+  CN=<opaque id>``; real certificates name the municipality in romaji, the sandbox has no
+  romaji table of 1,700 municipalities and writes the 6-digit code. The CN is never the name.
+  subjectAltName holds the basic four attributes as otherName UTF8Strings under
+  1.2.392.200149.8.5.5: .1 name, .4 date of birth ``EYYYYMMDD`` (see ``era.py``), .3 sex, .5
+  address, .2 / .6 the substitute-character position strings of name and address, in the order
+  real cards use. keyUsage digitalSignature + nonRepudiation (critical).
+* Authentication certificate (利用者証明用電子証明書): subject ``C=JP, CN=<random hex id>``, no
+  personal data at all (R_CERT_1), keyUsage digitalSignature (critical), no extendedKeyUsage
+  (real ones have none either).
+* Both: sha256WithRSAEncryption over RSA-2048 keys (R_CERT_2); notBefore = the issuance time
+  (whole seconds), notAfter = 23:59:59 JST of the expiry date (R_CERT_9); SKI, AKI;
+  issuerAltName ``DirName: C=JP, O=公的個人認証サービス (sandbox)`` as on real cards;
+  certificatePolicies with the policy OID of the kind and a CPS URI; cRLDistributionPoints
+  ``{base_url}/crl/{kind}/{municipality}.crl`` (real JPKI also partitions its CRLs by
+  municipality, with directoryName distribution points); authorityInfoAccess with OCSP
+  ``{base_url}/ocsp/{kind}`` and caIssuers ``{base_url}/ca/{kind}.cer``.
+
+Substitute characters: real JPKI writes characters outside JIS X 0208 / 0212 as substitute
+characters and records, per character, ``0`` (as written) or ``1`` (substituted). The sandbox
+keeps every character (UTF-8 carries them). ``SigningSubject.name_substituted`` may be that
+position string itself; ``True`` marks the characters outside JIS X 0208 / 0212; ``False``
+(the usual case) gives all zeros.
+"""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID, ObjectIdentifier
+
+from mynacard.ca.era import jpki_birth_date
+from mynacard.ca.errors import ProfileError
+from mynacard.ca.municipality import check_municipality_code, prefecture_of
+from mynacard.timeutil import JST, require_aware
+
+
+class CertKind(StrEnum):
+    """The two JPKI certificates: signing (署名用) and authentication (利用者証明用)."""
+
+    SIGN = "sign"
+    AUTH = "auth"
+
+
+SIGNING_POLICY_OID = "1.2.392.200149.8.5.1.1.20"
+AUTH_POLICY_OID = "1.2.392.200149.8.5.1.3.30"
+
+# otherName types of the basic four attributes (R_CERT_9).
+OID_NAME = ObjectIdentifier("1.2.392.200149.8.5.5.1")
+OID_NAME_SUBSTITUTES = ObjectIdentifier("1.2.392.200149.8.5.5.2")
+OID_SEX = ObjectIdentifier("1.2.392.200149.8.5.5.3")
+OID_BIRTH_DATE = ObjectIdentifier("1.2.392.200149.8.5.5.4")
+OID_ADDRESS = ObjectIdentifier("1.2.392.200149.8.5.5.5")
+OID_ADDRESS_SUBSTITUTES = ObjectIdentifier("1.2.392.200149.8.5.5.6")
+
+SEX_CODES = frozenset({"1", "2", "9"})  # male, female, not known (R_CERT_9)
+MAX_ADDRESS_CHARS = 200  # the J-LIS profile's limit for the address field
+RSA_KEY_BITS = 2048  # R_CERT_2
+MAX_NAME_CHARS = 64  # ub-organization-name, ub-common-name (RFC 5280 appendix A)
+
+_ROOT_LABEL = {CertKind.SIGN: "JPKI for digital signature", CertKind.AUTH: "JPKI for user authentication"}
+_ROOT_CN = {CertKind.SIGN: "signing CA", CertKind.AUTH: "authentication CA"}
+
+
+@dataclass(frozen=True)
+class CaSettings:
+    """Where the CA publishes, and how it names itself.
+
+    ``base_url`` goes into every certificate (CRL, OCSP, CA certificate, CPS); it must be an
+    absolute http(s) URL whose host is a DNS name with a dot or an IP address, as linters and
+    many relying parties require ("localhost" is refused for that reason).
+    The policy OIDs are the real JPKI ones (R_CERT_9); a sandbox may use its own arc.
+    """
+
+    base_url: str = "http://127.0.0.1:8000"
+    country: str = "JP"
+    organization: str = "mynacard sandbox JPKI"
+    signing_policy_oid: str = SIGNING_POLICY_OID
+    auth_policy_oid: str = AUTH_POLICY_OID
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.base_url)
+        host = parts.hostname or ""
+        if parts.scheme not in ("http", "https") or not host or parts.query or parts.fragment:
+            raise ValueError(f"base_url must be an absolute http(s) URL, got {self.base_url!r}.")
+        if "." not in host and ":" not in host:
+            raise ValueError(
+                f"base_url host {host!r} is not a dotted DNS name or IP address "
+                "(use e.g. 127.0.0.1 instead of localhost)."
+            )
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        if len(self.country) != 2:
+            raise ValueError("country must be a 2-letter ISO 3166 code.")
+        longest = f"{self.organization} {_ROOT_CN[CertKind.AUTH]}"
+        if not self.organization or len(longest) > MAX_NAME_CHARS:
+            raise ValueError(
+                f"organization must be 1 to {MAX_NAME_CHARS - len(longest) + len(self.organization)}"
+                f" characters (the CA common name {longest!r} is limited to {MAX_NAME_CHARS})."
+            )
+        for oid in (self.signing_policy_oid, self.auth_policy_oid):
+            ObjectIdentifier(oid)  # raises ValueError when malformed
+
+    def policy_oid(self, kind: CertKind) -> str:
+        return self.signing_policy_oid if kind is CertKind.SIGN else self.auth_policy_oid
+
+    def crl_url(self, kind: CertKind, municipality_code: str | None = None) -> str:
+        """The full CRL, or the CRL partition of one municipality."""
+        if municipality_code is None:
+            return f"{self.base_url}/crl/{kind}.crl"
+        return f"{self.base_url}/crl/{kind}/{check_municipality_code(municipality_code)}.crl"
+
+    def ocsp_url(self, kind: CertKind) -> str:
+        return f"{self.base_url}/ocsp/{kind}"
+
+    def ca_issuers_url(self, kind: CertKind) -> str:
+        return f"{self.base_url}/ca/{kind}.cer"
+
+    def cps_url(self, kind: CertKind) -> str:
+        return f"{self.base_url}/cps/{kind}"
+
+
+@dataclass(frozen=True)
+class SigningSubject:
+    """The basic four attributes (基本4情報) as the signing certificate records them.
+
+    ``sex``: "1" male, "2" female, "9" not known. The substitute flags are ``False``, ``True``
+    or the per-character position string itself (see the module docstring).
+    """
+
+    name: str
+    address: str
+    birth_date: date
+    sex: str
+    name_substituted: bool | str = False
+    address_substituted: bool | str = False
+
+    def __post_init__(self) -> None:
+        for fld in ("name", "address"):
+            value = getattr(self, fld)
+            if not isinstance(value, str) or not value.strip():
+                raise ProfileError(fld, f"The {fld} must not be empty.", "基本4情報が空です。")
+        if len(self.address) > MAX_ADDRESS_CHARS:
+            raise ProfileError(
+                "address",
+                f"The address has {len(self.address)} characters; the profile allows "
+                f"{MAX_ADDRESS_CHARS}.",
+                f"住所は{MAX_ADDRESS_CHARS}文字以内です。",
+            )
+        if self.sex not in SEX_CODES:
+            raise ProfileError(
+                "sex", f"The sex code must be 1, 2 or 9, got {self.sex!r}.", "性別コードが不正です。"
+            )
+        if not isinstance(self.birth_date, date) or isinstance(self.birth_date, datetime):
+            raise TypeError("birth_date must be a date")
+        jpki_birth_date(self.birth_date)  # raises before the Meiji era
+        substitute_positions(self.name, self.name_substituted, "name_substituted")
+        substitute_positions(self.address, self.address_substituted, "address_substituted")
+
+
+@dataclass(frozen=True)
+class CertRequest:
+    """What the registration side asks the CA to certify.
+
+    The certificate is valid from ``not_before`` (whole seconds) through 23:59:59 JST of
+    ``expires_on``. ``subject`` is required for a signing certificate and forbidden for an
+    authentication certificate, which carries no personal data (R_CERT_1).
+    """
+
+    public_key: rsa.RSAPublicKey
+    not_before: datetime
+    expires_on: date
+    municipality_code: str
+    subject: SigningSubject | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.public_key, rsa.RSAPublicKey):
+            raise TypeError("public_key must be an RSA public key (R_CERT_2)")
+        if self.public_key.key_size != RSA_KEY_BITS:
+            raise ProfileError(
+                "public_key",
+                f"The key must be RSA-{RSA_KEY_BITS} (R_CERT_2), got {self.public_key.key_size} bits.",
+                "鍵長はRSA-2048である必要があります。",
+            )
+        require_aware(self.not_before, "not_before")
+        if not isinstance(self.expires_on, date) or isinstance(self.expires_on, datetime):
+            raise TypeError("expires_on must be a date")
+        check_municipality_code(self.municipality_code)
+
+
+def utf8_string_der(text: str) -> bytes:
+    """DER of an ASN.1 UTF8String (tag 12), the value type of every JPKI otherName."""
+    body = text.encode("utf-8")
+    n = len(body)
+    if n < 0x80:
+        length = bytes([n])
+    else:
+        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(raw)]) + raw
+    return b"\x0c" + length + body
+
+
+def _outside_jis(ch: str) -> bool:
+    """True for a character JIS X 0208 / 0212 lacks (real JPKI substitutes those).
+
+    Full-width forms are folded first, so that e.g. the full-width hyphen the address field
+    allows does not count as outside JIS only because of a codec mapping quirk.
+    """
+    folded = unicodedata.normalize("NFKC", ch) if unicodedata.east_asian_width(ch) == "F" else ch
+    try:
+        folded.encode("euc_jp")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def substitute_positions(value: str, flag: bool | str, fld: str = "substituted") -> str:
+    """The position string of substitute characters: one ``0``/``1`` per character of ``value``."""
+    if flag is False:
+        return "0" * len(value)
+    if flag is True:
+        marks = "".join("1" if _outside_jis(c) else "0" for c in value)
+        if "1" not in marks:
+            raise ProfileError(
+                fld,
+                f"{fld} is set but every character is in JIS X 0208/0212; give the positions "
+                "as a string of 0 and 1, one per character.",
+                "代替文字の使用位置を指定してください。",
+            )
+        return marks
+    if isinstance(flag, str) and len(flag) == len(value) and set(flag) <= {"0", "1"}:
+        return flag
+    raise ProfileError(
+        fld,
+        f"{fld} must be a bool or a string of 0 and 1 with one digit per character "
+        f"({len(value)}), got {flag!r}.",
+        "代替文字の使用位置情報が不正です。",
+    )
+
+
+def root_name(kind: CertKind, settings: CaSettings) -> x509.Name:
+    """The subject (and issuer) of a sandbox root: JPKI's shape, labelled sandbox."""
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, settings.country),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, settings.organization),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"{_ROOT_LABEL[kind]} (sandbox)"),
+            x509.NameAttribute(
+                NameOID.ORGANIZATIONAL_UNIT_NAME,
+                "Japan Agency for Local Authority Information Systems (sandbox)",
+            ),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{settings.organization} {_ROOT_CN[kind]}"),
+        ]
+    )
+
+
+def leaf_name(kind: CertKind, request: CertRequest, settings: CaSettings) -> x509.Name:
+    """An opaque subject: never the holder's name (it is in subjectAltName, signing only)."""
+    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, settings.country)]
+    if kind is CertKind.SIGN:
+        issued = request.not_before.astimezone(JST).strftime("%Y%m%d")
+        attrs += [
+            x509.NameAttribute(NameOID.LOCALITY_NAME, prefecture_of(request.municipality_code)),
+            x509.NameAttribute(NameOID.LOCALITY_NAME, request.municipality_code),
+            x509.NameAttribute(NameOID.COMMON_NAME, issued + secrets.token_hex(8).upper()),
+        ]
+    else:
+        attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, secrets.token_hex(16).upper()))
+    return x509.Name(attrs)
+
+
+def basic_four_attributes(subject: SigningSubject) -> x509.SubjectAlternativeName:
+    """subjectAltName of a signing certificate: the basic four attributes (R_CERT_9)."""
+    values = [
+        (OID_NAME, subject.name),
+        (OID_BIRTH_DATE, jpki_birth_date(subject.birth_date)),
+        (OID_SEX, subject.sex),
+        (OID_ADDRESS, subject.address),
+        (OID_NAME_SUBSTITUTES, substitute_positions(subject.name, subject.name_substituted)),
+        (
+            OID_ADDRESS_SUBSTITUTES,
+            substitute_positions(subject.address, subject.address_substituted),
+        ),
+    ]
+    return x509.SubjectAlternativeName([x509.OtherName(oid, utf8_string_der(v)) for oid, v in values])
+
+
+def issuer_alt_name() -> x509.IssuerAlternativeName:
+    """Real JPKI certificates name the service in Japanese here; ours says sandbox."""
+    return x509.IssuerAlternativeName(
+        [
+            x509.DirectoryName(
+                x509.Name(
+                    [
+                        x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+                        x509.NameAttribute(
+                            NameOID.ORGANIZATION_NAME, "公的個人認証サービス (sandbox)"
+                        ),
+                    ]
+                )
+            )
+        ]
+    )
+
+
+def leaf_key_usage(kind: CertKind) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=kind is CertKind.SIGN,  # nonRepudiation
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def root_key_usage() -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=False,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def certificate_policies(kind: CertKind, settings: CaSettings) -> x509.CertificatePolicies:
+    return x509.CertificatePolicies(
+        [
+            x509.PolicyInformation(
+                ObjectIdentifier(settings.policy_oid(kind)), [settings.cps_url(kind)]
+            )
+        ]
+    )
+
+
+def crl_distribution_points(url: str) -> x509.CRLDistributionPoints:
+    return x509.CRLDistributionPoints(
+        [x509.DistributionPoint([x509.UniformResourceIdentifier(url)], None, None, None)]
+    )
+
+
+def authority_info_access(kind: CertKind, settings: CaSettings) -> x509.AuthorityInformationAccess:
+    return x509.AuthorityInformationAccess(
+        [
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP,
+                x509.UniformResourceIdentifier(settings.ocsp_url(kind)),
+            ),
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.CA_ISSUERS,
+                x509.UniformResourceIdentifier(settings.ca_issuers_url(kind)),
+            ),
+        ]
+    )
+
+
+def whole_seconds(at: datetime, name: str = "at") -> datetime:
+    """``at`` without microseconds; ``ValueError`` if naive (X.509 times have whole seconds)."""
+    return require_aware(at, name).replace(microsecond=0)

@@ -1,0 +1,47 @@
+"""Fixtures of the CA tests: two roots (session-wide, they are immutable) and a holder."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from cryptography import x509
+
+from mynacard.ca import CaSettings, CertificateAuthority, CertKind, SigningSubject
+from tests.ca.helpers import AT, auth_request, sign_request
+from tests.keypool import pooled_key
+
+
+@pytest.fixture(scope="session")
+def settings() -> CaSettings:
+    return CaSettings(base_url="http://127.0.0.1:8000")
+
+
+@pytest.fixture(scope="session")
+def sign_ca(settings: CaSettings) -> CertificateAuthority:
+    return CertificateAuthority.generate(CertKind.SIGN, at=AT, settings=settings, key=pooled_key())
+
+
+@pytest.fixture(scope="session")
+def auth_ca(settings: CaSettings) -> CertificateAuthority:
+    return CertificateAuthority.generate(CertKind.AUTH, at=AT, settings=settings, key=pooled_key())
+
+
+@pytest.fixture
+def holder() -> SigningSubject:
+    return SigningSubject(
+        name="山田　太郎",
+        address="東京都千代田区千代田１－１",
+        birth_date=date(1990, 5, 10),
+        sex="1",
+    )
+
+
+@pytest.fixture
+def sign_cert(sign_ca: CertificateAuthority, holder: SigningSubject) -> x509.Certificate:
+    return sign_ca.issue(sign_request(holder), at=AT)
+
+
+@pytest.fixture
+def auth_cert(auth_ca: CertificateAuthority) -> x509.Certificate:
+    return auth_ca.issue(auth_request(), at=AT)

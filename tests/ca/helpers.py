@@ -1,0 +1,79 @@
+"""Helpers of the CA tests: a fixed instant, requests, and the linters and openssl as functions."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from mynacard.ca import CertRequest, SigningSubject
+from mynacard.timeutil import JST
+from tests.keypool import pooled_key
+
+# A fixed instant, mid-morning Japan time, with microseconds the certificates must drop.
+AT = datetime(2025, 4, 1, 10, 30, 15, 987654, tzinfo=JST)
+MUNICIPALITY = "131016"  # 千代田区 (Chiyoda-ku, Tokyo)
+BIN = Path(sys.executable).parent
+
+
+def sign_request(subject: SigningSubject, expires_on: date = date(2030, 5, 10)) -> CertRequest:
+    return CertRequest(
+        public_key=pooled_key().public_key(),
+        not_before=AT,
+        expires_on=expires_on,
+        municipality_code=MUNICIPALITY,
+        subject=subject,
+    )
+
+
+def auth_request(expires_on: date = date(2030, 5, 10)) -> CertRequest:
+    return CertRequest(
+        public_key=pooled_key().public_key(),
+        not_before=AT,
+        expires_on=expires_on,
+        municipality_code=MUNICIPALITY,
+    )
+
+
+def write_der(path: Path, obj: object) -> Path:
+    path.write_bytes(obj.public_bytes(Encoding.DER))  # type: ignore[attr-defined]
+    return path
+
+
+def write_pem(path: Path, cert: x509.Certificate) -> Path:
+    path.write_bytes(cert.public_bytes(Encoding.PEM))
+    return path
+
+
+def pkilint(tool: str, *args: str | Path) -> list[str]:
+    """Run a pkilint console script; return its findings of severity ERROR or worse.
+
+    WARNING / NOTICE / INFO findings are printed (visible with ``pytest -s``) but accepted.
+    """
+    exe = BIN / tool
+    everything = subprocess.run(
+        [str(exe), "lint", "-s", "INFO", *map(str, args)], capture_output=True, text=True
+    )
+    if everything.stdout.strip():
+        print(f"{tool} findings for {args[-1]}:\n{everything.stdout}")
+    errors = subprocess.run(
+        [str(exe), "lint", "-s", "ERROR", *map(str, args)], capture_output=True, text=True
+    )
+    assert not errors.stderr.strip(), errors.stderr
+    return [line for line in errors.stdout.splitlines() if line.strip()]
+
+
+def openssl(*args: str | Path, check: bool = False) -> subprocess.CompletedProcess[str]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    return subprocess.run(["openssl", *map(str, args)], capture_output=True, text=True, check=check)
+
+
+def epoch(at: datetime) -> str:
+    return str(int(at.timestamp()))
