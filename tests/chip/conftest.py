@@ -86,3 +86,16 @@ def chip(keygen, recorder) -> Chip:  # type: ignore[no-untyped-def]
     recorder.calls = 0
     recorder.tries.clear()
     return c
+
+
+@pytest.fixture
+def card(chip: Chip):  # type: ignore[no-untyped-def]
+    from mynacard.chip.card_os import VirtualCard
+
+    return VirtualCard(chip)
+
+
+def send(card, hexstr: str) -> tuple[bytes, int]:  # type: ignore[no-untyped-def]
+    """Transmit a hex APDU (spaces allowed); return (data, SW)."""
+    answer = card.transmit(bytes.fromhex(hexstr.replace(" ", "")))
+    return answer[:-2], int.from_bytes(answer[-2:], "big")

@@ -1,0 +1,246 @@
+"""The card operating system: ISO 7816-4 commands over the chip model (R_CHIP_3).
+
+``CardOS`` dispatches command APDUs to the selected application; ``VirtualCard`` is the
+in-process transport (``transmit(apdu) -> response``) with its ATR. Every answer ends with a
+status word: malformed commands, unknown classes or instructions and any unexpected error
+become a status word, never an exception to the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from mynacard.chip.apdu import SW, ApduError, Command, Response, sw_tries_left
+from mynacard.chip.applications import (
+    APPLICATIONS,
+    EF,
+    Application,
+    BinaryEF,
+    KeyEF,
+    PinEF,
+    ef_present,
+)
+from mynacard.chip.model import Chip
+from mynacard.chip.pins import PinId
+from mynacard.chip.session import ChipSession
+from mynacard.chip.signing import max_input_length
+from mynacard.errors import PinLocked, StateError, ValidationError, WrongPin
+
+log = logging.getLogger(__name__)
+
+#: The JPKI card's answer to reset: T=1, no historical bytes (OpenSC matches on it).
+ATR = bytes.fromhex("3BE000FF8131FE4514")
+
+SIGNATURE_LENGTH = 256
+MF_FID = b"\x3f\x00"
+
+Handler = Callable[["CardOS", Command], Response]
+
+
+class CardOS:
+    """Selection state and command processing of one card connection."""
+
+    def __init__(self, chip: Chip) -> None:
+        self.chip = chip
+        self.session = ChipSession(chip)
+        self.current_ap: Application | None = None
+        self.current_ef: EF | None = None
+
+    def reset(self) -> None:
+        """Card reset: the MF is selected and the security status is lost."""
+        self.session.reset()
+        self.current_ap = None
+        self.current_ef = None
+
+    def transmit(self, raw: bytes) -> bytes:
+        """Process one command APDU and return the response APDU (data + SW1 SW2)."""
+        try:
+            cmd = Command.parse(bytes(raw))
+            return self.process(cmd).to_bytes()
+        except ApduError as exc:
+            return Response(exc.sw).to_bytes()
+        except Exception:  # a bug must not take the reader down: answer 6F00
+            log.exception("Unexpected error while processing %s", bytes(raw).hex())
+            return Response(SW.NO_PRECISE_DIAGNOSIS).to_bytes()
+
+    def process(self, cmd: Command) -> Response:
+        handlers = _HANDLERS.get(cmd.cla)
+        if handlers is None:
+            return Response(SW.CLA_NOT_SUPPORTED)
+        handler = handlers.get(cmd.ins)
+        if handler is None:
+            return Response(SW.INS_NOT_SUPPORTED)
+        return handler(self, cmd)
+
+    # -- SELECT (00 A4) -----------------------------------------------------------------------
+
+    def select(self, cmd: Command) -> Response:
+        if cmd.p2 != 0x0C:  # only "no response data" selections, as JPKI clients send
+            return Response(SW.WRONG_P1P2)
+        if cmd.p1 == 0x04:
+            return self._select_ap(cmd.data)
+        if cmd.p1 == 0x02:
+            return self._select_ef(cmd.data)
+        if cmd.p1 == 0x00:
+            if cmd.data not in (b"", MF_FID):
+                return Response(SW.FILE_NOT_FOUND)
+            self._enter(None)
+            return Response(SW.OK)
+        return Response(SW.WRONG_P1P2)
+
+    def _enter(self, ap: Application | None) -> None:
+        # Leaving an application drops its security status; re-selecting it keeps it.
+        if ap is not self.current_ap:
+            self.session.reset()
+        self.current_ap = ap
+        self.current_ef = None
+
+    def _select_ap(self, aid: bytes) -> Response:
+        if not 1 <= len(aid) <= 16:
+            return Response(SW.WRONG_LENGTH)
+        ap = APPLICATIONS.get(aid)
+        if ap is None:
+            return Response(SW.FILE_NOT_FOUND)
+        self._enter(ap)
+        return Response(SW.OK)
+
+    def _select_ef(self, fid: bytes) -> Response:
+        if len(fid) != 2:
+            return Response(SW.WRONG_LENGTH)
+        ef = None if self.current_ap is None else self.current_ap.files.get(int.from_bytes(fid, "big"))
+        if ef is None or not ef_present(ef, self.chip):
+            return Response(SW.FILE_NOT_FOUND)
+        self.current_ef = ef
+        return Response(SW.OK)
+
+    # -- READ BINARY (00 B0) ------------------------------------------------------------------
+
+    def read_binary(self, cmd: Command) -> Response:
+        if cmd.p1 & 0x80:  # short EF identifier addressing is not offered
+            return Response(SW.WRONG_P1P2)
+        if cmd.data or cmd.le is None:
+            return Response(SW.WRONG_LENGTH)
+        ef = self.current_ef
+        if ef is None:
+            return Response(SW.NO_CURRENT_EF)
+        if not isinstance(ef, BinaryEF):
+            return Response(SW.INCOMPATIBLE_FILE)
+        if ef.read_requires and not any(self.session.is_verified(p) for p in ef.read_requires):
+            return Response(SW.SECURITY_STATUS)
+        content = ef.content(self.chip)
+        if content is None:
+            return Response(SW.FILE_NOT_FOUND)
+        offset = (cmd.p1 << 8) | cmd.p2
+        if offset >= len(content):
+            return Response(SW.WRONG_OFFSET)
+        chunk = content[offset : offset + cmd.le]
+        if len(chunk) < cmd.le and not cmd.le_is_max:
+            return Response(SW.END_OF_FILE, chunk)
+        return Response(SW.OK, chunk)
+
+    # -- VERIFY (00 20) and CHANGE REFERENCE DATA (00 24) ---------------------------------------
+
+    def _current_pin(self) -> PinEF | Response:
+        ef = self.current_ef
+        if ef is None:
+            return Response(SW.NO_CURRENT_EF)
+        if not isinstance(ef, PinEF):
+            return Response(SW.INCOMPATIBLE_FILE)
+        return ef
+
+    def verify(self, cmd: Command) -> Response:
+        """VERIFY 00 20 00 80: with data, check the PIN; without, report the tries left."""
+        if (cmd.p1, cmd.p2) != (0x00, 0x80):
+            return Response(SW.WRONG_P1P2)
+        ef = self._current_pin()
+        if isinstance(ef, Response):
+            return ef
+        if not cmd.data:
+            # Status query: JPKI answers 63Cx even when the PIN is already verified (R_PIN_7).
+            tries = self.session.tries_left(ef.pin)
+            return Response(SW.PIN_BLOCKED if tries == 0 else sw_tries_left(tries))
+        try:
+            self.session.verify(ef.pin, cmd.data)
+        except WrongPin as exc:
+            return Response(sw_tries_left(exc.tries_left))
+        except PinLocked:
+            return Response(SW.PIN_BLOCKED)
+        except StateError:  # PIN never set, or card-face PIN B without its data
+            return Response(SW.REF_DATA_NOT_USABLE)
+        return Response(SW.OK)
+
+    def change_reference_data(self, cmd: Command) -> Response:
+        """CHANGE REFERENCE DATA 00 24 01 80: new PIN only, after VERIFY (R_PIN_6)."""
+        if (cmd.p1, cmd.p2) != (0x01, 0x80):
+            return Response(SW.WRONG_P1P2)
+        ef = self._current_pin()
+        if isinstance(ef, Response):
+            return ef
+        if not ef.changeable or not isinstance(ef.pin, PinId):
+            return Response(SW.INCOMPATIBLE_FILE)
+        if not cmd.data:
+            return Response(SW.WRONG_LENGTH)
+        if self.chip.is_locked(ef.pin):
+            return Response(SW.PIN_BLOCKED)
+        if not self.session.is_verified(ef.pin):
+            return Response(SW.SECURITY_STATUS)
+        try:
+            self.session.change(ef.pin, cmd.data)
+        except ValidationError:
+            return Response(SW.WRONG_DATA)
+        return Response(SW.OK)
+
+    # -- COMPUTE DIGITAL SIGNATURE (80 2A) ----------------------------------------------------
+
+    def compute_signature(self, cmd: Command) -> Response:
+        """80 2A 00 80 with a DigestInfo, after SELECT of the key EF and VERIFY of its PIN."""
+        if (cmd.p1, cmd.p2) != (0x00, 0x80):
+            return Response(SW.WRONG_P1P2)
+        ef = self.current_ef
+        if ef is None:
+            return Response(SW.NO_CURRENT_EF)
+        if not isinstance(ef, KeyEF):
+            return Response(SW.INCOMPATIBLE_FILE)
+        if not 1 <= len(cmd.data) <= max_input_length(SIGNATURE_LENGTH):
+            return Response(SW.WRONG_LENGTH)
+        if cmd.le is not None and cmd.le < SIGNATURE_LENGTH:
+            return Response(SW.WRONG_LENGTH)
+        if not self.chip.has_key(ef.slot):
+            return Response(SW.REF_DATA_NOT_FOUND)
+        try:
+            signature = self.session.sign(ef.slot, cmd.data)
+        except StateError:  # SecurityStatusError: the key's PIN is not verified
+            return Response(SW.SECURITY_STATUS)
+        except ValidationError:
+            return Response(SW.WRONG_LENGTH)
+        return Response(SW.OK, signature)
+
+
+_HANDLERS: dict[int, dict[int, Handler]] = {
+    0x00: {
+        0xA4: CardOS.select,
+        0xB0: CardOS.read_binary,
+        0x20: CardOS.verify,
+        0x24: CardOS.change_reference_data,
+    },
+    0x80: {0x2A: CardOS.compute_signature},
+}
+
+
+class VirtualCard:
+    """An in-process card: what a PC/SC reader would give client software."""
+
+    atr = ATR
+
+    def __init__(self, chip: Chip) -> None:
+        self.chip = chip
+        self.os = CardOS(chip)
+
+    def reset(self) -> bytes:
+        """Warm reset: returns the ATR; the security status is lost, the counters stay."""
+        self.os.reset()
+        return self.atr
+
+    def transmit(self, apdu: bytes) -> bytes:
+        return self.os.transmit(apdu)
