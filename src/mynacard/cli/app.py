@@ -1,0 +1,122 @@
+"""Global options, the office a command works in, output and error mapping."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from mynacard.crypto import load_or_create_master_key
+from mynacard.db.store import Store
+from mynacard.errors import MynaError
+from mynacard.services.context import Office, Work
+from mynacard.timeutil import JST, parse_at
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class Options:
+    db: str
+    at: datetime | None
+    json: bool
+    actor: str
+    base_url: str
+    _office: Office | None = None
+
+    def key_path(self) -> Path:
+        env = os.environ.get("MYNACARD_KEY_FILE")
+        if env:
+            return Path(env)
+        if "://" not in self.db:
+            return Path(self.db + ".key")
+        return Path("mynacard.key")
+
+    def office(self) -> Office:
+        if self._office is None:
+            store = Store(self.db)
+            store.migrate()
+            self._office = Office(store=store, master_key=load_or_create_master_key(self.key_path()),
+                                  base_url=self.base_url)
+        return self._office
+
+    def now(self) -> datetime:
+        """The time of this command: --at, or the clock (the only place the clock is read)."""
+        return self.at or datetime.now(JST)
+
+
+def opts(ctx: typer.Context) -> Options:
+    o = ctx.find_root().obj
+    assert isinstance(o, Options)
+    return o
+
+
+def fail(e: MynaError) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {e.message}")
+    if e.message_ja != e.message:
+        err_console.print(f"[red]エラー:[/] {e.message_ja}")
+    return typer.Exit(2)
+
+
+@contextmanager
+def work(ctx: typer.Context, actor: str | None = None) -> Iterator[Work]:
+    """One workflow transaction at the command's time; MynaError -> message and exit code 2."""
+    o = opts(ctx)
+    try:
+        with o.office().work(at=o.now(), actor=actor or o.actor) as w:
+            yield w
+    except MynaError as e:
+        if o.json:
+            typer.echo(json.dumps({"error": e.to_dict()}, ensure_ascii=False), err=True)
+            raise typer.Exit(2) from None
+        raise fail(e) from None
+
+
+def _default(v: Any) -> Any:
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    if isinstance(v, bytes):
+        return v.hex()
+    return str(v)
+
+
+def emit(ctx: typer.Context, data: Any, render: Callable[[Any], None] | None = None) -> None:
+    """Print ``data`` as JSON with --json, else with ``render`` (or a simple key: value list)."""
+    if opts(ctx).json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
+        return
+    if render is not None:
+        render(data)
+        return
+    if isinstance(data, dict):
+        for k, v in data.items():
+            console.print(f"[bold]{k}[/]: {v}")
+    else:
+        console.print(data)
+
+
+def parse_date_opt(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD", param_hint=name) from None
+
+
+def at_callback(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_at(value)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None

@@ -1,0 +1,154 @@
+"""Commands for cards: application, making, hand-over, loss, return (R_CARD_*, R_LOSS_*)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from mynacard.cli.app import console, emit, parse_date_opt, work
+from mynacard.cli.present import both, card_dict, iso
+from mynacard.db import repositories as repo
+from mynacard.services import cards, face, lifecycle, loss
+from mynacard.services.common import card as get_card
+
+card_app = typer.Typer(help="Cards (個人番号カード).", no_args_is_help=True)
+
+PinOpt = Annotated[str, typer.Option(prompt=True, hide_input=True)]
+
+
+def _show(d: dict) -> None:
+    console.print(f"[bold]Card {d['id']}[/] — {d['state_ja']} ({d['state']})")
+    console.print(f"  有効期限 expires: {both(parse_date_opt(d['expires_on'], 'x')) or '-'}")
+    if d.get("notes"):
+        for n in d["notes"]:
+            console.print(f"  追記欄: {n['text']}")
+    if d.get("continued_use_by"):
+        console.print(f"  継続利用の期限 present by: {d['continued_use_by']}")
+    if d.get("certificates"):
+        t = Table("certificate", "serial", "status", "expires")
+        for c in d["certificates"]:
+            t.add_row(c["kind_ja"], c["serial"][:16], f"{c['status_ja']} ({c['status']})", c["expires_on"])
+        console.print(t)
+
+
+def _card(w, card_id: str) -> dict:
+    c = get_card(w, card_id, for_update=False)
+    return card_dict(c, list(repo.certificates_of_card(w.session, c.id)))
+
+
+@card_app.command("apply")
+def card_apply(
+    ctx: typer.Context, resident_id: int,
+    kind: Annotated[str, typer.Option(help="new / renewal / reissue")] = "new",
+    channel: Annotated[str, typer.Option(help="mail / online / booth / window")] = "window",
+    received: Annotated[str | None, typer.Option(help="Date J-LIS received it (default: today)")] = None,
+    reason: Annotated[str | None, typer.Option(help="Reissue reason: loss, theft, damage, disaster, notes_full, ...")] = None,
+    express: Annotated[bool, typer.Option(help="Express issuance (特急発行, R_LOSS_5)")] = False,
+    event_on: Annotated[str | None, typer.Option(help="Date of the event that justifies express issuance")] = None,
+    police_report: Annotated[str | None, typer.Option(help="Police loss/theft report number (遺失届)")] = None,
+    disaster_certificate: Annotated[str | None, typer.Option(help="Disaster certificate number (罹災証明)")] = None,
+    damaged_card: Annotated[bool, typer.Option(help="The damaged card was brought to the window")] = False,
+) -> None:
+    """Receive an application for a card (交付申請) and take its fee."""
+    docs = {k: v for k, v in {"police_report": police_report, "disaster_certificate": disaster_certificate,
+                              "damaged_card": "presented" if damaged_card else None}.items() if v}
+    with work(ctx) as w:
+        res = cards.apply(w, resident_id, kind=kind, channel=channel, received_on=parse_date_opt(received, "--received"),
+                          reason=reason, express=express, event_on=parse_date_opt(event_on, "--event-on"),
+                          documents=docs)
+        data = {"application_id": res.application.id, "card": res.card.id, "kind": kind,
+                "reason": res.application.reason, "fee": res.application.fee_total,
+                "receipt": {"number": res.receipt.number, "lines": res.receipt.lines, "total": res.receipt.total}
+                if res.receipt else None}
+    emit(ctx, data)
+
+
+@card_app.command("make")
+def card_make(ctx: typer.Context, card_id: str) -> None:
+    """J-LIS makes the card (prints the face and its expiry, writes the chip)."""
+    with work(ctx, actor="j-lis") as w:
+        cards.make(w, card_id)
+        data = _card(w, card_id)
+    emit(ctx, data, _show)
+
+
+@card_app.command("issue")
+def card_issue(
+    ctx: typer.Context, card_id: str,
+    id_doc: Annotated[list[str], typer.Option(help="Identity document(s): drivers_license, passport, health_insurance_card, ...")],
+    auth_pin: PinOpt, resident_pin: PinOpt, card_info_pin: PinOpt,
+    sign_pin: Annotated[str | None, typer.Option(help="Signing password (6-16 A-Z0-9)")] = None,
+    sign: Annotated[bool | None, typer.Option("--sign/--no-sign", help="Issue a signing certificate (default: if eligible)")] = None,
+    representative: Annotated[str | None, typer.Option(help="Legal representative (under-15s, adult wards)")] = None,
+) -> None:
+    """Hand the card over (交付): identity check, PINs, keys on the chip, certificates."""
+    pins = {"auth": auth_pin, "resident": resident_pin, "card_info": card_info_pin}
+    if sign_pin:
+        pins["sign"] = sign_pin
+    with work(ctx) as w:
+        want = sign if sign is not None else (None if sign_pin else False)
+        cards.issue(w, card_id, identity_documents=id_doc, pins=pins, want_signing=want,
+                    legal_representative=representative)
+        data = _card(w, card_id)
+    emit(ctx, data, _show)
+
+
+@card_app.command("show")
+def card_show(ctx: typer.Context, card_id: str) -> None:
+    """A card's state, expiry, notes field and certificates."""
+    with work(ctx) as w:
+        data = _card(w, card_id)
+    emit(ctx, data, _show)
+
+
+@card_app.command("report-loss")
+def card_report_loss(
+    ctx: typer.Context, card_id: str, kind: Annotated[str, typer.Option(help="loss / theft")] = "loss",
+    police_report: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """The loss report at the window (R_LOSS_2); suspends the card if the hotline has not."""
+    with work(ctx) as w:
+        loss.report_loss(w, card_id, kind=kind, police_report=police_report)
+        data = _card(w, card_id)
+    emit(ctx, data, _show)
+
+
+@card_app.command("found")
+def card_found(ctx: typer.Context, card_id: str) -> None:
+    """The card was found: lift the suspension and the holds (R_LOSS_3)."""
+    with work(ctx) as w:
+        loss.found(w, card_id)
+        data = _card(w, card_id)
+    emit(ctx, data, _show)
+
+
+@card_app.command("return")
+def card_return(ctx: typer.Context, card_id: str) -> None:
+    """The holder returns the card (返納); both certificates are revoked (R_CARD_10, R_CERT_7)."""
+    with work(ctx) as w:
+        lifecycle.return_card(w, card_id)
+        data = _card(w, card_id)
+    emit(ctx, data, _show)
+
+
+@card_app.command("continued-use")
+def card_continued_use(
+    ctx: typer.Context, card_id: str, resident_pin: PinOpt,
+    new_signing_pin: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Present the card at the new municipality with the resident-registry PIN (R_CARD_8)."""
+    with work(ctx) as w:
+        face.continued_use(w, card_id, resident_pin=resident_pin, new_signing_pin=new_signing_pin)
+        data = _card(w, card_id)
+    emit(ctx, data, _show)
+
+
+@card_app.command("events")
+def card_events(ctx: typer.Context, card_id: str) -> None:
+    """The event log of a card: who did what, when."""
+    with work(ctx) as w:
+        rows = [{"at": iso(e.at), "actor": e.actor, "action": e.action, "details": e.details}
+                for e in repo.events(w.session, card_id=card_id)]
+    emit(ctx, rows, lambda rs: [console.print(f"{r['at']} {r['actor']:<10} {r['action']} {r['details']}") for r in rs])

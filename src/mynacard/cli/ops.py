@@ -1,0 +1,101 @@
+"""Commands of the hotline, PINs, the daily batch, the event log and export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mynacard.cli.app import console, emit, parse_date_opt, work
+from mynacard.cli.present import iso
+from mynacard.db import repositories as repo
+from mynacard.services import batch, loss, pins
+from mynacard.services.export import export
+
+hotline_app = typer.Typer(help="The 24/7 hotline (0120-95-0178): suspend a lost card at any hour.", no_args_is_help=True)
+pin_app = typer.Typer(help="PINs (暗証番号): tries left, reset at the window, change.", no_args_is_help=True)
+
+
+@hotline_app.command("suspend")
+def hotline_suspend(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="The caller's name")],
+    birth: Annotated[str, typer.Option(help="Date of birth, YYYY-MM-DD")],
+    address: Annotated[str | None, typer.Option()] = None,
+    number: Annotated[str | None, typer.Option(help="Individual number, if the caller knows it")] = None,
+) -> None:
+    """Suspend the card and hold both certificates after the identity questions (R_LOSS_1)."""
+    with work(ctx, actor="hotline") as w:
+        s = loss.hotline_suspend(w, name=name, birth_date=parse_date_opt(birth, "--birth"),  # type: ignore[arg-type]
+                                 address=address, individual_number=number)
+        data = {"reference": s.reference, "card": s.card.id, "certificates": s.certificates,
+                "next": "File a loss report at the municipal window (police report number)."}
+    emit(ctx, data)
+
+
+@pin_app.command("tries")
+def pin_tries(ctx: typer.Context, card_id: str) -> None:
+    """Tries left for the four PINs, spending none (R_PIN_7)."""
+    with work(ctx) as w:
+        data = pins.tries_left(w, card_id)
+    emit(ctx, data)
+
+
+@pin_app.command("reset")
+def pin_reset(
+    ctx: typer.Context, card_id: str,
+    pin: Annotated[str, typer.Argument(help="sign / auth / resident / card_info")],
+    id_doc: Annotated[list[str], typer.Option(help="Identity document(s)")],
+    new: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Reset or unlock a PIN at the window after identity verification (R_PIN_5)."""
+    with work(ctx) as w:
+        left = pins.reset(w, card_id, pin, new, identity_documents=id_doc)
+    emit(ctx, {"card": card_id, "pin": pin, "tries_left": left})
+
+
+@pin_app.command("change")
+def pin_change(
+    ctx: typer.Context, card_id: str, pin: Annotated[str, typer.Argument()],
+    old: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+    new: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Change a PIN after entering the current one (R_PIN_6). A wrong PIN spends a try."""
+    with work(ctx) as w:
+        pins.change(w, card_id, pin, old, new)
+    emit(ctx, {"card": card_id, "pin": pin, "changed": True})
+
+
+def batch_daily(ctx: typer.Context) -> None:
+    """The daily batch: expire, lapse, and the expiry notices due (R_USE_3)."""
+    with work(ctx, actor="batch") as w:
+        rep = batch.daily(w)
+        data = {"expired_cards": rep.expired_cards, "expired_certificates": rep.expired_certificates,
+                "lapsed_cards": rep.lapsed_cards,
+                "notices": [{"card": n.card_id, "subject": n.subject, "expires_on": iso(n.expires_on),
+                             "renewal_application_id": n.application_id} for n in rep.notices]}
+    emit(ctx, data)
+
+
+def events(
+    ctx: typer.Context,
+    resident: Annotated[int | None, typer.Option(help="Only this resident")] = None,
+    card: Annotated[str | None, typer.Option(help="Only this card")] = None,
+    limit: Annotated[int, typer.Option()] = 200,
+) -> None:
+    """The append-only event log: who did what, when."""
+    with work(ctx) as w:
+        rows = [{"id": e.id, "at": iso(e.at), "actor": e.actor, "action": e.action, "resident_id": e.resident_id,
+                 "card_id": e.card_id, "details": e.details}
+                for e in repo.events(w.session, resident_id=resident, card_id=card, limit=limit)]
+    emit(ctx, rows, lambda rs: [console.print(f"{r['at']} [cyan]{r['actor']:<8}[/] {r['action']:<22} {r['card_id'] or ''} {r['details']}") for r in rs])
+
+
+def export_cmd(ctx: typer.Context, directory: Annotated[Path, typer.Argument(help="Output directory")]) -> None:
+    """Write CA certificates, issued certificates, CRLs (DER) and OCSP responses to DIRECTORY."""
+    with work(ctx, actor="export") as w:
+        rep = export(w, directory)
+        data = {"directory": str(directory), "ca": len(rep.ca), "certs": len(rep.certs), "crls": len(rep.crls),
+                "ocsp": len(rep.ocsp)}
+    emit(ctx, data)

@@ -1,0 +1,68 @@
+"""Turning store rows into plain dicts (for --json) and Japanese dates (西暦 and 和暦)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from mynacard.ca.era import ERA_STARTS, Era
+from mynacard.db.models import CARD_STATE_JA, CERT_STATUS_JA, Card, CardState, Certificate, CertStatus, Resident
+from mynacard.rules.events import CERT_KIND_JA, CertKind
+from mynacard.timeutil import JST
+
+ERA_NAMES = {Era.MEIJI: "明治", Era.TAISHO: "大正", Era.SHOWA: "昭和", Era.HEISEI: "平成", Era.REIWA: "令和"}
+
+
+def wareki(d: date | None) -> str:
+    """A date in the Japanese calendar: 2025-05-10 -> 令和7年5月10日 (元年 for year 1)."""
+    if d is None:
+        return ""
+    for start, era in ERA_STARTS:
+        if d >= start:
+            y = d.year - start.year + 1
+            return f"{ERA_NAMES[era]}{'元' if y == 1 else y}年{d.month}月{d.day}日"
+    return d.isoformat()
+
+
+def both(d: date | None) -> str:
+    return "" if d is None else f"{d.isoformat()} ({wareki(d)})"
+
+
+def iso(v: date | datetime | None) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        return v.astimezone(JST).isoformat()
+    return v.isoformat()
+
+
+def resident_dict(r: Resident) -> dict[str, Any]:
+    """The resident without the individual number (R_NUM_3: reading it needs a purpose)."""
+    return {
+        "id": r.id, "name": r.name, "address": r.address, "birth_date": iso(r.birth_date),
+        "sex": r.sex, "municipality_code": r.municipality_code, "nationality": r.nationality,
+        "period_of_stay_end": iso(r.period_of_stay_end), "number": "********" + r.individual_number[-4:],
+    }
+
+
+def cert_dict(c: Certificate) -> dict[str, Any]:
+    return {
+        "serial": format(c.serial, "x"), "kind": c.kind, "kind_ja": CERT_KIND_JA[CertKind(c.kind)],
+        "status": c.status, "status_ja": CERT_STATUS_JA[CertStatus(c.status)],
+        "not_before": iso(c.not_before), "expires_on": iso(c.expires_on), "expires_on_wareki": wareki(c.expires_on),
+        "revoked_at": iso(c.revoked_at), "reason": c.reason, "municipality_code": c.municipality_code,
+    }
+
+
+def card_dict(c: Card, certs: list[Certificate] | None = None) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "id": c.id, "resident_id": c.resident_id, "application_id": c.application_id,
+        "state": c.state, "state_ja": CARD_STATE_JA[CardState(c.state)],
+        "made_on": iso(c.made_on), "issued_on": iso(c.issued_on), "expires_on": iso(c.expires_on),
+        "expires_on_wareki": wareki(c.expires_on), "notes": c.notes,
+        "suspended_at": iso(c.suspended_at), "ended_at": iso(c.ended_at), "end_reason": c.end_reason,
+        "continued_use_by": iso(c.continued_use_by),
+    }
+    if certs is not None:
+        d["certificates"] = [cert_dict(x) for x in certs]
+    return d

@@ -1,0 +1,190 @@
+"""Commands for municipalities, residents and individual numbers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from mynacard.cli.app import console, emit, parse_date_opt, work
+from mynacard.cli.present import both, iso, resident_dict
+from mynacard.db import repositories as repo
+from mynacard.services import face, lifecycle, residents
+
+municipality_app = typer.Typer(help="Municipalities (市区町村).", no_args_is_help=True)
+resident_app = typer.Typer(help="Residents (住民) and their individual numbers.", no_args_is_help=True)
+
+
+@municipality_app.command("add")
+def municipality_add(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="6-digit local government code, e.g. 174076")],
+    name: Annotated[str, typer.Argument(help="e.g. 中能登町")],
+    prefecture: Annotated[str, typer.Argument(help="e.g. 石川県")],
+    found_policy: Annotated[str, typer.Option(help="R_LOSS_3: 'release' holds when a card is found, or 'reissue'")] = "release",
+    card_fee: Annotated[int, typer.Option(help="Reissue fee for the card (yen)")] = 800,
+    cert_fee: Annotated[int, typer.Option(help="Reissue fee for the certificates (yen)")] = 200,
+) -> None:
+    """Register a municipality and its fee settings."""
+    if found_policy not in ("release", "reissue"):
+        raise typer.BadParameter("use 'release' or 'reissue'", param_hint="--found-policy")
+    with work(ctx) as w:
+        m = residents.add_municipality(w, code, name, prefecture)
+        m.found_policy, m.card_fee, m.cert_fee = found_policy, card_fee, cert_fee
+        data = {"code": m.code, "name": m.name, "prefecture": m.prefecture, "found_policy": m.found_policy,
+                "card_fee": m.card_fee, "cert_fee": m.cert_fee}
+    emit(ctx, data)
+
+
+@resident_app.command("add")
+def resident_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="Name as on the resident registry")],
+    address: Annotated[str, typer.Option()],
+    birth: Annotated[str, typer.Option(help="Date of birth, YYYY-MM-DD")],
+    sex: Annotated[str, typer.Option(help="1 male, 2 female, 9 not known")],
+    municipality: Annotated[str, typer.Option(help="6-digit municipality code")],
+    number: Annotated[str | None, typer.Option(help="Individual number; assigned when omitted")] = None,
+    nationality: Annotated[str, typer.Option(help="ISO 3166 alpha-2")] = "JP",
+    status: Annotated[str | None, typer.Option(help="Residence status of a foreign resident")] = None,
+    stay_until: Annotated[str | None, typer.Option(help="End of the period of stay, YYYY-MM-DD")] = None,
+    adult_ward: Annotated[bool, typer.Option(help="Adult ward (成年被後見人)")] = False,
+) -> None:
+    """Register a resident (the basic four attributes and the number)."""
+    from mynacard.ids import IndividualNumber
+
+    with work(ctx) as w:
+        r = residents.register(
+            w, individual_number=number or str(IndividualNumber.generate()), name=name, address=address,
+            birth_date=birth, sex=sex, municipality_code=municipality, nationality=nationality,
+            residence_status=status, period_of_stay_end=stay_until, adult_ward=adult_ward,
+        )
+        data = resident_dict(r)
+    emit(ctx, data)
+
+
+@resident_app.command("show")
+def resident_show(ctx: typer.Context, resident_id: int) -> None:
+    """A resident, their cards and certificates."""
+    with work(ctx) as w:
+        r = residents.get(w, resident_id)
+        data = resident_dict(r)
+        data["cards"] = []
+        for c in repo.cards_of(w.session, r.id):
+            certs = repo.certificates_of_card(w.session, c.id)
+            data["cards"].append({"id": c.id, "state": c.state, "expires_on": iso(c.expires_on),
+                                  "certificates": {x.kind + ":" + format(x.serial, "x"): x.status for x in certs}})
+
+    def render(d: dict) -> None:
+        console.print(f"[bold]{d['name']}[/] (ID {d['id']}) {d['address']} 生年月日 {both(parse_date_opt(d['birth_date'], 'birth'))}")
+        t = Table("card", "state", "expires", "certificates")
+        for c in d["cards"]:
+            t.add_row(c["id"], c["state"], c["expires_on"] or "", ", ".join(f"{k}={v}" for k, v in c["certificates"].items()))
+        console.print(t)
+
+    emit(ctx, data, render)
+
+
+@resident_app.command("find")
+def resident_find(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Option()] = None,
+    birth: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Find residents by (part of) the name and/or the date of birth."""
+    with work(ctx) as w:
+        rows = [resident_dict(r) for r in residents.find(w, name=name, birth_date=parse_date_opt(birth, "--birth"))]
+    emit(ctx, rows)
+
+
+@resident_app.command("number")
+def resident_number(
+    ctx: typer.Context, resident_id: int,
+    purpose: Annotated[str, typer.Option(help="social_security / tax / disaster / card_issuance (R_NUM_3)")],
+) -> None:
+    """Read a resident's individual number for a lawful purpose; the read is recorded (R_NUM_3)."""
+    with work(ctx) as w:
+        n = residents.read_number(w, resident_id, purpose)
+    emit(ctx, {"resident_id": resident_id, "individual_number": str(n), "purpose": purpose})
+
+
+@resident_app.command("number-history")
+def resident_number_history(ctx: typer.Context, resident_id: int) -> None:
+    """Who read this resident's number, when and why (R_NUM_3)."""
+    with work(ctx) as w:
+        rows = [{"at": iso(x.at), "actor": x.actor, "purpose": x.purpose} for x in residents.number_history(w, resident_id)]
+    emit(ctx, rows)
+
+
+@resident_app.command("change-number")
+def resident_change_number(ctx: typer.Context, resident_id: int, reason: Annotated[str, typer.Option()]) -> None:
+    """Change a leaked number (R_NUM_2): the card loses effect; a free reissue is applied for."""
+    with work(ctx) as w:
+        res = lifecycle.change_number(w, resident_id, reason=reason)
+        data = {"old_card": res.old_card.id if res.old_card else None, "application_id": res.application.application.id,
+                "new_card": res.application.card.id, "fee": res.application.application.fee_total}
+    emit(ctx, data)
+
+
+@resident_app.command("rename")
+def resident_rename(
+    ctx: typer.Context, resident_id: int, name: Annotated[str, typer.Option(help="The new name")],
+    new_signing_pin: Annotated[str | None, typer.Option(help="Issue a new signing certificate with this password")] = None,
+) -> None:
+    """Change of name (marriage): revokes the signing certificate at once (R_CERT_5)."""
+    with work(ctx) as w:
+        res = face.change_name(w, resident_id, new_name=name, new_signing_pin=new_signing_pin)
+        data = _face(res)
+    emit(ctx, data)
+
+
+def _face(res: face.FaceChange) -> dict:
+    return {"card": res.card.id if res.card else None, "certificates": res.certificates,
+            "note_written": res.note_written, "notes_full": res.notes_full,
+            "new_signing_serial": format(res.new_signing_serial, "x") if res.new_signing_serial else None,
+            "present_by": iso(res.present_by)}
+
+
+@resident_app.command("move")
+def resident_move(
+    ctx: typer.Context, resident_id: int, address: Annotated[str, typer.Option(help="New address")],
+    new_signing_pin: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """A move inside the municipality (転居)."""
+    with work(ctx) as w:
+        data = _face(face.move_within(w, resident_id, new_address=address, new_signing_pin=new_signing_pin))
+    emit(ctx, data)
+
+
+@resident_app.command("move-out")
+def resident_move_out(
+    ctx: typer.Context, resident_id: int, to: Annotated[str, typer.Option(help="Code of the new municipality")],
+    planned: Annotated[str, typer.Option(help="Planned moving-out date, YYYY-MM-DD")],
+) -> None:
+    """The moving-out notice (転出届) (R_CARD_8)."""
+    with work(ctx) as w:
+        mv = face.move_out(w, resident_id, to_municipality=to, planned_on=parse_date_opt(planned, "--planned"))  # type: ignore[arg-type]
+        data = {"resident_id": resident_id, "to": mv.to_code, "planned_move_out_on": iso(mv.planned_move_out_on)}
+    emit(ctx, data)
+
+
+@resident_app.command("move-in")
+def resident_move_in(
+    ctx: typer.Context, resident_id: int, address: Annotated[str, typer.Option()],
+    moved_in: Annotated[str, typer.Option(help="Date of moving in, YYYY-MM-DD")],
+) -> None:
+    """The moving-in notice (転入届) (R_CARD_8); the card must then be presented within 90 days."""
+    with work(ctx) as w:
+        data = _face(face.move_in(w, resident_id, new_address=address,
+                                  moved_in_on=parse_date_opt(moved_in, "--moved-in")))  # type: ignore[arg-type]
+    emit(ctx, data)
+
+
+@resident_app.command("extend-stay")
+def resident_extend_stay(ctx: typer.Context, resident_id: int, until: Annotated[str, typer.Option()]) -> None:
+    """Extend a stay-bound card after a visa renewal (R_CARD_9)."""
+    with work(ctx) as w:
+        c = lifecycle.extend_for_stay(w, resident_id, new_period_of_stay_end=parse_date_opt(until, "--until"))  # type: ignore[arg-type]
+        data = {"card": c.id, "expires_on": iso(c.expires_on)}
+    emit(ctx, data)
