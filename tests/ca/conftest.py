@@ -8,7 +8,7 @@ import pytest
 from cryptography import x509
 
 from mynacard.ca import CaSettings, CertificateAuthority, CertKind, SigningSubject
-from tests.ca.helpers import AT, auth_request, sign_request
+from tests.ca.helpers import ADDRESS, AT, auth_request, sign_request
 from tests.keypool import pooled_key
 
 
@@ -31,7 +31,7 @@ def auth_ca(settings: CaSettings) -> CertificateAuthority:
 def holder() -> SigningSubject:
     return SigningSubject(
         name="山田　太郎",
-        address="東京都千代田区千代田１－１",
+        address=ADDRESS,
         birth_date=date(1990, 5, 10),
         sex="1",
     )

@@ -19,6 +19,8 @@ from tests.keypool import pooled_key
 # A fixed instant, mid-morning Japan time, with microseconds the certificates must drop.
 AT = datetime(2025, 4, 1, 10, 30, 15, 987654, tzinfo=JST)
 MUNICIPALITY = "131016"  # 千代田区 (Chiyoda-ku, Tokyo)
+# Full-width digits and hyphen, as addresses are written on the resident record.
+ADDRESS = "東京都千代田区千代田１－１"  # noqa: RUF001
 BIN = Path(sys.executable).parent
 
 

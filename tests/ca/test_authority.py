@@ -48,9 +48,15 @@ def test_roots_say_sandbox_and_tell_the_two_kinds_apart(sign_ca, auth_ca):
 
     assert "signing" in cn(sign_ca) and "authentication" in cn(auth_ca)
     for ca in (sign_ca, auth_ca):
-        units = [a.value for a in ca.certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)]
+        units = [
+            a.value
+            for a in ca.certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+        ]
         assert all("sandbox" in u for u in units)
-        assert "sandbox" in ca.certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value
+        assert (
+            "sandbox"
+            in ca.certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value
+        )
 
 
 def test_root_validity_is_years_from_at():
@@ -180,14 +186,19 @@ def test_a_serial_out_of_range_is_refused(auth_ca, serial):
 
 def test_urls_follow_the_base_url():
     ca = CertificateAuthority.generate(
-        CertKind.SIGN, at=AT, key=pooled_key(), settings=CaSettings(base_url="https://jpki.example.jp/")
+        CertKind.SIGN,
+        at=AT,
+        key=pooled_key(),
+        settings=CaSettings(base_url="https://jpki.example.jp/"),
     )
     assert ca.crl_url(MUNICIPALITY) == "https://jpki.example.jp/crl/sign/131016.crl"
     assert ca.crl_url() == "https://jpki.example.jp/crl/sign.crl"
     assert ca.ocsp_url() == "https://jpki.example.jp/ocsp/sign"
 
 
-@pytest.mark.parametrize("url", ["http://localhost:8000", "ftp://127.0.0.1", "127.0.0.1:8000", "http://x.jp/?a=1"])
+@pytest.mark.parametrize(
+    "url", ["http://localhost:8000", "ftp://127.0.0.1", "127.0.0.1:8000", "http://x.jp/?a=1"]
+)
 def test_base_urls_linters_or_clients_would_reject_are_refused(url):
     with pytest.raises(ValueError, match="base_url"):
         CaSettings(base_url=url)

@@ -63,9 +63,9 @@ def test_this_update_is_at_and_next_update_a_day_later_R_CERT_8(sign_ca, entries
     assert crl.last_update_utc == AT.replace(microsecond=0)
     assert crl.next_update_utc == AT.replace(microsecond=0) + timedelta(days=1)
     later = AT + timedelta(hours=6)
-    assert sign_ca.build_crl(entries, at=AT, number=1, next_update=later).next_update_utc == later.replace(
-        microsecond=0
-    )
+    assert sign_ca.build_crl(
+        entries, at=AT, number=1, next_update=later
+    ).next_update_utc == later.replace(microsecond=0)
 
 
 def test_a_hold_is_listed_as_certificate_hold_R_CERT_8(sign_ca, entries):

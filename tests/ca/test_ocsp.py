@@ -72,9 +72,16 @@ def test_times_are_at_and_a_day_later_not_the_machine_clock_R_CERT_8(sign_ca, si
 
 def test_cert_id_uses_sha1_as_openssl_sends_it_R_CERT_8(sign_ca, sign_cert):
     resp = sign_ca.build_ocsp_response(sign_cert, CertStatus("good"), at=AT)
-    req = ocsp.OCSPRequestBuilder().add_certificate(sign_cert, sign_ca.certificate, hashes.SHA1()).build()
+    req = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate(sign_cert, sign_ca.certificate, hashes.SHA1())
+        .build()
+    )
     assert isinstance(resp.hash_algorithm, hashes.SHA1)
-    assert (resp.issuer_name_hash, resp.issuer_key_hash) == (req.issuer_name_hash, req.issuer_key_hash)
+    assert (resp.issuer_name_hash, resp.issuer_key_hash) == (
+        req.issuer_name_hash,
+        req.issuer_key_hash,
+    )
 
 
 def test_responder_is_the_ca_by_key_hash_R_CERT_8(sign_ca, sign_cert):

@@ -1,4 +1,4 @@
-"""The certificate profile: what a relying party reads in a JPKI certificate (R_CERT_2, R_CERT_9)."""
+"""The certificate profile: what a relying party reads in a certificate (R_CERT_2, R_CERT_9)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mynacard.ca import CertificateAuthority, CertRequest, ProfileError, SigningSubject
+from mynacard.ca import CertRequest, ProfileError, SigningSubject
 from mynacard.ca.era import jpki_birth_date
 from mynacard.ca.profile import (
     AUTH_POLICY_OID,
@@ -28,6 +28,7 @@ from mynacard.ca.profile import (
 )
 from mynacard.timeutil import JST
 from tests.ca.helpers import (
+    ADDRESS,
     AT,
     MUNICIPALITY,
     auth_request,
@@ -131,7 +132,7 @@ def test_signing_certificate_carries_the_basic_four_attributes_R_CERT_9(sign_cer
         OID_NAME.dotted_string: "山田　太郎",
         OID_BIRTH_DATE.dotted_string: "419900510",
         OID_SEX.dotted_string: "1",
-        OID_ADDRESS.dotted_string: "東京都千代田区千代田１－１",
+        OID_ADDRESS.dotted_string: ADDRESS,
         OID_NAME_SUBSTITUTES.dotted_string: "00000",
         OID_ADDRESS_SUBSTITUTES.dotted_string: "0" * 13,
     }
@@ -169,13 +170,17 @@ def test_address_longer_than_200_characters_is_refused_R_CERT_9():
 
 def test_substitute_positions_mark_characters_outside_jis_R_CERT_9(sign_ca):
     # 𠮷 (U+20BB7) is in neither JIS X 0208 nor 0212: real JPKI writes a substitute for it.
-    subject = SigningSubject("𠮷田　一郎", "東京都千代田区", date(1970, 1, 1), "1", name_substituted=True)
+    subject = SigningSubject(
+        "𠮷田　一郎", "東京都千代田区", date(1970, 1, 1), "1", name_substituted=True
+    )
     cert = sign_ca.issue(sign_request(subject), at=AT)
     assert other_names(cert)[OID_NAME_SUBSTITUTES.dotted_string] == "10000"
 
 
 def test_substitute_positions_may_be_given_explicitly_R_CERT_9(sign_ca):
-    subject = SigningSubject("髙橋　一郎", "東京都", date(1970, 1, 1), "1", name_substituted="10000")
+    subject = SigningSubject(
+        "髙橋　一郎", "東京都", date(1970, 1, 1), "1", name_substituted="10000"
+    )
     cert = sign_ca.issue(sign_request(subject), at=AT)
     assert other_names(cert)[OID_NAME_SUBSTITUTES.dotted_string] == "10000"
 
@@ -277,11 +282,15 @@ def test_certificates_pass_pkilint_R_CERT_9(tmp_path, sign_ca, auth_ca, sign_cer
         assert pkilint("lint_pkix_signer_signee_cert_chain", root, leaf) == [], kind
 
 
-def test_openssl_verifies_the_leaf_against_the_root_R_CERT_2(tmp_path, sign_ca, auth_ca, sign_cert, auth_cert):
+def test_openssl_verifies_the_leaf_against_the_root_R_CERT_2(
+    tmp_path, sign_ca, auth_ca, sign_cert, auth_cert
+):
     for kind, ca, leaf in (("sign", sign_ca, sign_cert), ("auth", auth_ca, auth_cert)):
         root_pem = write_pem(tmp_path / f"{kind}-root.pem", ca.certificate)
         leaf_pem = write_pem(tmp_path / f"{kind}-leaf.pem", leaf)
-        result = openssl("verify", "-attime", epoch(AT + timedelta(days=1)), "-CAfile", root_pem, leaf_pem)
+        result = openssl(
+            "verify", "-attime", epoch(AT + timedelta(days=1)), "-CAfile", root_pem, leaf_pem
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         assert result.stdout.strip().endswith(": OK")
 

@@ -78,7 +78,8 @@ class CertificateAuthority:
         self._key = key
 
     def __repr__(self) -> str:
-        return f"CertificateAuthority({self.kind.value!r}, {self.certificate.subject.rfc4514_string()!r})"
+        subject = self.certificate.subject.rfc4514_string()
+        return f"CertificateAuthority({self.kind.value!r}, {subject!r})"
 
     @property
     def _ski(self) -> x509.SubjectKeyIdentifier:
@@ -100,7 +101,7 @@ class CertificateAuthority:
         key: rsa.RSAPrivateKey | None = None,
         years: int = 20,
     ) -> CertificateAuthority:
-        """A new self-signed root valid from ``at`` for ``years`` years (sha256WithRSA, R_CERT_2)."""
+        """A new self-signed root, valid from ``at`` for ``years`` years (R_CERT_2)."""
         kind = CertKind(kind)
         start = p.whole_seconds(at)
         if years < 1:
@@ -141,20 +142,26 @@ class CertificateAuthority:
         master_key: bytes,
         settings: CaSettings = CaSettings(),  # noqa: B008
     ) -> CertificateAuthority:
-        """The CA back from its stored certificate and sealed key (wrong kind or master key fails)."""
+        """The CA back from its stored certificate and sealed key.
+
+        A wrong master key, a key sealed for the other kind or damaged data is a ``ValueError``.
+        """
         kind = CertKind(kind)
         cert = x509.load_der_x509_certificate(certificate_der)
         try:
             key = unseal_private_key(sealed_key, master_key, context=_seal_context(kind))
         except Exception as exc:  # InvalidTag carries no message
             raise ValueError(
-                f"Cannot unseal the {kind.value} CA key: wrong master key, wrong kind or damaged data."
+                f"Cannot unseal the {kind.value} CA key: "
+                "wrong master key, wrong kind or damaged data."
             ) from exc
         return cls(kind, cert, key, settings)
 
     # --- certificates -----------------------------------------------------------------------
 
-    def issue(self, request: CertRequest, *, at: datetime, serial: int | None = None) -> x509.Certificate:
+    def issue(
+        self, request: CertRequest, *, at: datetime, serial: int | None = None
+    ) -> x509.Certificate:
         """Certify ``request`` at ``at`` (R_CERT_2, R_CERT_9).
 
         The certificate runs from ``request.not_before`` (whole seconds) through 23:59:59 JST of
@@ -186,7 +193,9 @@ class CertificateAuthority:
             .add_extension(p.authority_info_access(self.kind, self.settings), critical=False)
         )
         if request.subject is not None:
-            builder = builder.add_extension(p.basic_four_attributes(request.subject), critical=False)
+            builder = builder.add_extension(
+                p.basic_four_attributes(request.subject), critical=False
+            )
         return builder.sign(self._key, hashes.SHA256())
 
     def _check_subject(self, request: CertRequest) -> None:
@@ -218,7 +227,8 @@ class CertificateAuthority:
             )
         if not ca.not_valid_before_utc <= at <= ca.not_valid_after_utc:
             raise ProfileError(
-                "at", f"The {self.kind.value} CA is not valid at {at.isoformat()}.",
+                "at",
+                f"The {self.kind.value} CA is not valid at {at.isoformat()}.",
                 "認証局の有効期間外です。",
             )
         if not_after > ca.not_valid_after_utc:

@@ -92,8 +92,10 @@ def build_crl(
 ) -> x509.CertificateRevocationList:
     """Sign a CRL over ``entries``; a delta CRL when ``delta_of`` (the base cRLNumber) is given."""
     this_update = whole_seconds(at)
-    nxt = this_update + DEFAULT_CRL_LIFETIME if next_update is None else whole_seconds(
-        next_update, "next_update"
+    nxt = (
+        this_update + DEFAULT_CRL_LIFETIME
+        if next_update is None
+        else whole_seconds(next_update, "next_update")
     )
     if nxt <= this_update:
         raise ValueError("The next update must be after this update.")

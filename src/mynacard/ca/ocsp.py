@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from asn1crypto import ocsp as asn1_ocsp
+from asn1crypto import ocsp as asn1_ocsp  # type: ignore[import-untyped]
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -146,7 +146,9 @@ def build_ocsp_response(
         "signature": signature,
     }
     if signer_certificate != issuer:  # a delegated responder sends its certificate along
-        basic["certs"] = [asn1_x509.Certificate.load(signer_certificate.public_bytes(serialization.Encoding.DER))]
+        basic["certs"] = [
+            asn1_x509.Certificate.load(signer_certificate.public_bytes(serialization.Encoding.DER))
+        ]
     response = asn1_ocsp.OCSPResponse(
         {
             "response_status": "successful",

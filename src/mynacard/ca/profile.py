@@ -30,16 +30,18 @@ specification, dumps of real cards published by their holders), and what this sa
 
 Substitute characters: real JPKI writes characters outside JIS X 0208 / 0212 as substitute
 characters and records, per character, ``0`` (as written) or ``1`` (substituted). The sandbox
-keeps every character (UTF-8 carries them). ``SigningSubject.name_substituted`` may be that
-position string itself; ``True`` marks the characters outside JIS X 0208 / 0212; ``False``
-(the usual case) gives all zeros.
+keeps every character (UTF-8 carries them). ``SigningSubject.name_substituted`` (and
+``address_substituted``) may be that position string itself; ``True`` marks the characters
+outside JIS X 0208 / 0212 (and is refused when there is none, since no position could be
+marked); ``False``, the usual case, gives all zeros. The brief's API had plain 0/1 flags; real
+cards carry one digit per character (e.g. ``00000`` for a five-character name), so we do too.
 """
 
 from __future__ import annotations
 
 import secrets
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -77,7 +79,10 @@ MAX_ADDRESS_CHARS = 200  # the J-LIS profile's limit for the address field
 RSA_KEY_BITS = 2048  # R_CERT_2
 MAX_NAME_CHARS = 64  # ub-organization-name, ub-common-name (RFC 5280 appendix A)
 
-_ROOT_LABEL = {CertKind.SIGN: "JPKI for digital signature", CertKind.AUTH: "JPKI for user authentication"}
+_ROOT_LABEL = {
+    CertKind.SIGN: "JPKI for digital signature",
+    CertKind.AUTH: "JPKI for user authentication",
+}
 _ROOT_CN = {CertKind.SIGN: "signing CA", CertKind.AUTH: "authentication CA"}
 
 
@@ -112,9 +117,10 @@ class CaSettings:
             raise ValueError("country must be a 2-letter ISO 3166 code.")
         longest = f"{self.organization} {_ROOT_CN[CertKind.AUTH]}"
         if not self.organization or len(longest) > MAX_NAME_CHARS:
+            room = MAX_NAME_CHARS - len(longest) + len(self.organization)
             raise ValueError(
-                f"organization must be 1 to {MAX_NAME_CHARS - len(longest) + len(self.organization)}"
-                f" characters (the CA common name {longest!r} is limited to {MAX_NAME_CHARS})."
+                f"organization must be 1 to {room} characters "
+                f"(the CA common name {longest!r} is limited to {MAX_NAME_CHARS})."
             )
         for oid in (self.signing_policy_oid, self.auth_policy_oid):
             ObjectIdentifier(oid)  # raises ValueError when malformed
@@ -167,7 +173,9 @@ class SigningSubject:
             )
         if self.sex not in SEX_CODES:
             raise ProfileError(
-                "sex", f"The sex code must be 1, 2 or 9, got {self.sex!r}.", "性別コードが不正です。"
+                "sex",
+                f"The sex code must be 1, 2 or 9, got {self.sex!r}.",
+                "性別コードが不正です。",
             )
         if not isinstance(self.birth_date, date) or isinstance(self.birth_date, datetime):
             raise TypeError("birth_date must be a date")
@@ -189,7 +197,7 @@ class CertRequest:
     not_before: datetime
     expires_on: date
     municipality_code: str
-    subject: SigningSubject | None = field(default=None)
+    subject: SigningSubject | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.public_key, rsa.RSAPublicKey):
@@ -197,7 +205,8 @@ class CertRequest:
         if self.public_key.key_size != RSA_KEY_BITS:
             raise ProfileError(
                 "public_key",
-                f"The key must be RSA-{RSA_KEY_BITS} (R_CERT_2), got {self.public_key.key_size} bits.",
+                f"The key must be RSA-{RSA_KEY_BITS} (R_CERT_2), "
+                f"got {self.public_key.key_size} bits.",
                 "鍵長はRSA-2048である必要があります。",
             )
         require_aware(self.not_before, "not_before")
@@ -300,7 +309,9 @@ def basic_four_attributes(subject: SigningSubject) -> x509.SubjectAlternativeNam
             substitute_positions(subject.address, subject.address_substituted),
         ),
     ]
-    return x509.SubjectAlternativeName([x509.OtherName(oid, utf8_string_der(v)) for oid, v in values])
+    return x509.SubjectAlternativeName(
+        [x509.OtherName(oid, utf8_string_der(v)) for oid, v in values]
+    )
 
 
 def issuer_alt_name() -> x509.IssuerAlternativeName:
