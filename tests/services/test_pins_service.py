@@ -1,0 +1,73 @@
+"""PINs at the window and the holder's changes (R_PIN_4..7)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mynacard.errors import PinLocked, ValidationError, WrongPin
+from mynacard.services import holder, pins
+from tests.services.conftest import at, issued_card, new_resident
+
+
+def test_locked_auth_pin_is_unlocked_at_the_window_R_PIN_2_R_PIN_5(office):
+    rid = new_resident(office)
+    card_id = issued_card(office, rid)
+    for left in (2, 1, 0):
+        with pytest.raises(WrongPin) as err, office.work(at=at("2026-01-01"), actor="holder") as w:
+            holder.sign(w, card_id, "auth", b"login", pin="9999")
+        assert err.value.tries_left == left
+    with pytest.raises(PinLocked) as err, office.work(at=at("2026-01-01"), actor="holder") as w:
+        holder.sign(w, card_id, "auth", b"login", pin="1234")  # right PIN, but locked
+    assert "window" in str(err.value)
+    with office.work(at=at("2026-01-05"), actor="clerk") as w:
+        assert pins.reset(w, card_id, "auth", "5678", identity_documents=["drivers_license"]) == 3
+    with office.work(at=at("2026-01-05"), actor="holder") as w:
+        assert len(holder.sign(w, card_id, "auth", b"login", pin="5678")) == 256
+
+
+def test_tries_left_visible_without_spending_R_PIN_7(office):
+    rid = new_resident(office)
+    card_id = issued_card(office, rid)
+    with office.work(at=at("2026-01-01"), actor="holder") as w:
+        assert pins.tries_left(w, card_id) == {"sign": 5, "auth": 3, "resident": 3, "card_info": 3}
+        assert pins.tries_left(w, card_id) == {"sign": 5, "auth": 3, "resident": 3, "card_info": 3}
+
+
+def test_signing_password_locks_after_5_and_resets_only_on_success_R_PIN_1_R_PIN_4(office):
+    rid = new_resident(office)
+    card_id = issued_card(office, rid)
+    for _ in range(4):
+        with pytest.raises(WrongPin), office.work(at=at("2026-01-01"), actor="holder") as w:
+            holder.sign(w, card_id, "sign", b"doc", pin="WRONG1")
+    with office.work(at=at("2030-01-01"), actor="holder") as w:  # years later: no reset by time
+        assert pins.tries_left(w, card_id)["sign"] == 1
+        holder.sign(w, card_id, "sign", b"doc", pin="abc123")  # lower case is upper-cased
+        assert pins.tries_left(w, card_id)["sign"] == 5
+
+
+def test_change_pin_after_current_one_R_PIN_6(office):
+    rid = new_resident(office)
+    card_id = issued_card(office, rid)
+    with office.work(at=at("2026-01-01"), actor="holder") as w:
+        pins.change(w, card_id, "auth", "1234", "4321")
+    with pytest.raises(ValidationError), office.work(at=at("2026-01-01"), actor="holder") as w:
+        pins.change(w, card_id, "auth", "4321", "12345")
+    with office.work(at=at("2026-01-01"), actor="holder") as w:
+        holder.sign(w, card_id, "auth", b"x", pin="4321")
+
+
+def test_self_reset_of_one_certificate_pin_requires_the_other_R_PIN_5(office):
+    rid = new_resident(office)
+    card_id = issued_card(office, rid)
+    with pytest.raises(WrongPin), office.work(at=at("2026-01-01"), actor="holder") as w:
+        pins.self_reset(w, card_id, "sign", "NEWPW1", other_pin="0000")
+    with office.work(at=at("2026-01-01"), actor="holder") as w:
+        pins.self_reset(w, card_id, "sign", "NEWPW1", other_pin="1234")
+        holder.sign(w, card_id, "sign", b"x", pin="NEWPW1")
+
+
+def test_pin_reset_needs_identity_documents_R_PIN_5(office):
+    rid = new_resident(office)
+    card_id = issued_card(office, rid)
+    with pytest.raises(ValidationError), office.work(at=at("2026-01-01"), actor="clerk") as w:
+        pins.reset(w, card_id, "auth", "5678", identity_documents=[])
