@@ -124,3 +124,13 @@ def test_signature_fails_with_other_slot_key(chip: Chip) -> None:
         pytest.skip("the key pool handed out the same key twice")
     with pytest.raises(InvalidSignature):
         chip.public_key(KeySlot.SIGN).verify(sig, digest, PKCS1v15(), Prehashed(hashes.SHA256()))
+
+
+def test_raw_operation_equals_standard_signature_R_CERT_2(keygen) -> None:  # type: ignore[no-untyped-def]
+    """The raw path (used for data that is not a known DigestInfo) is the standard PKCS#1 v1.5."""
+    from mynacard.chip.signing import pkcs1_v15_sign
+
+    key = keygen()
+    digest = hashlib.sha256(b"raw").digest()
+    expected = key.sign(digest, PKCS1v15(), Prehashed(hashes.SHA256()))
+    assert pkcs1_v15_sign(key.private_numbers(), digest_info("sha256", digest)) == expected
