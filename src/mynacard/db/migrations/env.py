@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from mynacard.db.models import Base
+import mynacard.db.staff  # noqa: F401  (the office service's tables)
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,101 @@
+"""Tables of the office service (issue 4): staff accounts and sessions, the hash-chained audit
+log, the delegated OCSP responders, pre-signed OCSP responses and published CRLs.
+
+They live apart from ``models.py`` (the card system itself) but share its ``Base`` so that one
+Alembic history migrates both.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mynacard.db.models import Base
+from mynacard.db.types import AwareDateTime, BigSerial
+
+
+class StaffAccount(Base):
+    """A local staff account (職員). ``municipality_code`` scopes clerks and supervisors."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    municipality_code: Mapped[str | None] = mapped_column(String(6))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
+class StaffSession(Base):
+    """A login session: only the SHA-256 of the bearer token is stored."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(Integer, index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    expires_at: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
+class AuditEntry(Base):
+    """One staff action or number read (R_NUM_3), chained: ``hash = SHA-256(prev_hash || entry)``."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(String(100), default="")
+    outcome: Mapped[str] = mapped_column(String(20))  # ok / denied / error
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class OcspResponder(Base):
+    """The delegated OCSP signing certificate of a CA (EKU OCSPSigning, id-pkix-ocsp-nocheck)."""
+
+    __tablename__ = "ocsp_responders"
+
+    kind: Mapped[str] = mapped_column(String(4), primary_key=True)
+    certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    not_after: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
+class OcspCacheEntry(Base):
+    """A pre-signed OCSP response, refreshed whenever the certificate's status changes."""
+
+    __tablename__ = "ocsp_responses"
+
+    serial: Mapped[int] = mapped_column(BigSerial, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(4))
+    status: Mapped[str] = mapped_column(String(8))
+    produced_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    next_update: Mapped[datetime] = mapped_column(AwareDateTime)
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PublishedCrl(Base):
+    """The last full CRL of one scope ("" = the whole CA, else a municipality code), with the
+    entries it listed, so that a delta CRL can say what changed since (R_CERT_8)."""
+
+    __tablename__ = "published_crls"
+
+    kind: Mapped[str] = mapped_column(String(4), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(6), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer)
+    this_update: Mapped[datetime] = mapped_column(AwareDateTime)
+    next_update: Mapped[datetime] = mapped_column(AwareDateTime)
+    entries: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # hex serial -> status
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    version: Mapped[str] = mapped_column(String(64), default="")  # digest of the listed statuses
