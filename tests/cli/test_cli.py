@@ -1,0 +1,89 @@
+"""The command line as a municipal tester uses it: --db, --at, --json, exit code 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from mynacard.cli.main import app
+
+
+@pytest.fixture
+def cli(tmp_path):
+    runner = CliRunner()
+    db = str(tmp_path / "cli.db")
+
+    def run(*args: str, at: str = "2025-05-10T10:00", ok: bool = True):
+        result = runner.invoke(app, ["--db", db, "--at", at, "--json", *args])
+        if ok:
+            assert result.exit_code == 0, result.output + str(result.exception)
+            return json.loads(result.stdout)
+        return result
+
+    run("municipality", "add", "174076", "中能登町", "石川県")
+    return run
+
+
+def _resident(cli, birth="1990-06-15"):
+    return cli("resident", "add", "--name", "能登 太郎", "--address", "石川県鹿島郡中能登町1", "--birth", birth,
+               "--sex", "1", "--municipality", "174076", "--number", "123456789018")["id"]
+
+
+def _issued(cli):
+    rid = _resident(cli)
+    card = cli("card", "apply", str(rid), "--channel", "online", at="2025-04-01T09:00")["card"]
+    cli("card", "make", card, at="2025-04-20T09:00")
+    out = cli("card", "issue", card, "--id-doc", "drivers_license", "--sign-pin", "abc123", "--auth-pin", "1234",
+              "--resident-pin", "1234", "--card-info-pin", "1234", at="2025-05-10T10:00")
+    return rid, card, out
+
+
+def test_whole_issue_from_the_cli_R_CARD_1(cli):
+    rid, card, out = _issued(cli)
+    assert out["state"] == "issued"
+    assert out["expires_on"] == "2034-06-15"
+    assert out["expires_on_wareki"] == "令和16年6月15日"
+    assert sorted(c["kind"] for c in out["certificates"]) == ["auth", "sign"]
+    shown = cli("resident", "show", str(rid))
+    assert "123456789018" not in json.dumps(shown)  # R_NUM_3: the number is not shown without a purpose
+
+
+def test_invalid_number_exits_2_with_message_R_NUM_1(cli):
+    r = cli("resident", "add", "--name", "x", "--address", "y", "--birth", "1990-01-01", "--sex", "1",
+            "--municipality", "174076", "--number", "123456789012", ok=False)
+    assert r.exit_code == 2
+    err = json.loads(r.stderr)["error"]
+    assert err["code"] == "invalid_input" and err["field"] == "individual_number"
+    assert "個人番号" in err["message_ja"]
+
+
+def test_renewal_before_window_exits_2_R_CARD_6(cli):
+    rid, _, _ = _issued(cli)
+    r = cli("card", "apply", str(rid), "--kind", "renewal", at="2030-01-01T10:00", ok=False)
+    assert r.exit_code == 2
+    assert "2034-03-16" in r.stderr
+
+
+def test_hotline_at_3am_and_ocsp_hold_R_LOSS_1_R_CERT_8(cli):
+    rid, card, out = _issued(cli)
+    res = cli("hotline", "suspend", "--name", "能登 太郎", "--birth", "1990-06-15", at="2027-01-17T03:00")
+    assert res["certificates"] == {"sign": "hold", "auth": "hold"}
+    serial = next(c["serial"] for c in out["certificates"] if c["kind"] == "auth")
+    o = cli("cert", "ocsp", serial, at="2027-01-17T03:05")
+    assert o == {"serial": serial, "status": "revoked", "revocation_reason": "certificate_hold"}
+    cli("card", "found", card, at="2027-01-18T10:00")
+    assert cli("cert", "ocsp", serial, at="2027-01-18T10:05")["status"] == "good"
+
+
+def test_pin_tries_and_wrong_state_exit_2_R_PIN_7(cli):
+    _, card, _ = _issued(cli)
+    assert cli("pin", "tries", card) == {"sign": 5, "auth": 3, "resident": 3, "card_info": 3}
+    r = cli("card", "found", card, ok=False)  # not suspended
+    assert r.exit_code == 2
+
+
+def test_bad_at_is_a_usage_error(cli):
+    r = cli("pin", "tries", "X", at="not-a-date", ok=False)
+    assert r.exit_code == 2

@@ -1,0 +1,93 @@
+"""`mynacard export` output checked by outside tools: pkilint and openssl (R_CERT_8, R_CERT_9)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mynacard.cli.main import app
+from mynacard.timeutil import JST
+
+BIN = Path(sys.executable).parent
+
+
+def _lint(tool: str, *args: str) -> str:
+    exe = BIN / tool
+    if not exe.exists():
+        pytest.skip(f"{tool} (pkilint) is not installed: pip install -e '.[test]'")
+    out = subprocess.run([str(exe), "lint", *args], capture_output=True, text=True, check=False)
+    return out.stdout + out.stderr
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """The demo's whole story, exported at its end."""
+    d = tmp_path_factory.mktemp("export")
+    runner = CliRunner()
+    db = str(d / "demo.db")
+    r = runner.invoke(app, ["--db", db, "demo"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["--db", db, "--at", "2034-05-02T10:00", "export", str(d / "out")])
+    assert r.exit_code == 0, r.output
+    return d / "out"
+
+
+def test_export_layout(exported):
+    assert sorted(p.name for p in (exported / "ca").iterdir()) == ["auth.pem", "sign.pem"]
+    assert len(list((exported / "certs").glob("*.pem"))) >= 8
+    assert (exported / "crl" / "sign.crl").exists() and (exported / "crl" / "sign-174076.crl").exists()
+    assert len(list((exported / "ocsp").glob("*.der"))) == len(list((exported / "certs").glob("*.pem")))
+
+
+def test_certificates_pass_pkilint_R_CERT_9(exported):
+    for f in [*exported.glob("certs/*.pem"), *exported.glob("ca/*.pem")]:
+        out = _lint("lint_pkix_cert", "-s", "ERROR", str(f))
+        assert "ERROR" not in out and "FATAL" not in out, (f, out)
+
+
+def test_crls_pass_pkilint_R_CERT_8(exported):
+    for f in exported.glob("crl/*.crl"):
+        out = _lint("lint_crl", "-p", "PKIX", "-t", "CRL", "-s", "ERROR", str(f))
+        assert "ERROR" not in out and "FATAL" not in out, (f, out)
+
+
+def test_ocsp_responses_pass_pkilint_R_CERT_8(exported):
+    for f in exported.glob("ocsp/*.der"):
+        out = _lint("lint_ocsp_response", "-s", "ERROR", str(f))
+        assert "ERROR" not in out and "FATAL" not in out, (f, out)
+
+
+def test_openssl_verifies_every_certificate_at_its_issue_time(exported):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    from cryptography import x509
+
+    for f in exported.glob("certs/*.pem"):
+        cert = x509.load_pem_x509_certificate(f.read_bytes())
+        kind = f.name.split("-")[0]
+        when = int(cert.not_valid_before_utc.timestamp()) + 60
+        out = subprocess.run(["openssl", "verify", "-attime", str(when), "-CAfile", str(exported / "ca" / f"{kind}.pem"),
+                              str(f)], capture_output=True, text=True, check=False)
+        assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_crl_lists_the_revoked_signing_certificate_R_CERT_8(exported):
+    from cryptography import x509
+
+    crl = x509.load_der_x509_crl((exported / "crl" / "sign.crl").read_bytes())
+    reasons = set()
+    for entry in crl:
+        try:
+            reasons.add(entry.extensions.get_extension_for_class(x509.CRLReason).value.reason.name)
+        except x509.ExtensionNotFound:
+            reasons.add("unspecified")
+    # the card renewal of 2034-05-01 superseded the old card's signing certificate; the one
+    # revoked by the 2026 move (affiliation changed) expired in 2029 and has left the CRL
+    assert reasons == {"superseded"}
+    assert datetime(2034, 5, 2, 10, 0, tzinfo=JST) == crl.last_update_utc.astimezone(JST)
