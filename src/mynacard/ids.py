@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
+from stdnum.exceptions import InvalidFormat
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.jp import in_
 
@@ -21,12 +22,15 @@ class IndividualNumber(str):
 
     def __new__(cls, value: str) -> IndividualNumber:
         try:
+            if not isinstance(value, str):
+                # stdnum would join any iterable of digits (a list, say) into a number
+                raise InvalidFormat(f"The number is a {type(value).__name__}, not text.")
             compact = in_.validate(value)
         except StdnumError as exc:
             raise ValidationError(
                 "individual_number",
-                f"Invalid individual number: {exc}. It must be 12 digits with a valid check "
-                "digit (R_NUM_1); check the digits and enter it again.",
+                f"Invalid individual number: {str(exc).rstrip('.')}. It must be 12 digits with a "
+                "valid check digit (R_NUM_1); check the digits and enter it again.",
                 "個人番号が正しくありません。12桁の数字(末尾はチェックデジット)を確認して入力し直してください。",
             ) from None
         return super().__new__(cls, compact)
@@ -52,8 +56,11 @@ class ApplicationId(str):
     __slots__ = ()
 
     def __new__(cls, value: str) -> ApplicationId:
-        value = value.replace(" ", "").replace("-", "")
-        if len(value) != 23 or not value.isdigit():
+        if isinstance(value, str):
+            value = value.replace(" ", "").replace("-", "")
+        # isascii(): str.isdigit() also accepts full-width digits and superscripts such as '²'
+        ok = isinstance(value, str) and len(value) == 23 and value.isascii() and value.isdigit()
+        if not ok:
             raise ValidationError(
                 "application_id",
                 "An application ID is 23 digits (R_CARD_1).",
@@ -69,7 +76,7 @@ class ApplicationId(str):
 
 def municipality_code(value: str) -> str:
     """地方公共団体コード: 6 digits (the sixth a check digit)."""
-    if len(value) != 6 or not value.isdigit():
+    if not (isinstance(value, str) and len(value) == 6 and value.isascii() and value.isdigit()):
         raise ValidationError(
             "municipality_code",
             f"Municipality code {value!r} is not 6 digits (e.g. 174076 for Nakanoto).",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from mynacard.rules.dates import age_on
+from mynacard.timeutil import JST, require_aware
 
 SIGNING_MIN_AGE = 15
 
@@ -24,8 +25,12 @@ KIOSK_CLOSES = time(23, 0)
 
 
 def kiosk_open(at_jst: datetime) -> bool:
-    """Convenience-store issuance runs 6:30-23:00 daily, except 29 December - 3 January (R_USE_2)."""
-    d, t = at_jst.date(), at_jst.time()
+    """Convenience-store issuance runs 6:30-23:00 daily, except 29 December - 3 January (R_USE_2).
+
+    ``at_jst`` must be aware; it is read in Japan time whatever its zone (R_CARD_3).
+    """
+    at = require_aware(at_jst, "at_jst").astimezone(JST)
+    d, t = at.date(), at.time()
     if (d.month == 12 and d.day >= 29) or (d.month == 1 and d.day <= 3):
         return False
     return KIOSK_OPENS <= t < KIOSK_CLOSES

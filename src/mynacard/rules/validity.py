@@ -61,7 +61,8 @@ def card_expiry(
 
     - 10th birthday after issue for applicants adult on ``received_on``; 5th otherwise (R_CARD_2).
     - A renewal applied for inside the old card's window and issued before its expiry runs one
-      birthday longer, so no time is lost (R_CARD_6 [policy]).
+      birthday longer, so no time is lost (R_CARD_6 [policy]). Issued on the expiry day itself
+      (a birthday, which R_CARD_3 does not count) the usual 10/5 already loses nothing.
     - Bound to a period of stay: the earlier of the stay's end and the date above (R_CARD_9).
     """
     if issued_on < received_on:
@@ -70,7 +71,7 @@ def card_expiry(
     if (
         renewing_card_expires_on is not None
         and in_renewal_window(renewing_card_expires_on, received_on)
-        and issued_on <= renewing_card_expires_on
+        and issued_on < renewing_card_expires_on
     ):
         n += 1
     expires = nth_birthday_after(birth, issued_on, n)
@@ -94,12 +95,16 @@ def certificate_expiry(
 ) -> date:
     """Expiry of a certificate issued on ``issued_on`` (R_CERT_3).
 
-    5th birthday after issue (6th when renewed inside the old certificate's 3-month window),
-    capped by the card's expiry; a signing certificate is also capped by the authentication
-    certificate's expiry (pass ``auth_expires_on``).
+    5th birthday after issue (6th when renewed inside the old certificate's 3-month window and
+    before its expiry day, as R_CARD_6), capped by the card's expiry; a signing certificate is
+    also capped by the authentication certificate's expiry (pass ``auth_expires_on``).
     """
     n = 5
-    if renewing_expires_on is not None and in_renewal_window(renewing_expires_on, issued_on):
+    if (
+        renewing_expires_on is not None
+        and in_renewal_window(renewing_expires_on, issued_on)
+        and issued_on < renewing_expires_on
+    ):
         n = 6
     expires = min(nth_birthday_after(birth, issued_on, n), card_expires_on)
     if auth_expires_on is not None:
