@@ -54,9 +54,7 @@ def test_long_data_is_encoded_extended() -> None:
     assert Command.parse(raw) == Command(0x80, 0x2A, 0, 0x80, bytes(300), le=256, extended=True)
 
 
-@pytest.mark.parametrize(
-    "kwargs", [{"cla": 256}, {"le": 0}, {"le": 65537}, {"data": bytes(65536)}]
-)
+@pytest.mark.parametrize("kwargs", [{"cla": 256}, {"le": 0}, {"le": 65537}, {"data": bytes(65536)}])
 def test_command_rejects_impossible_fields(kwargs: dict[str, object]) -> None:
     base: dict[str, object] = {"cla": 0, "ins": 0xB0, "p1": 0, "p2": 0}
     with pytest.raises(ValueError):
@@ -79,7 +77,12 @@ commands = st.builds(
 def test_encode_parse_round_trip(cmd: Command) -> None:
     parsed = Command.parse(cmd.to_bytes())
     assert (parsed.cla, parsed.ins, parsed.p1, parsed.p2, parsed.data, parsed.le) == (
-        cmd.cla, cmd.ins, cmd.p1, cmd.p2, cmd.data, cmd.le,
+        cmd.cla,
+        cmd.ins,
+        cmd.p1,
+        cmd.p2,
+        cmd.data,
+        cmd.le,
     )
     assert parsed.to_bytes() == cmd.to_bytes()
 

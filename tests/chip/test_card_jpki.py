@@ -49,8 +49,12 @@ def test_atr_is_the_jpki_atr() -> None:
 
 
 def test_select_by_aid_R_CHIP_1(card: VirtualCard) -> None:
-    for aid in ["D392F000260100000001", "D3921000310001010408", "D3921000310001010402",
-                "D3921000310001010401"]:
+    for aid in [
+        "D392F000260100000001",
+        "D3921000310001010408",
+        "D3921000310001010402",
+        "D3921000310001010401",
+    ]:
         assert send(card, f"00A4040C 0A {aid}")[1] == 0x9000
     assert send(card, "00A4040C 0A D392F000260100000002")[1] == 0x6A82
     assert send(card, "00A4040C 00")[1] == 0x6700  # 5 bytes: case 2, no AID
@@ -65,9 +69,10 @@ def test_token_R_CHIP_2(jpki: VirtualCard) -> None:
     assert data == b"JPKIAPICCTOKEN2" + b" " * 17
 
 
-@pytest.mark.parametrize(("fid", "slot", "ca"), [("000A", KeySlot.AUTH, False),
-                                                 ("000B", KeySlot.AUTH, True),
-                                                 ("0002", KeySlot.SIGN, True)])
+@pytest.mark.parametrize(
+    ("fid", "slot", "ca"),
+    [("000A", KeySlot.AUTH, False), ("000B", KeySlot.AUTH, True), ("0002", KeySlot.SIGN, True)],
+)
 def test_public_certificates_read_without_pin_R_CHIP_2(
     chip: Chip, jpki: VirtualCard, fid: str, slot: KeySlot, ca: bool
 ) -> None:

@@ -82,7 +82,9 @@ def test_card_face_pin_a_opens_number_and_front(client: CardClient) -> None:
     assert client.read_binary(0, 1).sw == 0x6982
     assert client.tries_left(0x0013) == 10
     assert client.verify(0x0013, b"123456789018").sw == 0x9000
-    assert tlv.decode(client.read_ef(0x0001)) == [(0xFF30, bytes.fromhex("df310c") + b"123456789018")]
+    assert tlv.decode(client.read_ef(0x0001)) == [
+        (0xFF30, bytes.fromhex("df310c") + b"123456789018")
+    ]
     [(tag, body)] = tlv.decode(client.read_ef(0x0002))
     assert tag == 0xFF40
     values = dict(tlv.decode(body))
@@ -103,7 +105,10 @@ def test_card_face_pin_b_opens_front_only_R_NUM_3(client: CardClient) -> None:
 def test_card_face_pins_cannot_be_changed(client: CardClient) -> None:
     client.select_ap(CARD_FACE_AID)
     client.verify(0x0013, b"123456789018")
-    assert client.send(bytes.fromhex("00240180 0C 313131313131313131313131".replace(" ", ""))).sw == 0x6981
+    assert (
+        client.send(bytes.fromhex("00240180 0C 313131313131313131313131".replace(" ", ""))).sw
+        == 0x6981
+    )
 
 
 def test_card_face_wrong_pin_counts(chip: Chip, client: CardClient) -> None:

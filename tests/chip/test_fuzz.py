@@ -36,36 +36,105 @@ CORPUS = [
     for h in [
         *SELECTS.values(),
         "00A4000C023F00",
-        *(f"00A4020C02{fid}" for fid in ["0001", "0002", "0006", "000A", "000B", "0017",
-                                         "0018", "001A", "001B", "0011", "0012", "0013"]),
-        "00B0000000", "00B0000004", "00B0010000", "00B0000000000000", "00B0020000",
-        "0020008004313233340000"[:-4], "002000800439303132", "002000800435363738",
-        "0020008006414243313233", "002000800c313233343536373839303138",
-        "002000800e3930303430313230333434333231", "00200080", "0020008004303030",
-        "002401800434333231", "00240180064E4557313233",
-        f"802A008033{DI}00", f"802A008033{DI}", "802A008000", f"802A0080000033{DI}0100",
+        *(
+            f"00A4020C02{fid}"
+            for fid in [
+                "0001",
+                "0002",
+                "0006",
+                "000A",
+                "000B",
+                "0017",
+                "0018",
+                "001A",
+                "001B",
+                "0011",
+                "0012",
+                "0013",
+            ]
+        ),
+        "00B0000000",
+        "00B0000004",
+        "00B0010000",
+        "00B0000000000000",
+        "00B0020000",
+        "0020008004313233340000"[:-4],
+        "002000800439303132",
+        "002000800435363738",
+        "0020008006414243313233",
+        "002000800c313233343536373839303138",
+        "002000800e3930303430313230333434333231",
+        "00200080",
+        "0020008004303030",
+        "002401800434333231",
+        "00240180064E4557313233",
+        f"802A008033{DI}00",
+        f"802A008033{DI}",
+        "802A008000",
+        f"802A0080000033{DI}0100",
     ]
 ]
 FLOWS = [
     [bytes.fromhex(h) for h in flow]
     for flow in [
         # OpenSC-like authentication: VERIFY the auth PIN, select the key EF, sign.
-        [SELECTS["jpki"], "00A4020C020018", "00200080", "002000800431323334",
-         "00A4020C020017", f"802A008033{DI}00"],
+        [
+            SELECTS["jpki"],
+            "00A4020C020018",
+            "00200080",
+            "002000800431323334",
+            "00A4020C020017",
+            f"802A008033{DI}00",
+        ],
         # Signing: the signing password opens EF 0001 and the signing key.
-        [SELECTS["jpki"], "00A4020C02001B", "0020008006414243313233", "00A4020C020001",
-         "00B0000004", "00B0000000", "00B0010000", "00B0020000", "00A4020C02001A",
-         f"802A008033{DI}00"],
+        [
+            SELECTS["jpki"],
+            "00A4020C02001B",
+            "0020008006414243313233",
+            "00A4020C020001",
+            "00B0000004",
+            "00B0000000",
+            "00B0010000",
+            "00B0020000",
+            "00A4020C02001A",
+            f"802A008033{DI}00",
+        ],
         # Certificates without PIN, short and extended reads.
-        [SELECTS["jpki"], "00A4020C020006", "00B0000000", "00A4020C02000A", "00B0000004",
-         "00B0000000", "00B0010000", "00B00200000000", "00A4020C02000B", "00B0000000000000"],
+        [
+            SELECTS["jpki"],
+            "00A4020C020006",
+            "00B0000000",
+            "00A4020C02000A",
+            "00B0000004",
+            "00B0000000",
+            "00B0010000",
+            "00B00200000000",
+            "00A4020C02000B",
+            "00B0000000000000",
+        ],
         # Card-info-input AP.
-        [SELECTS["info"], "00A4020C020011", "00200080", "002000800439303132",
-         "00A4020C020001", "00B0000010", "00A4020C020002", "00B0000000"],
+        [
+            SELECTS["info"],
+            "00A4020C020011",
+            "00200080",
+            "002000800439303132",
+            "00A4020C020001",
+            "00B0000010",
+            "00A4020C020002",
+            "00B0000000",
+        ],
         # Card-face AP with PIN A, then PIN B.
-        [SELECTS["face"], "00A4020C020013", "002000800c313233343536373839303138",
-         "00A4020C020001", "00B0000000", "00A4020C020002", "00B0000000",
-         "00A4020C020012", "002000800e3930303430313230333434333231"],
+        [
+            SELECTS["face"],
+            "00A4020C020013",
+            "002000800c313233343536373839303138",
+            "00A4020C020001",
+            "00B0000000",
+            "00A4020C020002",
+            "00B0000000",
+            "00A4020C020012",
+            "002000800e3930303430313230333434333231",
+        ],
         # Resident registry AP: VERIFY and CHANGE.
         [SELECTS["resident"], "00A4020C020011", "002000800435363738", "002401800435363738"],
         # Wrong PINs.
@@ -73,8 +142,23 @@ FLOWS = [
         [SELECTS["jpki"], "00A4020C02001B", "0020008006414243313234", "00200080"],
     ]
 ]
-INTERESTING = [0x00, 0x01, 0x02, 0x04, 0x0C, 0x20, 0x24, 0x2A, 0x3F, 0x7F, 0x80, 0x81,
-               0xA4, 0xB0, 0xFF]
+INTERESTING = [
+    0x00,
+    0x01,
+    0x02,
+    0x04,
+    0x0C,
+    0x20,
+    0x24,
+    0x2A,
+    0x3F,
+    0x7F,
+    0x80,
+    0x81,
+    0xA4,
+    0xB0,
+    0xFF,
+]
 
 
 def mutate(rng: random.Random, raw: bytes) -> bytes:
@@ -104,7 +188,9 @@ def mutate(rng: random.Random, raw: bytes) -> bytes:
 
 
 def counters(chip: Chip) -> tuple[int, ...]:
-    return tuple(chip.tries_left(p) for p in PinId) + tuple(chip.face_tries_left(p) for p in FacePin)
+    return tuple(chip.tries_left(p) for p in PinId) + tuple(
+        chip.face_tries_left(p) for p in FacePin
+    )
 
 
 def moves_counters(apdu: bytes) -> bool:
@@ -123,13 +209,24 @@ def check_answer(apdu: bytes, answer: bytes) -> int:
 
 @pytest.fixture(scope="module")
 def template() -> str:
-    from tests.chip.conftest import AUTH_PIN, CARD_INFO, CARD_INFO_PIN, RESIDENT_PIN, SIGN_PW, make_certificate
-    from tests.keypool import pooled_key
     from mynacard.chip import KeySlot
+    from tests.chip.conftest import (
+        AUTH_PIN,
+        CARD_INFO,
+        CARD_INFO_PIN,
+        RESIDENT_PIN,
+        SIGN_PW,
+        make_certificate,
+    )
+    from tests.keypool import pooled_key
 
     chip = Chip.blank("fuzz", master_key=MASTER_KEY)
-    for pin_id, value in [(PinId.SIGN, SIGN_PW), (PinId.AUTH, AUTH_PIN),
-                          (PinId.RESIDENT, RESIDENT_PIN), (PinId.CARD_INFO, CARD_INFO_PIN)]:
+    for pin_id, value in [
+        (PinId.SIGN, SIGN_PW),
+        (PinId.AUTH, AUTH_PIN),
+        (PinId.RESIDENT, RESIDENT_PIN),
+        (PinId.CARD_INFO, CARD_INFO_PIN),
+    ]:
         chip.set_pin(pin_id, value)
     ca = pooled_key()
     for slot in KeySlot:
@@ -144,8 +241,12 @@ def fresh_card(template: str) -> VirtualCard:
 
 
 @pytest.mark.slow
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(seed=st.integers(0, 2**64 - 1), extra=st.lists(st.binary(max_size=24), max_size=8))
 def test_mutated_apdus_never_break_the_card(template: str, seed: int, extra: list[bytes]) -> None:
     rng = random.Random(seed)
@@ -160,7 +261,7 @@ def test_mutated_apdus_never_break_the_card(template: str, seed: int, extra: lis
         if not pending:  # half the time a client flow with some steps mutated
             pending = list(rng.choice(FLOWS)) if rng.random() < 0.5 else [rng.choice(corpus)]
         apdu = pending.pop(0)
-        if rng.random() < 0.25 or len(pending) == 0 and rng.random() < 0.5:
+        if rng.random() < 0.25 or (len(pending) == 0 and rng.random() < 0.5):
             apdu = mutate(rng, apdu)
         before = counters(card.chip)
         answer = card.transmit(apdu)
@@ -169,8 +270,9 @@ def test_mutated_apdus_never_break_the_card(template: str, seed: int, extra: lis
             assert counters(card.chip) == before, f"{apdu.hex()} moved a PIN counter"
 
 
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.binary(max_size=300), min_size=1, max_size=30))
 def test_random_bytes_never_break_the_card(template: str, apdus: list[bytes]) -> None:
     card = fresh_card(template)
@@ -182,8 +284,9 @@ def test_random_bytes_never_break_the_card(template: str, apdus: list[bytes]) ->
             assert counters(card.chip) == before
 
 
-@settings(max_examples=200, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     ap=st.sampled_from(list(SELECTS.values())),
     fid=st.integers(0, 0x20),
@@ -195,7 +298,14 @@ def test_random_bytes_never_break_the_card(template: str, apdus: list[bytes]) ->
     le=st.one_of(st.none(), st.integers(1, 65536)),
 )
 def test_structured_commands_never_break_the_card(
-    template: str, ap: str, fid: int, cla: int, ins: int, p1: int, p2: int, data: bytes,
+    template: str,
+    ap: str,
+    fid: int,
+    cla: int,
+    ins: int,
+    p1: int,
+    p2: int,
+    data: bytes,
     le: int | None,
 ) -> None:
     """Well-formed commands with every parameter drawn: the card answers each with an SW."""

@@ -17,7 +17,9 @@ from tests.chip.conftest import AUTH_PIN, MASTER_KEY, SIGN_PW, make_certificate
 
 
 @pytest.mark.parametrize(("slot", "pin"), [(KeySlot.SIGN, SIGN_PW), (KeySlot.AUTH, AUTH_PIN)])
-def test_signature_verifies_with_chip_public_key_R_CERT_2(chip: Chip, slot: KeySlot, pin: str) -> None:
+def test_signature_verifies_with_chip_public_key_R_CERT_2(
+    chip: Chip, slot: KeySlot, pin: str
+) -> None:
     digest = hashlib.sha256(b"e-Tax filing").digest()
     sig = chip.sign(slot, digest_info("sha256", digest), pin)
     assert len(sig) == 256
@@ -30,7 +32,11 @@ def test_signature_matches_cryptography_pkcs1v15_R_CERT_2(keygen) -> None:  # ty
     chip = Chip.blank("c", master_key=MASTER_KEY)
     chip.set_pin(PinId.AUTH, "1234")
     chip.generate_key(KeySlot.AUTH, lambda: key)
-    for name, algo in [("sha1", hashes.SHA1()), ("sha256", hashes.SHA256()), ("sha512", hashes.SHA512())]:
+    for name, algo in [
+        ("sha1", hashes.SHA1()),
+        ("sha256", hashes.SHA256()),
+        ("sha512", hashes.SHA512()),
+    ]:
         h = hashes.Hash(algo)
         h.update(b"x")
         digest = h.finalize()
@@ -120,7 +126,10 @@ def test_sealed_key_not_readable_without_master_key(chip: Chip) -> None:
 def test_signature_fails_with_other_slot_key(chip: Chip) -> None:
     digest = hashlib.sha256(b"x").digest()
     sig = chip.sign(KeySlot.AUTH, digest_info("sha256", digest), AUTH_PIN)
-    if chip.public_key(KeySlot.SIGN).public_numbers() == chip.public_key(KeySlot.AUTH).public_numbers():
+    if (
+        chip.public_key(KeySlot.SIGN).public_numbers()
+        == chip.public_key(KeySlot.AUTH).public_numbers()
+    ):
         pytest.skip("the key pool handed out the same key twice")
     with pytest.raises(InvalidSignature):
         chip.public_key(KeySlot.SIGN).verify(sig, digest, PKCS1v15(), Prehashed(hashes.SHA256()))

@@ -72,7 +72,9 @@ def test_counter_resets_only_on_correct_entry_R_PIN_4(chip: Chip) -> None:
     assert chip.tries_left(PinId.SIGN) == 5
 
 
-def test_try_is_spent_and_persisted_before_comparing_R_PIN_4(chip: Chip, recorder: Recorder) -> None:
+def test_try_is_spent_and_persisted_before_comparing_R_PIN_4(
+    chip: Chip, recorder: Recorder
+) -> None:
     """The persist hook sees the decremented counter first, whatever the result."""
     chip.verify_pin(PinId.AUTH, AUTH_PIN)
     assert [t[PinId.AUTH] for t in recorder.tries] == [2, 3]

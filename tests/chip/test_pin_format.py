@@ -25,12 +25,12 @@ BAD = [
     (PinId.SIGN, "A1234567890123456", "17 characters"),
     (PinId.SIGN, "12345", "a 5-digit value"),
     (PinId.SIGN, "ABC-123", "a symbol"),
-    (PinId.SIGN, "ＡＢＣ１２３", "full-width characters"),
+    (PinId.SIGN, "ＡＢＣ１２３", "full-width characters"),  # noqa: RUF001
     (PinId.SIGN, "ßßß1", "a letter whose upper case is ASCII ('SS')"),
     (PinId.AUTH, "12a4", "a letter"),
     (PinId.AUTH, "123", "3 digits"),
     (PinId.AUTH, "12345", "5 digits"),
-    (PinId.RESIDENT, "１２３４", "full-width digits"),
+    (PinId.RESIDENT, "１２３４", "full-width digits"),  # noqa: RUF001
     (PinId.CARD_INFO, "", "empty"),
 ]
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from mynacard.chip import Chip, ChipSession, FacePin, KeySlot, PinId, SecurityStatusError, digest_info
+from mynacard.chip import (
+    Chip,
+    ChipSession,
+    FacePin,
+    KeySlot,
+    PinId,
+    SecurityStatusError,
+    digest_info,
+)
 from mynacard.errors import PinLocked, StateError, ValidationError, WrongPin
 from tests.chip.conftest import AUTH_PIN, SIGN_PW
 

@@ -16,8 +16,12 @@ from tests.chip.conftest import CARD_INFO, MASTER_KEY
 
 pin_records = st.one_of(
     st.none(),
-    st.builds(PinRecord, st.binary(min_size=16, max_size=16), st.binary(min_size=32, max_size=32),
-              st.integers(0, 5)),
+    st.builds(
+        PinRecord,
+        st.binary(min_size=16, max_size=16),
+        st.binary(min_size=32, max_size=32),
+        st.integers(0, 5),
+    ),
 )
 card_infos = st.builds(
     CardInfo,
@@ -52,7 +56,10 @@ def test_state_json_round_trip(state: ChipState) -> None:
 def test_real_chip_state_round_trip(chip: Chip) -> None:
     reloaded = Chip(ChipState.from_json(chip.state.to_json()), master_key=MASTER_KEY)
     assert reloaded.state == chip.state
-    assert reloaded.public_key(KeySlot.SIGN).public_numbers() == chip.public_key(KeySlot.SIGN).public_numbers()
+    assert (
+        reloaded.public_key(KeySlot.SIGN).public_numbers()
+        == chip.public_key(KeySlot.SIGN).public_numbers()
+    )
     assert reloaded.tries_left(PinId.SIGN) == 5
     reloaded.verify_pin(PinId.AUTH, "1234")
 

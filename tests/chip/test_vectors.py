@@ -22,7 +22,8 @@ def test_trace_replays_exactly(path) -> None:  # type: ignore[no-untyped-def]
     diffs = replay(card, steps)
     assert not diffs, "\n".join(
         f"line {s.line}: {s.command.hex() if s.command else 'reset'} expected "
-        f"{s.answer.hex()} got {got.hex()}" for s, got in diffs
+        f"{s.answer.hex()} got {got.hex()}"
+        for s, got in diffs
     )
 
 

@@ -2,9 +2,11 @@
 
 ``Chip`` is the model the services use: four PIN objects with persistent counters
 (R_PIN_1..7), two RSA-2048 key pairs made on the chip (R_CERT_2), the certificates and the
-card data. ``ChipSession`` holds the per-session security status for the APDU front end.
+card data. ``ChipSession`` holds the per-session security status; ``VirtualCard`` is the
+ISO 7816-4 APDU front end (``card_os``) and ``client.CardClient`` the reader-side helper.
 """
 
+from mynacard.chip.card_os import ATR, VirtualCard
 from mynacard.chip.model import Chip, OnChange
 from mynacard.chip.pins import (
     FACE_MAX_TRIES,
@@ -20,6 +22,7 @@ from mynacard.chip.signing import DIGEST_INFO_PREFIXES, digest_info
 from mynacard.chip.state import CardInfo, ChipState
 
 __all__ = [
+    "ATR",
     "DIGEST_INFO_PREFIXES",
     "FACE_MAX_TRIES",
     "MAX_TRIES",
@@ -33,6 +36,7 @@ __all__ = [
     "OnChange",
     "PinId",
     "SecurityStatusError",
+    "VirtualCard",
     "check_pin_format",
     "digest_info",
 ]

@@ -88,14 +88,18 @@ class Command:
         """Encode in short form when it fits, extended form otherwise (or when asked)."""
         header = bytes((self.cla, self.ins, self.p1, self.p2))
         extended = (
-            self.extended or len(self.data) > 255 or (self.le is not None and self.le > SHORT_MAX_LE)
+            self.extended
+            or len(self.data) > 255
+            or (self.le is not None and self.le > SHORT_MAX_LE)
         )
         body = b""
         if extended:
             if self.data:
                 body += b"\x00" + len(self.data).to_bytes(2, "big") + self.data
             if self.le is not None:
-                body += (b"" if self.data else b"\x00") + (self.le % EXTENDED_MAX_LE).to_bytes(2, "big")
+                body += (b"" if self.data else b"\x00") + (self.le % EXTENDED_MAX_LE).to_bytes(
+                    2, "big"
+                )
         else:
             if self.data:
                 body += bytes((len(self.data),)) + self.data
@@ -123,8 +127,14 @@ class Command:
             raise ApduError(SW.WRONG_LENGTH, "Lc does not match the command length.")
         # raw[4] == 0 and n >= 6: extended length
         if n == 7:  # case 2 extended
-            return cls(cla, ins, p1, p2, le=int.from_bytes(raw[5:7], "big") or EXTENDED_MAX_LE,
-                       extended=True)
+            return cls(
+                cla,
+                ins,
+                p1,
+                p2,
+                le=int.from_bytes(raw[5:7], "big") or EXTENDED_MAX_LE,
+                extended=True,
+            )
         if n < 7:
             raise ApduError(SW.WRONG_LENGTH, "Truncated extended length field.")
         lc = int.from_bytes(raw[5:7], "big")

@@ -108,7 +108,11 @@ class CardOS:
     def _select_ef(self, fid: bytes) -> Response:
         if len(fid) != 2:
             return Response(SW.WRONG_LENGTH)
-        ef = None if self.current_ap is None else self.current_ap.files.get(int.from_bytes(fid, "big"))
+        ef = (
+            None
+            if self.current_ap is None
+            else self.current_ap.files.get(int.from_bytes(fid, "big"))
+        )
         if ef is None or not ef_present(ef, self.chip):
             return Response(SW.FILE_NOT_FOUND)
         self.current_ef = ef
@@ -163,7 +167,7 @@ class CardOS:
         try:
             self.session.verify(ef.pin, cmd.data)
         except WrongPin as exc:
-            return Response(sw_tries_left(exc.tries_left))
+            return Response(sw_tries_left(int(exc.fields["tries_left"])))
         except PinLocked:
             return Response(SW.PIN_BLOCKED)
         except StateError:  # PIN never set, or card-face PIN B without its data

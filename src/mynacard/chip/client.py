@@ -29,7 +29,7 @@ class CardStatusError(MynaError):
     def __init__(self, command: str, sw: int) -> None:
         super().__init__(
             f"The card refused {command}: SW {sw:04X}.",
-            f"カードがコマンドを拒否しました（{sw:04X}）。",
+            f"カードがコマンドを拒否しました。応答コード: {sw:04X}",
             command=command,
             sw=sw,
         )
@@ -119,4 +119,6 @@ class CardClient:
     def sign(self, key_fid: int, digest_info: bytes) -> bytes:
         """SELECT the key EF and COMPUTE DIGITAL SIGNATURE (its PIN verified before)."""
         self.select_ef(key_fid)
-        return self._ok("COMPUTE DIGITAL SIGNATURE", Command(0x80, 0x2A, 0x00, 0x80, digest_info, le=256)).data
+        return self._ok(
+            "COMPUTE DIGITAL SIGNATURE", Command(0x80, 0x2A, 0x00, 0x80, digest_info, le=256)
+        ).data

@@ -88,7 +88,7 @@ def check_pin_format(pin_id: PinId, value: str) -> str:
             raise ValidationError(
                 field,
                 "The signing password should be 6 to 16 characters of A-Z and 0-9 (R_PIN_1).",
-                "署名用電子証明書のパスワードは英大文字（A-Z）と数字（0-9）の6～16文字で"
+                "署名用電子証明書のパスワードは英大文字A-Zと数字0-9を使い、6文字以上16文字以下で"
                 "設定してください。",
             )
         if not any(c.isalpha() for c in normalized) or not any(c.isdigit() for c in normalized):

@@ -45,11 +45,13 @@ def max_input_length(key_bytes: int) -> int:
 
 
 def pkcs1_v15_sign(numbers: rsa.RSAPrivateNumbers, t: bytes) -> bytes:
-    """Pad ``t`` as EMSA-PKCS1-v1_5 and apply the private key; ``ValueError`` if ``t`` is too long."""
+    """Pad ``t`` as EMSA-PKCS1-v1_5 and apply the private key (``ValueError`` if too long)."""
     pub = numbers.public_numbers
     k = (pub.n.bit_length() + 7) // 8
     if not 0 < len(t) <= max_input_length(k):
-        raise ValueError(f"The data to sign should be 1 to {max_input_length(k)} bytes, not {len(t)}.")
+        raise ValueError(
+            f"The data to sign should be 1 to {max_input_length(k)} bytes, not {len(t)}."
+        )
     em = b"\x00\x01" + b"\xff" * (k - 3 - len(t)) + b"\x00" + t
     m = int.from_bytes(em, "big")
     # CRT: two half-size exponentiations instead of one full-size one.

@@ -49,11 +49,15 @@ class CardInfo:
                 "個人番号は検査用数字の正しい12桁の数字で入力してください。",
             )
         if self.sex not in ("1", "2", "9"):
-            raise ValidationError("sex", "Sex should be '1', '2' or '9'.", "性別コードは1、2、9のいずれかです。")
+            raise ValidationError(
+                "sex", "Sex should be '1', '2' or '9'.", "性別コードは1、2、9のいずれかです。"
+            )
         if not isinstance(self.birth_date, date):
             raise TypeError("birth_date must be a date")
         if self.expiry_year is not None and not 1000 <= self.expiry_year <= 9999:
-            raise ValidationError("expiry_year", "The expiry year should have 4 digits.", "有効期限の年は4桁です。")
+            raise ValidationError(
+                "expiry_year", "The expiry year should have 4 digits.", "有効期限の年は4桁です。"
+            )
         if self.security_code is not None and not re.fullmatch(r"[0-9]{4}", self.security_code):
             raise ValidationError(
                 "security_code",
@@ -129,7 +133,11 @@ class ChipState:
             pins[pin_id.value] = (
                 None
                 if rec is None
-                else {"salt": _b64(rec.salt), "digest": _b64(rec.digest), "tries_left": rec.tries_left}
+                else {
+                    "salt": _b64(rec.salt),
+                    "digest": _b64(rec.digest),
+                    "tries_left": rec.tries_left,
+                }
             )
         data = {
             "version": STATE_VERSION,
@@ -156,7 +164,9 @@ class ChipState:
                 pins[pin_id] = (
                     None
                     if raw is None
-                    else PinRecord(_unb64(raw["salt"]), _unb64(raw["digest"]), int(raw["tries_left"]))
+                    else PinRecord(
+                        _unb64(raw["salt"]), _unb64(raw["digest"]), int(raw["tries_left"])
+                    )
                 )
             info = data.get("card_info")
             return cls(

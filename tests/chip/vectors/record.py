@@ -26,8 +26,12 @@ SHA256_DI = digest_info("sha256", hashlib.sha256(b"mynacard test vector").digest
 def make_card_json() -> str:
     master_key = os.urandom(32)
     chip = Chip.blank("vector-card-0001", master_key=master_key)
-    for pin_id, value in [(PinId.SIGN, "ABC123"), (PinId.AUTH, "1234"),
-                          (PinId.RESIDENT, "5678"), (PinId.CARD_INFO, "9012")]:
+    for pin_id, value in [
+        (PinId.SIGN, "ABC123"),
+        (PinId.AUTH, "1234"),
+        (PinId.RESIDENT, "5678"),
+        (PinId.CARD_INFO, "9012"),
+    ]:
         chip.set_pin(pin_id, value)
     ca = new_rsa_key()
     for slot in KeySlot:
@@ -37,7 +41,9 @@ def make_card_json() -> str:
     chip.write_card_info(CARD_INFO)
     return json.dumps(
         {"master_key": master_key.hex(), "state": json.loads(chip.state.to_json())},
-        ensure_ascii=False, indent=1, sort_keys=True,
+        ensure_ascii=False,
+        indent=1,
+        sort_keys=True,
     )
 
 
@@ -139,18 +145,34 @@ def errors(c: CardClient) -> None:
     9000 extended Le 0000 (whole file), 6700 truncated extended Le, 6982 sign before VERIFY,
     6700 Lc not matching the length, 6A82 unknown 6-byte AID."""
     ops = [
-        "FFCA000000", "00CA9F7F00", "00A4040C0AD392F000260100000002", "00A4040C",
-        "00A4040C0AD392F000260100000001", "00A404000AD392F000260100000001",
-        "00A4020C020099", "00B0000000", "00A4020C020018", "00B0000000", "00200081",
-        "00A4020C02000A", "00B0810001", "00B07FFF01",
+        "FFCA000000",
+        "00CA9F7F00",
+        "00A4040C0AD392F000260100000002",
+        "00A4040C",
+        "00A4040C0AD392F000260100000001",
+        "00A404000AD392F000260100000001",
+        "00A4020C020099",
+        "00B0000000",
+        "00A4020C020018",
+        "00B0000000",
+        "00200081",
+        "00A4020C02000A",
+        "00B0810001",
+        "00B07FFF01",
     ]
     for h in ops:
         c.send(bytes.fromhex(h))
     head = c.read_binary(0, 4).data
     end = 4 + int.from_bytes(head[2:4], "big")
     c.read_binary(end - 2, 16)
-    for h in ["00B00000000000", "00B000000000", "00A4020C020017", f"802A008033{SHA256_DI.hex()}00",
-              "802A0080033031300000", "00A4040C06D392F0002601"]:
+    for h in [
+        "00B00000000000",
+        "00B000000000",
+        "00A4020C020017",
+        f"802A008033{SHA256_DI.hex()}00",
+        "802A0080033031300000",
+        "00A4040C06D392F0002601",
+    ]:
         c.send(bytes.fromhex(h))
 
 
@@ -166,7 +188,9 @@ SESSIONS: dict[str, Callable[[CardClient], None]] = {
 }
 
 
-def record(card_text: str, session: Callable[[CardClient], None]) -> list[tuple[bytes | None, bytes]]:
+def record(
+    card_text: str, session: Callable[[CardClient], None]
+) -> list[tuple[bytes | None, bytes]]:
     card = load_card(card_text)
     client = CardClient(card.transmit)
     atr = card.reset()
