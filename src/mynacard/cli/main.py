@@ -8,10 +8,12 @@ from typing import Annotated
 import typer
 
 from mynacard.cli import ops
+from mynacard.cli.admin import admin_app, audit_app
 from mynacard.cli.app import Options, at_callback
 from mynacard.cli.cards import card_app
 from mynacard.cli.certs import cert_app
 from mynacard.cli.residents import municipality_app, resident_app
+from mynacard.cli.serve import serve
 
 app = typer.Typer(
     help="mynacard: Japan's My Number Card (マイナンバーカード) and JPKI, runnable at any simulated date.",
@@ -42,6 +44,9 @@ app.add_typer(ops.pin_app, name="pin")
 app.command("batch")(ops.batch_daily)
 app.command("events")(ops.events)
 app.command("export")(ops.export_cmd)
+app.add_typer(admin_app, name="admin")
+app.add_typer(audit_app, name="audit")
+app.command("serve")(serve)
 
 
 @app.command("demo")

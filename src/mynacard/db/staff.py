@@ -86,13 +86,14 @@ class OcspCacheEntry(Base):
 
 
 class PublishedCrl(Base):
-    """The last full CRL of one scope ("" = the whole CA, else a municipality code), with the
-    entries it listed, so that a delta CRL can say what changed since (R_CERT_8)."""
+    """The last CRL of one scope ("" = the whole CA, else a municipality code), full or delta.
+    A full CRL keeps the entries it listed, so that a delta CRL can say what changed (R_CERT_8)."""
 
     __tablename__ = "published_crls"
 
     kind: Mapped[str] = mapped_column(String(4), primary_key=True)
     scope: Mapped[str] = mapped_column(String(6), primary_key=True)
+    delta: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     number: Mapped[int] = mapped_column(Integer)
     this_update: Mapped[datetime] = mapped_column(AwareDateTime)
     next_update: Mapped[datetime] = mapped_column(AwareDateTime)

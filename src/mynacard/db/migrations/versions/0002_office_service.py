@@ -12,7 +12,6 @@ from alembic import op
 
 import mynacard.db.types
 
-
 revision = '0002'
 down_revision = '0001'
 branch_labels = None
@@ -57,13 +56,14 @@ def upgrade() -> None:
     op.create_table('published_crls',
     sa.Column('kind', sa.String(length=4), nullable=False),
     sa.Column('scope', sa.String(length=6), nullable=False),
+    sa.Column('delta', sa.Boolean(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
     sa.Column('this_update', mynacard.db.types.AwareDateTime(), nullable=False),
     sa.Column('next_update', mynacard.db.types.AwareDateTime(), nullable=False),
     sa.Column('entries', sa.JSON(), nullable=False),
     sa.Column('der', sa.LargeBinary(), nullable=False),
     sa.Column('version', sa.String(length=64), nullable=False),
-    sa.PrimaryKeyConstraint('kind', 'scope')
+    sa.PrimaryKeyConstraint('kind', 'scope', 'delta')
     )
     op.create_table('staff_accounts',
     sa.Column('id', sa.Integer(), nullable=False),

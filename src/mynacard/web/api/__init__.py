@@ -1,0 +1,1 @@
+"""The JSON API: thin endpoints over the services (decode, check, call, encode)."""

@@ -1,0 +1,164 @@
+"""Request bodies and path parameters of the API, with their limits (so bad input is a 422
+with a message per field, never a 500 from deep inside)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import Path
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from mynacard.rules.fees import ReissueReason
+from mynacard.services.residents import NUMBER_PURPOSES
+
+MIN_DAY, MAX_DAY = date(1868, 1, 1), date(2200, 12, 31)
+
+
+def _day(d: date) -> date:
+    if not MIN_DAY <= d <= MAX_DAY:
+        raise ValueError(f"the date must be between {MIN_DAY} and {MAX_DAY}")
+    return d
+
+
+Day = Annotated[date, AfterValidator(_day)]
+ResidentId = Annotated[int, Path(ge=1, le=2_147_483_647, description="住民ID")]
+CardId = Annotated[str, Path(pattern=r"^[0-9A-F]{12}$", description="カードID (12 hex digits)")]
+CertKindP = Annotated[Literal["sign", "auth"], Path(description="sign 署名用 / auth 利用者証明用")]
+PinKind = Annotated[Literal["sign", "auth", "resident", "card_info"], Path()]
+Text100 = Annotated[str, Field(min_length=1, max_length=100)]
+Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+Pin = Annotated[str, Field(min_length=1, max_length=16, json_schema_extra={"format": "password"})]
+Code6 = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+Reason = Literal[tuple(r.value for r in ReissueReason)]  # type: ignore[valid-type]
+Purpose = Literal[tuple(NUMBER_PURPOSES)]  # type: ignore[valid-type]
+Document = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginIn(Body):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256, json_schema_extra={"format": "password"})]
+
+
+class ResidentIn(Body):
+    individual_number: Annotated[str, Field(min_length=12, max_length=14)]
+    name: Text100
+    name_kana: Annotated[str | None, Field(max_length=100)] = None
+    address: Text200
+    birth_date: Day
+    sex: Literal["1", "2", "9"]
+    municipality_code: Code6
+    nationality: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "JP"
+    residence_status: Annotated[str | None, Field(max_length=60)] = None
+    period_of_stay_end: Day | None = None
+    adult_ward: bool = False
+
+
+class NumberReadIn(Body):
+    purpose: Purpose  # R_NUM_3
+
+
+class ApplyIn(Body):
+    kind: Literal["new", "renewal", "reissue"] = "new"
+    channel: Literal["mail", "online", "booth", "window"] = "window"
+    received_on: Day | None = None
+    reason: Reason | None = None
+    express: bool = False
+    event_on: Day | None = None
+    documents: dict[Literal["police_report", "disaster_certificate", "damaged_card"],
+                    Annotated[str, Field(min_length=1, max_length=50)]] = Field(default_factory=dict)
+
+
+class PinsIn(Body):
+    sign: Pin | None = None
+    auth: Pin | None = None
+    resident: Pin | None = None
+    card_info: Pin | None = None
+
+
+class IssueIn(Body):
+    identity_documents: Annotated[list[Document], Field(min_length=1, max_length=5)]
+    pins: PinsIn
+    want_signing: bool | None = None
+    legal_representative: Annotated[str | None, Field(max_length=100)] = None
+
+
+class MoveWithinIn(Body):
+    new_address: Text200
+    moved_on: Day | None = None
+    new_signing_pin: Pin | None = None
+
+
+class MoveOutIn(Body):
+    to_municipality: Code6
+    planned_on: Day
+
+
+class MoveInIn(Body):
+    new_address: Text200
+    moved_in_on: Day
+    notice_on: Day | None = None
+
+
+class ContinuedUseIn(Body):
+    resident_pin: Pin
+    new_signing_pin: Pin | None = None
+
+
+class RenameIn(Body):
+    new_name: Text100
+    new_signing_pin: Pin | None = None
+
+
+class CertIssueIn(Body):
+    pin: Pin
+
+
+class CertRenewIn(Body):
+    pin: Pin | None = None
+
+
+class HotlineIn(Body):
+    name: Text100
+    birth_date: Day
+    address: Annotated[str | None, Field(max_length=200)] = None
+    individual_number: Annotated[str | None, Field(min_length=12, max_length=14)] = None
+    caller: Annotated[str, Field(min_length=1, max_length=40)] = "holder"
+
+
+class LossIn(Body):
+    kind: Literal["loss", "theft"] = "loss"
+    police_report: Annotated[str | None, Field(max_length=50)] = None
+
+
+class PinResetIn(Body):
+    new_value: Pin
+    identity_documents: Annotated[list[Document], Field(min_length=1, max_length=5)]
+
+
+class NumberChangeIn(Body):
+    reason: Text200
+    new_number: Annotated[str | None, Field(min_length=12, max_length=14)] = None
+
+
+class AccountIn(Body):
+    username: Annotated[str, Field(min_length=3, max_length=64)]
+    password: Annotated[str, Field(min_length=10, max_length=256, json_schema_extra={"format": "password"})]
+    role: Literal["clerk", "supervisor", "hotline", "auditor", "admin"]
+    municipality_code: Code6 | None = None
+    display_name: Annotated[str, Field(max_length=100)] = ""
+
+
+class ClockIn(Body):
+    at: datetime | None = Field(None, description="Simulated time (ISO 8601; Japan time if no offset); null = real time")
+    advance: bool | None = Field(None, description="Whether simulated time advances with real time")
+
+
+class MunicipalityIn(Body):
+    code: Code6
+    name: Text100
+    prefecture: Annotated[str, Field(min_length=1, max_length=20)]

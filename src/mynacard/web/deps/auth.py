@@ -1,0 +1,199 @@
+"""Staff accounts (argon2-hashed passwords), login sessions and the login rate limit.
+
+Sessions and the rate limit run on real time, whatever the simulated clock says: they protect
+the service, not the domain. Only the SHA-256 of a session token is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+
+from mynacard.db import repositories as repo
+from mynacard.db.staff import StaffAccount, StaffSession
+from mynacard.db.store import Store
+from mynacard.errors import MynaError, NotFoundError, StateError, ValidationError
+from mynacard.web.deps.roles import SCOPED, Role
+from mynacard.web.errors import TooManyAttempts
+
+SESSION_LIFETIME = timedelta(hours=10)
+MIN_PASSWORD = 10
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{2,63}")
+_hasher = PasswordHasher()
+_DUMMY = _hasher.hash("not a password of anyone")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: an authenticated staff member."""
+
+    account_id: int
+    username: str
+    role: Role
+    municipality_code: str | None
+    csrf_token: str
+    token_hash: str
+
+    @property
+    def scoped(self) -> bool:
+        return self.role in SCOPED
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_account(store: Store, *, username: str, password: str, role: str,
+                   municipality_code: str | None = None, display_name: str = "") -> StaffAccount:
+    """A new local account; clerks and supervisors need their municipality."""
+    if not _USERNAME.fullmatch(username or ""):
+        raise ValidationError("username", "A user name is 3-64 characters of a-z, 0-9, '.', '_', '-'.",
+                              "ユーザー名は英小文字・数字・記号(. _ -)の3～64文字です。")
+    if len(password) < MIN_PASSWORD or len(password) > 256:
+        raise ValidationError("password", f"A password has {MIN_PASSWORD} to 256 characters.",
+                              f"パスワードは{MIN_PASSWORD}文字以上256文字以下にしてください。")
+    try:
+        r = Role(role)
+    except ValueError:
+        raise ValidationError("role", f"Role must be one of {', '.join(Role)}.", "役割が正しくありません。") from None
+    with store.sessions() as s:
+        if r in SCOPED:
+            if not municipality_code or repo.municipality(s, municipality_code) is None:
+                raise ValidationError("municipality_code", "A clerk or supervisor belongs to a registered municipality.",
+                                      "窓口職員・責任者には登録済みの市区町村を指定してください。")
+        else:
+            municipality_code = None
+        if s.scalars(select(StaffAccount).where(StaffAccount.username == username)).first():
+            raise StateError(f"The user name {username} is taken.", "このユーザー名はすでに使われています。")
+        acc = StaffAccount(username=username, display_name=display_name or username,
+                           password_hash=_hasher.hash(password), role=r.value,
+                           municipality_code=municipality_code, active=True, created_at=_now())
+        s.add(acc)
+        s.commit()
+        return acc
+
+
+def list_accounts(store: Store) -> list[StaffAccount]:
+    with store.sessions() as s:
+        return list(s.scalars(select(StaffAccount).order_by(StaffAccount.id)).all())
+
+
+def set_active(store: Store, username: str, active: bool) -> StaffAccount:
+    with store.sessions() as s:
+        acc = s.scalars(select(StaffAccount).where(StaffAccount.username == username)).first()
+        if acc is None:
+            raise NotFoundError(f"No account {username}.", "アカウントが見つかりません。")
+        acc.active = active
+        if not active:
+            s.execute(delete(StaffSession).where(StaffSession.account_id == acc.id))
+        s.commit()
+        return acc
+
+
+class LoginFailed(MynaError):
+    code = "login_failed"
+    http_status = 401
+
+    def __init__(self) -> None:
+        super().__init__("Wrong user name or password.", "ユーザー名またはパスワードが違います。")
+
+
+class LoginLimiter:
+    """At most ``limit`` failures per user name (and 4x per address) in ``window`` seconds."""
+
+    def __init__(self, limit: int = 5, window: float = 300.0) -> None:
+        self.limit, self.window = limit, window
+        self._fails: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        q = self._fails[key]
+        while q and q[0] <= now - self.window:
+            q.popleft()
+        return q
+
+    def check(self, username: str, address: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key, limit in ((f"u:{username}", self.limit), (f"a:{address}", self.limit * 4)):
+                q = self._recent(key, now)
+                if len(q) >= limit:
+                    raise TooManyAttempts(int(q[0] + self.window - now) + 1)
+
+    def failed(self, username: str, address: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._fails[f"u:{username}"].append(now)
+            self._fails[f"a:{address}"].append(now)
+
+    def succeeded(self, username: str) -> None:
+        with self._lock:
+            self._fails.pop(f"u:{username}", None)
+
+
+def login(store: Store, username: str, password: str) -> tuple[str, Principal]:
+    """Check the password; open a session. Returns the bearer token (shown once) and who it is."""
+    with store.sessions() as s:
+        acc = s.scalars(select(StaffAccount).where(StaffAccount.username == username)).first()
+        if acc is None or not acc.active:
+            try:
+                _hasher.verify(_DUMMY, password)  # same time whether or not the user exists
+            except VerificationError:
+                pass
+            raise LoginFailed()
+        try:
+            _hasher.verify(acc.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            raise LoginFailed() from None
+        if _hasher.check_needs_rehash(acc.password_hash):
+            acc.password_hash = _hasher.hash(password)
+        token = secrets.token_urlsafe(32)
+        now = _now()
+        sess = StaffSession(token_hash=_token_hash(token), account_id=acc.id,
+                            csrf_token=secrets.token_urlsafe(24), created_at=now,
+                            expires_at=now + SESSION_LIFETIME)
+        s.add(sess)
+        s.commit()
+        return token, Principal(acc.id, acc.username, Role(acc.role), acc.municipality_code,
+                                sess.csrf_token, sess.token_hash)
+
+
+def principal_for(store: Store, token: str) -> Principal | None:
+    """The live session of ``token``, or None."""
+    if not token or len(token) > 100:
+        return None
+    h = _token_hash(token)
+    with store.sessions() as s:
+        sess = s.get(StaffSession, h)
+        if sess is None or sess.expires_at <= _now():
+            return None
+        acc = s.get(StaffAccount, sess.account_id)
+        if acc is None or not acc.active:
+            return None
+        return Principal(acc.id, acc.username, Role(acc.role), acc.municipality_code,
+                         sess.csrf_token, h)
+
+
+def logout(store: Store, p: Principal) -> None:
+    with store.sessions() as s:
+        s.execute(delete(StaffSession).where(StaffSession.token_hash == p.token_hash))
+        s.commit()
+
+
+def same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())

@@ -1,0 +1,104 @@
+"""Public revocation endpoints (R_CERT_8): OCSP (RFC 6960 appendix A: GET with the base64
+request in the path, POST with the DER body), CRLs and delta CRLs at the URLs the certificates
+name, and the CA certificates (caIssuers). No login: relying parties use them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Annotated
+from urllib.parse import unquote
+
+from cryptography.hazmat.primitives.serialization import Encoding
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from mynacard.ca import malformed_request_response
+from mynacard.errors import NotFoundError
+from mynacard.services import pki
+from mynacard.web.pki import crls
+from mynacard.web.pki.ocsp import answer, refresh_changed
+from mynacard.web.pki.responder import responder
+from mynacard.web.state import ServiceState, state
+
+router = APIRouter(tags=["revocation"])
+Kind = Annotated[str, Path(pattern=r"^(sign|auth)$", description="sign / auth")]
+MAX_OCSP_REQUEST = 8 * 1024
+OCSP_RESPONSE = "application/ocsp-response"
+_CRL_NAME = re.compile(r"^(sign|auth)(-delta)?\.crl$")
+_PART_NAME = re.compile(r"^([0-9]{6})(-delta)?\.crl$")
+_CER_NAME = re.compile(r"^(sign|auth)(-ocsp)?\.cer$")
+
+
+def _ocsp(st: ServiceState, kind: str, data: bytes) -> Response:
+    with st.office.work(at=st.clock.now(), actor="ocsp") as w:
+        der = answer(w, kind, data)
+        refresh_changed(w)
+    return Response(der, media_type=OCSP_RESPONSE, headers={"Cache-Control": "max-age=60"})
+
+
+def _malformed() -> Response:
+    return Response(malformed_request_response().public_bytes(Encoding.DER), media_type=OCSP_RESPONSE)
+
+
+@router.get("/ocsp/{kind}/{request:path}", summary="OCSP (GET, base64 DER request in the path)",
+            response_class=Response)
+def ocsp_get(kind: Kind, request: str, st: Annotated[ServiceState, Depends(state)]) -> Response:
+    text = unquote(request).strip()
+    if len(text) > MAX_OCSP_REQUEST * 2:
+        return _malformed()
+    try:
+        data = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_" if "-" in text or "_" in text else None,
+                                validate=False)
+    except (binascii.Error, ValueError):
+        return _malformed()
+    return _ocsp(st, kind, data)
+
+
+@router.post("/ocsp/{kind}", summary="OCSP (POST, DER request body)", response_class=Response)
+async def ocsp_post(kind: Kind, request: Request, st: Annotated[ServiceState, Depends(state)]) -> Response:
+    body = await request.body()
+    if not body or len(body) > MAX_OCSP_REQUEST:
+        return _malformed()
+    return _ocsp(st, kind, body)
+
+
+@router.get("/crl/{name}", summary="Full or delta CRL of a CA: sign.crl, auth-delta.crl",
+            response_class=Response)
+def crl(name: Annotated[str, Path(max_length=20)], st: Annotated[ServiceState, Depends(state)]) -> Response:
+    m = _CRL_NAME.fullmatch(name)
+    if m is None:
+        raise NotFoundError(f"No CRL {name}.", "失効情報ファイルが見つかりません。")
+    return _crl(st, m.group(1), "", bool(m.group(2)))
+
+
+@router.get("/crl/{kind}/{name}", summary="CRL partition of a municipality: sign/174076.crl (-delta)",
+            response_class=Response)
+def crl_partition(kind: Kind, name: Annotated[str, Path(max_length=20)],
+                  st: Annotated[ServiceState, Depends(state)]) -> Response:
+    m = _PART_NAME.fullmatch(name)
+    if m is None:
+        raise NotFoundError(f"No CRL {kind}/{name}.", "失効情報ファイルが見つかりません。")
+    return _crl(st, kind, m.group(1), bool(m.group(2)))
+
+
+def _crl(st: ServiceState, kind: str, scope: str, delta: bool) -> Response:
+    with st.office.work(at=st.clock.now(), actor="crl") as w:
+        der = crls.delta_crl(w, kind, scope) if delta else crls.full_crl(w, kind, scope)
+    return Response(der, media_type="application/pkix-crl", headers={"Cache-Control": "max-age=300"})
+
+
+@router.get("/ca/{name}", summary="CA certificate (caIssuers): sign.cer, auth.cer; responders: sign-ocsp.cer",
+            response_class=Response)
+def ca_certificate(name: Annotated[str, Path(max_length=20)],
+                   st: Annotated[ServiceState, Depends(state)]) -> Response:
+    m = _CER_NAME.fullmatch(name)
+    if m is None:
+        raise NotFoundError(f"No certificate {name}.", "証明書が見つかりません。")
+    with st.office.work(at=st.clock.now(), actor="ca") as w:
+        if m.group(2):
+            cert = responder(w, m.group(1)).certificate
+        else:
+            cert = pki.authority(w, m.group(1)).certificate
+        der = cert.public_bytes(Encoding.DER)
+    return Response(der, media_type="application/pkix-cert")

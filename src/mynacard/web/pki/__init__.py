@@ -1,0 +1,1 @@
+"""Publishing revocation status: delegated OCSP responders, pre-signed responses, CRLs (R_CERT_8)."""
