@@ -48,9 +48,7 @@ def parse_at(text: str) -> datetime:
             return datetime.combine(d, time(9, 0), tzinfo=JST)
         dt = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError(
-            f"cannot read the time {text!r}: use ISO 8601, e.g. 2031-05-10T09:00 (Japan time)"
-        ) from exc
+        raise ValueError(f"cannot read the time {text!r}: use ISO 8601, e.g. 2031-05-10T09:00 (Japan time)") from exc
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=JST)
     return dt

@@ -27,21 +27,49 @@ def cli(tmp_path):
 
 
 def _resident(cli, birth="1990-06-15"):
-    return cli("resident", "add", "--name", "能登 太郎", "--address", "石川県鹿島郡中能登町1", "--birth", birth,
-               "--sex", "1", "--municipality", "174076", "--number", "123456789018")["id"]
+    return cli(
+        "resident",
+        "add",
+        "--name",
+        "能登 太郎",
+        "--address",
+        "石川県鹿島郡中能登町1",
+        "--birth",
+        birth,
+        "--sex",
+        "1",
+        "--municipality",
+        "174076",
+        "--number",
+        "123456789018",
+    )["id"]
 
 
 def _issued(cli):
     rid = _resident(cli)
     card = cli("card", "apply", str(rid), "--channel", "online", at="2025-04-01T09:00")["card"]
     cli("card", "make", card, at="2025-04-20T09:00")
-    out = cli("card", "issue", card, "--id-doc", "drivers_license", "--sign-pin", "abc123", "--auth-pin", "1234",
-              "--resident-pin", "1234", "--card-info-pin", "1234", at="2025-05-10T10:00")
+    out = cli(
+        "card",
+        "issue",
+        card,
+        "--id-doc",
+        "drivers_license",
+        "--sign-pin",
+        "abc123",
+        "--auth-pin",
+        "1234",
+        "--resident-pin",
+        "1234",
+        "--card-info-pin",
+        "1234",
+        at="2025-05-10T10:00",
+    )
     return rid, card, out
 
 
 def test_whole_issue_from_the_cli_R_CARD_1(cli):
-    rid, card, out = _issued(cli)
+    rid, _, out = _issued(cli)
     assert out["state"] == "issued"
     assert out["expires_on"] == "2034-06-15"
     assert out["expires_on_wareki"] == "令和16年6月15日"
@@ -51,8 +79,23 @@ def test_whole_issue_from_the_cli_R_CARD_1(cli):
 
 
 def test_invalid_number_exits_2_with_message_R_NUM_1(cli):
-    r = cli("resident", "add", "--name", "x", "--address", "y", "--birth", "1990-01-01", "--sex", "1",
-            "--municipality", "174076", "--number", "123456789012", ok=False)
+    r = cli(
+        "resident",
+        "add",
+        "--name",
+        "x",
+        "--address",
+        "y",
+        "--birth",
+        "1990-01-01",
+        "--sex",
+        "1",
+        "--municipality",
+        "174076",
+        "--number",
+        "123456789012",
+        ok=False,
+    )
     assert r.exit_code == 2
     err = json.loads(r.stderr)["error"]
     assert err["code"] == "invalid_input" and err["field"] == "individual_number"
@@ -67,7 +110,7 @@ def test_renewal_before_window_exits_2_R_CARD_6(cli):
 
 
 def test_hotline_at_3am_and_ocsp_hold_R_LOSS_1_R_CERT_8(cli):
-    rid, card, out = _issued(cli)
+    _, card, out = _issued(cli)
     res = cli("hotline", "suspend", "--name", "能登 太郎", "--birth", "1990-06-15", at="2027-01-17T03:00")
     assert res["certificates"] == {"sign": "hold", "auth": "hold"}
     serial = next(c["serial"] for c in out["certificates"] if c["kind"] == "auth")

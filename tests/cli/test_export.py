@@ -72,8 +72,12 @@ def test_openssl_verifies_every_certificate_at_its_issue_time(exported):
         cert = x509.load_pem_x509_certificate(f.read_bytes())
         kind = f.name.split("-")[0]
         when = int(cert.not_valid_before_utc.timestamp()) + 60
-        out = subprocess.run(["openssl", "verify", "-attime", str(when), "-CAfile", str(exported / "ca" / f"{kind}.pem"),
-                              str(f)], capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            ["openssl", "verify", "-attime", str(when), "-CAfile", str(exported / "ca" / f"{kind}.pem"), str(f)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert out.returncode == 0, out.stdout + out.stderr
 
 

@@ -39,15 +39,27 @@ def office(tmp_path):
 NUMBERS = iter(["123456789018"] + [None] * 10_000)
 
 
-def new_resident(office: Office, *, when: str = "2025-04-01", birth: date = date(1990, 6, 15),
-                 name: str = "能登 太郎", sex: str = "1", **kw) -> int:
+def new_resident(
+    office: Office,
+    *,
+    when: str = "2025-04-01",
+    birth: date = date(1990, 6, 15),
+    name: str = "能登 太郎",
+    sex: str = "1",
+    **kw,
+) -> int:
     from mynacard.ids import IndividualNumber
 
     with office.work(at=at(when), actor="clerk") as w:
         r = residents.register(
-            w, individual_number=str(IndividualNumber.generate()), name=name,
-            address="石川県鹿島郡中能登町能登部下91部23番地", birth_date=birth, sex=sex,
-            municipality_code=kw.pop("municipality_code", NAKANOTO), **kw,
+            w,
+            individual_number=str(IndividualNumber.generate()),
+            name=name,
+            address="石川県鹿島郡中能登町能登部下91部23番地",
+            birth_date=birth,
+            sex=sex,
+            municipality_code=kw.pop("municipality_code", NAKANOTO),
+            **kw,
         )
         return r.id
 
@@ -55,9 +67,17 @@ def new_resident(office: Office, *, when: str = "2025-04-01", birth: date = date
 PINS = {"sign": "ABC123", "auth": "1234", "resident": "2345", "card_info": "3456"}
 
 
-def issued_card(office: Office, resident_id: int, *, applied: str = "2025-04-01", made: str = "2025-04-20",
-                handed: str = "2025-05-10", pins: dict | None = None, kind: str = "new",
-                **issue_kw) -> str:
+def issued_card(
+    office: Office,
+    resident_id: int,
+    *,
+    applied: str = "2025-04-01",
+    made: str = "2025-04-20",
+    handed: str = "2025-05-10",
+    pins: dict | None = None,
+    kind: str = "new",
+    **issue_kw,
+) -> str:
     """Apply, make and hand over a card; returns its ID."""
     with office.work(at=at(applied), actor="clerk") as w:
         card_id = cards.apply(w, resident_id, kind=kind, channel="online").card.id

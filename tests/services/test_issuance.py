@@ -47,8 +47,9 @@ def test_signing_certificate_refused_for_under_15_store_unchanged_R_CERT_4(offic
     with office.work(at=at("2025-04-20"), actor="j-lis") as w:
         cards.make(w, card_id)
     with pytest.raises(NotAllowedError), office.work(at=at("2025-05-10"), actor="clerk") as w:
-        cards.issue(w, card_id, identity_documents=["passport"], pins=PINS, want_signing=True,
-                    legal_representative="親")
+        cards.issue(
+            w, card_id, identity_documents=["passport"], pins=PINS, want_signing=True, legal_representative="親"
+        )
     with office.work(at=at("2025-05-10"), actor="test") as w:
         assert repo.card(w.session, card_id).state == "made"
         assert repo.certificates_of_card(w.session, card_id) == []

@@ -44,8 +44,9 @@ def test_number_change_lapses_card_and_applies_free_reissue_R_NUM_2(office):
 
 
 def test_foreign_resident_card_bound_to_period_of_stay_R_CARD_9(office):
-    rid = new_resident(office, nationality="VN", residence_status="technical_intern",
-                       period_of_stay_end=date(2027, 3, 31))
+    rid = new_resident(
+        office, nationality="VN", residence_status="technical_intern", period_of_stay_end=date(2027, 3, 31)
+    )
     card_id = issued_card(office, rid)
     c, _ = _card(office, card_id)
     assert c.expires_on == date(2027, 3, 31)
@@ -59,8 +60,9 @@ def test_foreign_resident_card_bound_to_period_of_stay_R_CARD_9(office):
 
 
 def test_permanent_resident_card_not_bound_to_stay_R_CARD_9(office):
-    rid = new_resident(office, nationality="US", residence_status="permanent_resident",
-                       period_of_stay_end=date(2027, 3, 31))
+    rid = new_resident(
+        office, nationality="US", residence_status="permanent_resident", period_of_stay_end=date(2027, 3, 31)
+    )
     card_id = issued_card(office, rid)
     assert _card(office, card_id)[0].expires_on == date(2034, 6, 15)
 
@@ -129,16 +131,37 @@ def test_number_read_needs_purpose_and_is_recorded_R_NUM_3(office):
 
 def test_invalid_number_and_future_birth_refused_store_unchanged_R_NUM_1(office):
     with pytest.raises(ValidationError) as err, office.work(at=at("2026-01-01"), actor="clerk") as w:
-        residents.register(w, individual_number="123456789012", name="x", address="y",
-                           birth_date=date(1990, 1, 1), sex="1", municipality_code="174076")
+        residents.register(
+            w,
+            individual_number="123456789012",
+            name="x",
+            address="y",
+            birth_date=date(1990, 1, 1),
+            sex="1",
+            municipality_code="174076",
+        )
     assert err.value.field == "individual_number"
     with pytest.raises(ValidationError) as err, office.work(at=at("2026-01-01"), actor="clerk") as w:
-        residents.register(w, individual_number="123456789018", name="x", address="y",
-                           birth_date=date(2026, 1, 2), sex="1", municipality_code="174076")
+        residents.register(
+            w,
+            individual_number="123456789018",
+            name="x",
+            address="y",
+            birth_date=date(2026, 1, 2),
+            sex="1",
+            municipality_code="174076",
+        )
     assert err.value.field == "birth_date"
     with pytest.raises(ValidationError), office.work(at=at("2026-01-01"), actor="clerk") as w:
-        residents.register(w, individual_number="123456789018", name="x", address="y",
-                           birth_date="1990-02-30", sex="1", municipality_code="174076")
+        residents.register(
+            w,
+            individual_number="123456789018",
+            name="x",
+            address="y",
+            birth_date="1990-02-30",
+            sex="1",
+            municipality_code="174076",
+        )
     with office.work(at=at("2026-01-01"), actor="t") as w:
         assert residents.find(w, name="x") == []
 

@@ -22,7 +22,10 @@ def _ocsp(office, card_id, kind, when):
     with office.work(at=at(when), actor="t") as w:
         cert = repo.latest_certificate(w.session, card_id, kind)
         resp = pki.ocsp_response(w, cert)
-        return resp.certificate_status, resp.revocation_reason if resp.certificate_status == ocsp.OCSPCertStatus.REVOKED else None
+        return (
+            resp.certificate_status,
+            resp.revocation_reason if resp.certificate_status == ocsp.OCSPCertStatus.REVOKED else None,
+        )
 
 
 def test_hotline_suspends_at_3am_sunday_and_holds_both_R_LOSS_1(office):
@@ -110,8 +113,12 @@ def test_reissue_after_loss_needs_police_report_and_costs_1000_yen_R_LOSS_2_R_LO
     with office.work(at=at("2027-01-25"), actor="j-lis") as w:
         cards.make(w, new)
     with office.work(at=at("2027-01-30"), actor="clerk") as w:
-        cards.issue(w, new, identity_documents=["passport"],
-                    pins={"sign": "NEW123", "auth": "1111", "resident": "1111", "card_info": "1111"})
+        cards.issue(
+            w,
+            new,
+            identity_documents=["passport"],
+            pins={"sign": "NEW123", "auth": "1111", "resident": "1111", "card_info": "1111"},
+        )
         assert repo.card(w.session, old).state == "reissued"
     assert set(_statuses(office, old).values()) == {"revoked"}
 
@@ -122,8 +129,15 @@ def test_reissue_for_theft_is_free_and_express_costs_2000_R_LOSS_4_R_LOSS_5(offi
     with office.work(at=at("2027-01-17T03:00"), actor="hotline") as w:
         loss.hotline_suspend(w, name="能登 太郎", birth_date=date(1990, 6, 15))
     with office.work(at=at("2027-01-20"), actor="clerk") as w:
-        applied = cards.apply(w, rid, kind="reissue", reason="theft", documents={"police_report": "第99号"},
-                              express=True, event_on=date(2027, 1, 16))
+        applied = cards.apply(
+            w,
+            rid,
+            kind="reissue",
+            reason="theft",
+            documents={"police_report": "第99号"},
+            express=True,
+            event_on=date(2027, 1, 16),
+        )
         assert applied.application.fee_total == 2000
         assert applied.receipt.lines[0]["item_ja"] == "特急発行手数料"
 
@@ -134,8 +148,15 @@ def test_paid_reissue_with_express_costs_1000_plus_1800_R_LOSS_5(office):
     with office.work(at=at("2027-01-17T03:00"), actor="hotline") as w:
         loss.hotline_suspend(w, name="能登 太郎", birth_date=date(1990, 6, 15))
     with office.work(at=at("2027-01-20"), actor="clerk") as w:
-        applied = cards.apply(w, rid, kind="reissue", reason="loss", documents={"police_report": "1"},
-                              express=True, event_on=date(2027, 1, 16))
+        applied = cards.apply(
+            w,
+            rid,
+            kind="reissue",
+            reason="loss",
+            documents={"police_report": "1"},
+            express=True,
+            event_on=date(2027, 1, 16),
+        )
         assert applied.application.fee_total == 2800
 
 
@@ -147,8 +168,15 @@ def test_express_refused_after_30_days_R_LOSS_5(office):
     with office.work(at=at("2027-01-17T03:00"), actor="hotline") as w:
         loss.hotline_suspend(w, name="能登 太郎", birth_date=date(1990, 6, 15))
     with pytest.raises(NotAllowedError), office.work(at=at("2027-03-01"), actor="clerk") as w:
-        cards.apply(w, rid, kind="reissue", reason="loss", documents={"police_report": "1"},
-                    express=True, event_on=date(2027, 1, 16))
+        cards.apply(
+            w,
+            rid,
+            kind="reissue",
+            reason="loss",
+            documents={"police_report": "1"},
+            express=True,
+            event_on=date(2027, 1, 16),
+        )
 
 
 def test_reissue_for_loss_needs_the_card_suspended_first_R_LOSS_1(office):

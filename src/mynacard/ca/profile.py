@@ -43,7 +43,6 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -53,14 +52,8 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID, Object
 from mynacard.ca.era import jpki_birth_date
 from mynacard.ca.errors import ProfileError
 from mynacard.ca.municipality import check_municipality_code, prefecture_of
+from mynacard.rules.events import CertKind
 from mynacard.timeutil import JST, require_aware
-
-
-class CertKind(StrEnum):
-    """The two JPKI certificates: signing (署名用) and authentication (利用者証明用)."""
-
-    SIGN = "sign"
-    AUTH = "auth"
 
 
 SIGNING_POLICY_OID = "1.2.392.200149.8.5.1.1.20"

@@ -45,8 +45,9 @@ class Options:
         if self._office is None:
             store = Store(self.db)
             store.migrate()
-            self._office = Office(store=store, master_key=load_or_create_master_key(self.key_path()),
-                                  base_url=self.base_url)
+            self._office = Office(
+                store=store, master_key=load_or_create_master_key(self.key_path()), base_url=self.base_url
+            )
         return self._office
 
     def now(self) -> datetime:

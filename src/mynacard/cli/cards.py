@@ -40,11 +40,14 @@ def _card(w, card_id: str) -> dict:
 
 @card_app.command("apply")
 def card_apply(
-    ctx: typer.Context, resident_id: int,
+    ctx: typer.Context,
+    resident_id: int,
     kind: Annotated[str, typer.Option(help="new / renewal / reissue")] = "new",
     channel: Annotated[str, typer.Option(help="mail / online / booth / window")] = "window",
     received: Annotated[str | None, typer.Option(help="Date J-LIS received it (default: today)")] = None,
-    reason: Annotated[str | None, typer.Option(help="Reissue reason: loss, theft, damage, disaster, notes_full, ...")] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="Reissue reason: loss, theft, damage, disaster, notes_full, ...")
+    ] = None,
     express: Annotated[bool, typer.Option(help="Express issuance (特急発行, R_LOSS_5)")] = False,
     event_on: Annotated[str | None, typer.Option(help="Date of the event that justifies express issuance")] = None,
     police_report: Annotated[str | None, typer.Option(help="Police loss/theft report number (遺失届)")] = None,
@@ -52,16 +55,37 @@ def card_apply(
     damaged_card: Annotated[bool, typer.Option(help="The damaged card was brought to the window")] = False,
 ) -> None:
     """Receive an application for a card (交付申請) and take its fee."""
-    docs = {k: v for k, v in {"police_report": police_report, "disaster_certificate": disaster_certificate,
-                              "damaged_card": "presented" if damaged_card else None}.items() if v}
+    docs = {
+        k: v
+        for k, v in {
+            "police_report": police_report,
+            "disaster_certificate": disaster_certificate,
+            "damaged_card": "presented" if damaged_card else None,
+        }.items()
+        if v
+    }
     with work(ctx) as w:
-        res = cards.apply(w, resident_id, kind=kind, channel=channel, received_on=parse_date_opt(received, "--received"),
-                          reason=reason, express=express, event_on=parse_date_opt(event_on, "--event-on"),
-                          documents=docs)
-        data = {"application_id": res.application.id, "card": res.card.id, "kind": kind,
-                "reason": res.application.reason, "fee": res.application.fee_total,
-                "receipt": {"number": res.receipt.number, "lines": res.receipt.lines, "total": res.receipt.total}
-                if res.receipt else None}
+        res = cards.apply(
+            w,
+            resident_id,
+            kind=kind,
+            channel=channel,
+            received_on=parse_date_opt(received, "--received"),
+            reason=reason,
+            express=express,
+            event_on=parse_date_opt(event_on, "--event-on"),
+            documents=docs,
+        )
+        data = {
+            "application_id": res.application.id,
+            "card": res.card.id,
+            "kind": kind,
+            "reason": res.application.reason,
+            "fee": res.application.fee_total,
+            "receipt": {"number": res.receipt.number, "lines": res.receipt.lines, "total": res.receipt.total}
+            if res.receipt
+            else None,
+        }
     emit(ctx, data)
 
 
@@ -76,11 +100,18 @@ def card_make(ctx: typer.Context, card_id: str) -> None:
 
 @card_app.command("issue")
 def card_issue(
-    ctx: typer.Context, card_id: str,
-    id_doc: Annotated[list[str], typer.Option(help="Identity document(s): drivers_license, passport, health_insurance_card, ...")],
-    auth_pin: PinOpt, resident_pin: PinOpt, card_info_pin: PinOpt,
+    ctx: typer.Context,
+    card_id: str,
+    id_doc: Annotated[
+        list[str], typer.Option(help="Identity document(s): drivers_license, passport, health_insurance_card, ...")
+    ],
+    auth_pin: PinOpt,
+    resident_pin: PinOpt,
+    card_info_pin: PinOpt,
     sign_pin: Annotated[str | None, typer.Option(help="Signing password (6-16 A-Z0-9)")] = None,
-    sign: Annotated[bool | None, typer.Option("--sign/--no-sign", help="Issue a signing certificate (default: if eligible)")] = None,
+    sign: Annotated[
+        bool | None, typer.Option("--sign/--no-sign", help="Issue a signing certificate (default: if eligible)")
+    ] = None,
     representative: Annotated[str | None, typer.Option(help="Legal representative (under-15s, adult wards)")] = None,
 ) -> None:
     """Hand the card over (交付): identity check, PINs, keys on the chip, certificates."""
@@ -89,8 +120,9 @@ def card_issue(
         pins["sign"] = sign_pin
     with work(ctx) as w:
         want = sign if sign is not None else (None if sign_pin else False)
-        cards.issue(w, card_id, identity_documents=id_doc, pins=pins, want_signing=want,
-                    legal_representative=representative)
+        cards.issue(
+            w, card_id, identity_documents=id_doc, pins=pins, want_signing=want, legal_representative=representative
+        )
         data = _card(w, card_id)
     emit(ctx, data, _show)
 
@@ -105,7 +137,9 @@ def card_show(ctx: typer.Context, card_id: str) -> None:
 
 @card_app.command("report-loss")
 def card_report_loss(
-    ctx: typer.Context, card_id: str, kind: Annotated[str, typer.Option(help="loss / theft")] = "loss",
+    ctx: typer.Context,
+    card_id: str,
+    kind: Annotated[str, typer.Option(help="loss / theft")] = "loss",
     police_report: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """The loss report at the window (R_LOSS_2); suspends the card if the hotline has not."""
@@ -135,7 +169,9 @@ def card_return(ctx: typer.Context, card_id: str) -> None:
 
 @card_app.command("continued-use")
 def card_continued_use(
-    ctx: typer.Context, card_id: str, resident_pin: PinOpt,
+    ctx: typer.Context,
+    card_id: str,
+    resident_pin: PinOpt,
     new_signing_pin: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Present the card at the new municipality with the resident-registry PIN (R_CARD_8)."""
@@ -149,6 +185,8 @@ def card_continued_use(
 def card_events(ctx: typer.Context, card_id: str) -> None:
     """The event log of a card: who did what, when."""
     with work(ctx) as w:
-        rows = [{"at": iso(e.at), "actor": e.actor, "action": e.action, "details": e.details}
-                for e in repo.events(w.session, card_id=card_id)]
+        rows = [
+            {"at": iso(e.at), "actor": e.actor, "action": e.action, "details": e.details}
+            for e in repo.events(w.session, card_id=card_id)
+        ]
     emit(ctx, rows, lambda rs: [console.print(f"{r['at']} {r['actor']:<10} {r['action']} {r['details']}") for r in rs])

@@ -20,8 +20,9 @@ KindArg = Annotated[str, typer.Argument(help="sign (署名用) or auth (利用�
 
 
 @cert_app.command("issue")
-def cert_issue(ctx: typer.Context, card_id: str, kind: KindArg,
-               pin: Annotated[str, typer.Option(prompt=True, hide_input=True)]) -> None:
+def cert_issue(
+    ctx: typer.Context, card_id: str, kind: KindArg, pin: Annotated[str, typer.Option(prompt=True, hide_input=True)]
+) -> None:
     """Issue a certificate on a card that has none of that kind (e.g. after a move)."""
     with work(ctx) as w:
         data = cert_dict(certificates.issue_new(w, card_id, kind, pin=pin))
@@ -29,8 +30,12 @@ def cert_issue(ctx: typer.Context, card_id: str, kind: KindArg,
 
 
 @cert_app.command("renew")
-def cert_renew(ctx: typer.Context, card_id: str, kind: KindArg,
-               pin: Annotated[str | None, typer.Option(help="Set a new PIN for the new key")] = None) -> None:
+def cert_renew(
+    ctx: typer.Context,
+    card_id: str,
+    kind: KindArg,
+    pin: Annotated[str | None, typer.Option(help="Set a new PIN for the new key")] = None,
+) -> None:
     """Renew a certificate inside its 3-month window (R_CERT_3)."""
     with work(ctx) as w:
         data = cert_dict(certificates.renew(w, card_id, kind, pin=pin))
@@ -62,8 +67,11 @@ def cert_release(ctx: typer.Context, card_id: str, kind: KindArg) -> None:
 
 
 @cert_app.command("show")
-def cert_show(ctx: typer.Context, serial: Annotated[str, typer.Argument(help="Serial number in hex")],
-              pem: Annotated[bool, typer.Option(help="Print the certificate as PEM")] = False) -> None:
+def cert_show(
+    ctx: typer.Context,
+    serial: Annotated[str, typer.Argument(help="Serial number in hex")],
+    pem: Annotated[bool, typer.Option(help="Print the certificate as PEM")] = False,
+) -> None:
     """A certificate's status (and PEM)."""
     with work(ctx) as w:
         c = _cert(serial, w)
@@ -87,8 +95,11 @@ def _cert(serial: str, w):  # type: ignore[no-untyped-def]
 
 
 @cert_app.command("ocsp")
-def cert_ocsp(ctx: typer.Context, serial: str,
-              out: Annotated[Path | None, typer.Option(help="Write the DER response here")] = None) -> None:
+def cert_ocsp(
+    ctx: typer.Context,
+    serial: str,
+    out: Annotated[Path | None, typer.Option(help="Write the DER response here")] = None,
+) -> None:
     """Answer an OCSP query for a certificate: good / revoked / hold (R_CERT_8)."""
     with work(ctx) as w:
         c = _cert(serial, w)
@@ -96,20 +107,37 @@ def cert_ocsp(ctx: typer.Context, serial: str,
     if out:
         out.write_bytes(resp.public_bytes(Encoding.DER))
     status = resp.certificate_status
-    data = {"serial": serial, "status": status.name.lower(),
-            "revocation_reason": resp.revocation_reason.name if status == ocsp.OCSPCertStatus.REVOKED and resp.revocation_reason else None}
+    data = {
+        "serial": serial,
+        "status": status.name.lower(),
+        "revocation_reason": resp.revocation_reason.name
+        if status == ocsp.OCSPCertStatus.REVOKED and resp.revocation_reason
+        else None,
+    }
     emit(ctx, data)
 
 
 @cert_app.command("crl")
-def cert_crl(ctx: typer.Context, kind: KindArg, out: Annotated[Path, typer.Option(help="Output file (DER)")],
-             municipality: Annotated[str | None, typer.Option(help="Only this municipality's partition")] = None) -> None:
+def cert_crl(
+    ctx: typer.Context,
+    kind: KindArg,
+    out: Annotated[Path, typer.Option(help="Output file (DER)")],
+    municipality: Annotated[str | None, typer.Option(help="Only this municipality's partition")] = None,
+) -> None:
     """Write the current CRL of a CA (holds as certificateHold, R_CERT_8)."""
     with work(ctx) as w:
         crl = pki.crl(w, kind, municipality_code=municipality)
     out.write_bytes(crl.public_bytes(Encoding.DER))
-    emit(ctx, {"file": str(out), "entries": len(list(crl)), "number": crl.extensions.get_extension_for_class(
-        __import__("cryptography").x509.CRLNumber).value.crl_number})
+    emit(
+        ctx,
+        {
+            "file": str(out),
+            "entries": len(list(crl)),
+            "number": crl.extensions.get_extension_for_class(
+                __import__("cryptography").x509.CRLNumber
+            ).value.crl_number,
+        },
+    )
 
 
 __all__ = ["cert_app", "fail"]

@@ -52,8 +52,12 @@ class Story:
             st = resp.certificate_status.name.lower()
             if resp.certificate_status == ocsp.OCSPCertStatus.REVOKED and resp.revocation_reason:
                 st += f" ({resp.revocation_reason.name})"
-            tbl.add_row(f"{'署名用' if cert.kind == 'sign' else '利用者証明用'} {cert.serial:x}"[:28], cert.status,
-                        both(cert.expires_on), st)
+            tbl.add_row(
+                f"{'署名用' if cert.kind == 'sign' else '利用者証明用'} {cert.serial:x}"[:28],
+                cert.status,
+                both(cert.expires_on),
+                st,
+            )
         console.print(tbl)
 
 
@@ -64,15 +68,26 @@ def run_demo(ctx: typer.Context, *, fresh: bool = True) -> None:
     if fresh and "://" not in o.db and Path(o.db).exists():
         Path(o.db).unlink()
     s = Story(o.office())
-    console.print(Panel.fit("mynacard demo — 能登 太郎さんのマイナンバーカード\n"
-                            f"database: {o.db}  (simulated dates; nothing reads the clock)", style="bold"))
+    console.print(
+        Panel.fit(
+            "mynacard demo — 能登 太郎さんのマイナンバーカード\n"
+            f"database: {o.db}  (simulated dates; nothing reads the clock)",
+            style="bold",
+        )
+    )
 
     with s.step("2025-04-01T09:00", "Setting up the municipalities (市区町村)", "setup") as w:
         residents.add_municipality(w, "174076", "中能登町", "石川県")
         residents.add_municipality(w, "172014", "金沢市", "石川県")
-        taro = residents.register(w, individual_number="123456789018", name="能登 太郎",
-                                  address="石川県鹿島郡中能登町能登部下91部23番地", birth_date=date(1990, 6, 15),
-                                  sex="1", municipality_code="174076").id
+        taro = residents.register(
+            w,
+            individual_number="123456789018",
+            name="能登 太郎",
+            address="石川県鹿島郡中能登町能登部下91部23番地",
+            birth_date=date(1990, 6, 15),
+            sex="1",
+            municipality_code="174076",
+        ).id
         console.print("Resident 能登 太郎, born 1990-06-15, registered in 中能登町 (number ********9018).")
 
     with s.step("2025-04-01T21:30", "Taro applies online with the QR code (交付申請)", "resident") as w:
@@ -82,8 +97,10 @@ def run_demo(ctx: typer.Context, *, fresh: bool = True) -> None:
 
     with s.step("2025-04-20T10:00", "J-LIS makes the card", "J-LIS") as w:
         c = cards.make(w, card_id)
-        console.print(f"Aged 34 when J-LIS received it: valid until the 10th birthday after issue, "
-                      f"{both(c.expires_on)} (R_CARD_2).")
+        console.print(
+            f"Aged 34 when J-LIS received it: valid until the 10th birthday after issue, "
+            f"{both(c.expires_on)} (R_CARD_2)."
+        )
 
     with s.step("2025-05-10T10:15", "Hand-over at the window (交付): identity check, PINs, keys on the chip") as w:
         cards.issue(w, card_id, identity_documents=["drivers_license"], pins=PINS)
@@ -91,17 +108,29 @@ def run_demo(ctx: typer.Context, *, fresh: bool = True) -> None:
         s.statuses(w, card_id)
 
     with s.step("2025-06-01T10:00", "A child's card: 能登 花子, born 2019-08-01, with her father", "setup") as w:
-        hana = residents.register(w, individual_number=_number(),
-                                  name="能登 花子", address="石川県鹿島郡中能登町能登部下91部23番地",
-                                  birth_date=date(2019, 8, 1), sex="2", municipality_code="174076").id
+        hana = residents.register(
+            w,
+            individual_number=_number(),
+            name="能登 花子",
+            address="石川県鹿島郡中能登町能登部下91部23番地",
+            birth_date=date(2019, 8, 1),
+            sex="2",
+            municipality_code="174076",
+        ).id
         hcard = cards.apply(w, hana, channel="window").card.id
     with s.step("2025-06-20T10:00", "J-LIS makes Hanako's card", "J-LIS") as w:
         c = cards.make(w, hcard)
         console.print(f"Under 18: valid until the 5th birthday after issue, {both(c.expires_on)} (R_CARD_2).")
     try:
         with s.step("2025-07-05T10:00", "Her father asks for a signing certificate too") as w:
-            cards.issue(w, hcard, identity_documents=["passport"], pins=PINS, want_signing=True,
-                        legal_representative="能登 太郎")
+            cards.issue(
+                w,
+                hcard,
+                identity_documents=["passport"],
+                pins=PINS,
+                want_signing=True,
+                legal_representative="能登 太郎",
+            )
     except MynaError as e:
         console.print(f"[yellow]Refused, nothing changed:[/] {e.message} / {e.message_ja}")
     with s.step("2025-07-05T10:05", "Hand-over to her legal representative, authentication only") as w:
@@ -113,36 +142,45 @@ def run_demo(ctx: typer.Context, *, fresh: bool = True) -> None:
         sig = holder.sign(w, card_id, "sign", doc, pin="noto2025")
         cert = x509.load_der_x509_certificate(repo.current_certificate(w.session, card_id, "sign").der)  # type: ignore[union-attr]
         cert.public_key().verify(sig, doc, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr]
-        console.print(f"Signature of {len(sig)} bytes made on the chip; the tax office verifies it against the "
-                      "certificate and asks OCSP: good.")
+        console.print(
+            f"Signature of {len(sig)} bytes made on the chip; the tax office verifies it against the "
+            "certificate and asks OCSP: good."
+        )
 
     with s.step("2026-07-31T10:00", "Taro files a moving-out notice for 金沢市 (転出届)") as w:
         face.move_out(w, taro, to_municipality="172014", planned_on=date(2026, 8, 1))
     with s.step("2026-08-05T11:00", "Moving-in notice at 金沢市 (転入届): the address changes", "金沢市 clerk") as w:
         res = face.move_in(w, taro, new_address="石川県金沢市広坂1丁目1番1号", moved_in_on=date(2026, 8, 2))
-        console.print(f"Signing certificate: {res.certificates.get('sign')} (R_CERT_5); the authentication "
-                      f"certificate survives. Card to be presented by {res.present_by} (R_CARD_8).")
+        console.print(
+            f"Signing certificate: {res.certificates.get('sign')} (R_CERT_5); the authentication "
+            f"certificate survives. Card to be presented by {res.present_by} (R_CARD_8)."
+        )
         s.statuses(w, card_id)
-    with s.step("2026-08-10T14:00", "Continued use (継続利用) with the resident PIN; a new signing certificate",
-                "金沢市 clerk") as w:
+    with s.step(
+        "2026-08-10T14:00", "Continued use (継続利用) with the resident PIN; a new signing certificate", "金沢市 clerk"
+    ) as w:
         face.continued_use(w, card_id, resident_pin=PINS["resident"], new_signing_pin="KANAZAWA26")
         console.print("New address written in the notes field (追記欄) and on the chip.")
         s.statuses(w, card_id)
 
     with s.step("2027-01-17T03:00", "Lost! Taro calls the 24/7 hotline at 3 a.m. on a Sunday", "hotline") as w:
-        sus = loss.hotline_suspend(w, name="能登 太郎", birth_date=date(1990, 6, 15),
-                                   address="石川県金沢市広坂1丁目1番1号")
+        sus = loss.hotline_suspend(
+            w, name="能登 太郎", birth_date=date(1990, 6, 15), address="石川県金沢市広坂1丁目1番1号"
+        )
         console.print(f"Reference {sus.reference}: card suspended, both certificates on hold (R_LOSS_1).")
         s.statuses(w, card_id)
-    with s.step("2027-01-19T09:30", "Found in a coat pocket: suspension and holds lifted (一時停止解除)",
-                "金沢市 clerk") as w:
+    with s.step(
+        "2027-01-19T09:30", "Found in a coat pocket: suspension and holds lifted (一時停止解除)", "金沢市 clerk"
+    ) as w:
         loss.found(w, card_id)
         s.statuses(w, card_id)
 
     with s.step("2029-03-20T09:00", "J-LIS daily batch: expiry notices due (有効期限通知書)", "batch") as w:
         rep = batch.daily(w)
         for n in rep.notices:
-            console.print(f"Notice: {n.subject} expires {both(n.expires_on)}; renewal application ID {n.application_id}.")
+            console.print(
+                f"Notice: {n.subject} expires {both(n.expires_on)}; renewal application ID {n.application_id}."
+            )
     with s.step("2029-04-02T10:00", "Certificate renewal inside the 3-month window", "金沢市 clerk") as w:
         for kind in ("auth", "sign"):
             certificates.renew(w, card_id, kind)
@@ -151,7 +189,9 @@ def run_demo(ctx: typer.Context, *, fresh: bool = True) -> None:
 
     with s.step("2034-03-20T09:00", "J-LIS daily batch: the card's expiry notice", "batch") as w:
         for n in batch.daily(w).notices:
-            console.print(f"Notice: {n.subject} expires {both(n.expires_on)}; renewal application ID {n.application_id}.")
+            console.print(
+                f"Notice: {n.subject} expires {both(n.expires_on)}; renewal application ID {n.application_id}."
+            )
     with s.step("2034-04-01T10:00", "Card renewal applied for inside the window (更新)", "resident") as w:
         new_card = cards.apply(w, taro, kind="renewal", channel="online").card.id
     with s.step("2034-04-20T10:00", "J-LIS makes the new card", "J-LIS") as w:
@@ -160,10 +200,14 @@ def run_demo(ctx: typer.Context, *, fresh: bool = True) -> None:
     with s.step("2034-05-01T10:00", "Hand-over of the new card; the old one loses effect", "金沢市 clerk") as w:
         cards.issue(w, new_card, identity_documents=["mynumber_card", "drivers_license"], pins=PINS)
         s.statuses(w, new_card)
-        console.print(f"Old card {card_id}: {repo.card(w.session, card_id).state} — its certificates revoked (R_CERT_7).")  # type: ignore[union-attr]
+        console.print(
+            f"Old card {card_id}: {repo.card(w.session, card_id).state} — its certificates revoked (R_CERT_7)."
+        )  # type: ignore[union-attr]
     console.rule("[bold green]done")
-    console.print(f"Explore: mynacard --db {o.db} resident show {taro}  |  mynacard --db {o.db} events "
-                  f"|  mynacard --db {o.db} export ./export")
+    console.print(
+        f"Explore: mynacard --db {o.db} resident show {taro}  |  mynacard --db {o.db} events "
+        f"|  mynacard --db {o.db} export ./export"
+    )
 
 
 def _number() -> str:

@@ -13,7 +13,9 @@ from mynacard.db import repositories as repo
 from mynacard.services import batch, loss, pins
 from mynacard.services.export import export
 
-hotline_app = typer.Typer(help="The 24/7 hotline (0120-95-0178): suspend a lost card at any hour.", no_args_is_help=True)
+hotline_app = typer.Typer(
+    help="The 24/7 hotline (0120-95-0178): suspend a lost card at any hour.", no_args_is_help=True
+)
 pin_app = typer.Typer(help="PINs (暗証番号): tries left, reset at the window, change.", no_args_is_help=True)
 
 
@@ -27,10 +29,19 @@ def hotline_suspend(
 ) -> None:
     """Suspend the card and hold both certificates after the identity questions (R_LOSS_1)."""
     with work(ctx, actor="hotline") as w:
-        s = loss.hotline_suspend(w, name=name, birth_date=parse_date_opt(birth, "--birth"),  # type: ignore[arg-type]
-                                 address=address, individual_number=number)
-        data = {"reference": s.reference, "card": s.card.id, "certificates": s.certificates,
-                "next": "File a loss report at the municipal window (police report number)."}
+        s = loss.hotline_suspend(
+            w,
+            name=name,
+            birth_date=parse_date_opt(birth, "--birth"),  # type: ignore[arg-type]
+            address=address,
+            individual_number=number,
+        )
+        data = {
+            "reference": s.reference,
+            "card": s.card.id,
+            "certificates": s.certificates,
+            "next": "File a loss report at the municipal window (police report number).",
+        }
     emit(ctx, data)
 
 
@@ -44,7 +55,8 @@ def pin_tries(ctx: typer.Context, card_id: str) -> None:
 
 @pin_app.command("reset")
 def pin_reset(
-    ctx: typer.Context, card_id: str,
+    ctx: typer.Context,
+    card_id: str,
     pin: Annotated[str, typer.Argument(help="sign / auth / resident / card_info")],
     id_doc: Annotated[list[str], typer.Option(help="Identity document(s)")],
     new: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
@@ -57,7 +69,9 @@ def pin_reset(
 
 @pin_app.command("change")
 def pin_change(
-    ctx: typer.Context, card_id: str, pin: Annotated[str, typer.Argument()],
+    ctx: typer.Context,
+    card_id: str,
+    pin: Annotated[str, typer.Argument()],
     old: Annotated[str, typer.Option(prompt=True, hide_input=True)],
     new: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
 ) -> None:
@@ -71,10 +85,20 @@ def batch_daily(ctx: typer.Context) -> None:
     """The daily batch: expire, lapse, and the expiry notices due (R_USE_3)."""
     with work(ctx, actor="batch") as w:
         rep = batch.daily(w)
-        data = {"expired_cards": rep.expired_cards, "expired_certificates": rep.expired_certificates,
-                "lapsed_cards": rep.lapsed_cards,
-                "notices": [{"card": n.card_id, "subject": n.subject, "expires_on": iso(n.expires_on),
-                             "renewal_application_id": n.application_id} for n in rep.notices]}
+        data = {
+            "expired_cards": rep.expired_cards,
+            "expired_certificates": rep.expired_certificates,
+            "lapsed_cards": rep.lapsed_cards,
+            "notices": [
+                {
+                    "card": n.card_id,
+                    "subject": n.subject,
+                    "expires_on": iso(n.expires_on),
+                    "renewal_application_id": n.application_id,
+                }
+                for n in rep.notices
+            ],
+        }
     emit(ctx, data)
 
 
@@ -86,16 +110,37 @@ def events(
 ) -> None:
     """The append-only event log: who did what, when."""
     with work(ctx) as w:
-        rows = [{"id": e.id, "at": iso(e.at), "actor": e.actor, "action": e.action, "resident_id": e.resident_id,
-                 "card_id": e.card_id, "details": e.details}
-                for e in repo.events(w.session, resident_id=resident, card_id=card, limit=limit)]
-    emit(ctx, rows, lambda rs: [console.print(f"{r['at']} [cyan]{r['actor']:<8}[/] {r['action']:<22} {r['card_id'] or ''} {r['details']}") for r in rs])
+        rows = [
+            {
+                "id": e.id,
+                "at": iso(e.at),
+                "actor": e.actor,
+                "action": e.action,
+                "resident_id": e.resident_id,
+                "card_id": e.card_id,
+                "details": e.details,
+            }
+            for e in repo.events(w.session, resident_id=resident, card_id=card, limit=limit)
+        ]
+    emit(
+        ctx,
+        rows,
+        lambda rs: [
+            console.print(f"{r['at']} [cyan]{r['actor']:<8}[/] {r['action']:<22} {r['card_id'] or ''} {r['details']}")
+            for r in rs
+        ],
+    )
 
 
 def export_cmd(ctx: typer.Context, directory: Annotated[Path, typer.Argument(help="Output directory")]) -> None:
     """Write CA certificates, issued certificates, CRLs (DER) and OCSP responses to DIRECTORY."""
     with work(ctx, actor="export") as w:
         rep = export(w, directory)
-        data = {"directory": str(directory), "ca": len(rep.ca), "certs": len(rep.certs), "crls": len(rep.crls),
-                "ocsp": len(rep.ocsp)}
+        data = {
+            "directory": str(directory),
+            "ca": len(rep.ca),
+            "certs": len(rep.certs),
+            "crls": len(rep.crls),
+            "ocsp": len(rep.ocsp),
+        }
     emit(ctx, data)

@@ -39,28 +39,49 @@ def iso(v: date | datetime | None) -> str | None:
 def resident_dict(r: Resident) -> dict[str, Any]:
     """The resident without the individual number (R_NUM_3: reading it needs a purpose)."""
     return {
-        "id": r.id, "name": r.name, "address": r.address, "birth_date": iso(r.birth_date),
-        "sex": r.sex, "municipality_code": r.municipality_code, "nationality": r.nationality,
-        "period_of_stay_end": iso(r.period_of_stay_end), "number": "********" + r.individual_number[-4:],
+        "id": r.id,
+        "name": r.name,
+        "address": r.address,
+        "birth_date": iso(r.birth_date),
+        "sex": r.sex,
+        "municipality_code": r.municipality_code,
+        "nationality": r.nationality,
+        "period_of_stay_end": iso(r.period_of_stay_end),
+        "number": "********" + r.individual_number[-4:],
     }
 
 
 def cert_dict(c: Certificate) -> dict[str, Any]:
     return {
-        "serial": format(c.serial, "x"), "kind": c.kind, "kind_ja": CERT_KIND_JA[CertKind(c.kind)],
-        "status": c.status, "status_ja": CERT_STATUS_JA[CertStatus(c.status)],
-        "not_before": iso(c.not_before), "expires_on": iso(c.expires_on), "expires_on_wareki": wareki(c.expires_on),
-        "revoked_at": iso(c.revoked_at), "reason": c.reason, "municipality_code": c.municipality_code,
+        "serial": format(c.serial, "x"),
+        "kind": c.kind,
+        "kind_ja": CERT_KIND_JA[CertKind(c.kind)],
+        "status": c.status,
+        "status_ja": CERT_STATUS_JA[CertStatus(c.status)],
+        "not_before": iso(c.not_before),
+        "expires_on": iso(c.expires_on),
+        "expires_on_wareki": wareki(c.expires_on),
+        "revoked_at": iso(c.revoked_at),
+        "reason": c.reason,
+        "municipality_code": c.municipality_code,
     }
 
 
 def card_dict(c: Card, certs: list[Certificate] | None = None) -> dict[str, Any]:
     d: dict[str, Any] = {
-        "id": c.id, "resident_id": c.resident_id, "application_id": c.application_id,
-        "state": c.state, "state_ja": CARD_STATE_JA[CardState(c.state)],
-        "made_on": iso(c.made_on), "issued_on": iso(c.issued_on), "expires_on": iso(c.expires_on),
-        "expires_on_wareki": wareki(c.expires_on), "notes": c.notes,
-        "suspended_at": iso(c.suspended_at), "ended_at": iso(c.ended_at), "end_reason": c.end_reason,
+        "id": c.id,
+        "resident_id": c.resident_id,
+        "application_id": c.application_id,
+        "state": c.state,
+        "state_ja": CARD_STATE_JA[CardState(c.state)],
+        "made_on": iso(c.made_on),
+        "issued_on": iso(c.issued_on),
+        "expires_on": iso(c.expires_on),
+        "expires_on_wareki": wareki(c.expires_on),
+        "notes": c.notes,
+        "suspended_at": iso(c.suspended_at),
+        "ended_at": iso(c.ended_at),
+        "end_reason": c.end_reason,
         "continued_use_by": iso(c.continued_use_by),
     }
     if certs is not None:

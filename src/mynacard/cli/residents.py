@@ -22,7 +22,9 @@ def municipality_add(
     code: Annotated[str, typer.Argument(help="6-digit local government code, e.g. 174076")],
     name: Annotated[str, typer.Argument(help="e.g. 中能登町")],
     prefecture: Annotated[str, typer.Argument(help="e.g. 石川県")],
-    found_policy: Annotated[str, typer.Option(help="R_LOSS_3: 'release' holds when a card is found, or 'reissue'")] = "release",
+    found_policy: Annotated[
+        str, typer.Option(help="R_LOSS_3: 'release' holds when a card is found, or 'reissue'")
+    ] = "release",
     card_fee: Annotated[int, typer.Option(help="Reissue fee for the card (yen)")] = 800,
     cert_fee: Annotated[int, typer.Option(help="Reissue fee for the certificates (yen)")] = 200,
 ) -> None:
@@ -32,8 +34,14 @@ def municipality_add(
     with work(ctx) as w:
         m = residents.add_municipality(w, code, name, prefecture)
         m.found_policy, m.card_fee, m.cert_fee = found_policy, card_fee, cert_fee
-        data = {"code": m.code, "name": m.name, "prefecture": m.prefecture, "found_policy": m.found_policy,
-                "card_fee": m.card_fee, "cert_fee": m.cert_fee}
+        data = {
+            "code": m.code,
+            "name": m.name,
+            "prefecture": m.prefecture,
+            "found_policy": m.found_policy,
+            "card_fee": m.card_fee,
+            "cert_fee": m.cert_fee,
+        }
     emit(ctx, data)
 
 
@@ -56,9 +64,17 @@ def resident_add(
 
     with work(ctx) as w:
         r = residents.register(
-            w, individual_number=number or str(IndividualNumber.generate()), name=name, address=address,
-            birth_date=birth, sex=sex, municipality_code=municipality, nationality=nationality,
-            residence_status=status, period_of_stay_end=stay_until, adult_ward=adult_ward,
+            w,
+            individual_number=number or str(IndividualNumber.generate()),
+            name=name,
+            address=address,
+            birth_date=birth,
+            sex=sex,
+            municipality_code=municipality,
+            nationality=nationality,
+            residence_status=status,
+            period_of_stay_end=stay_until,
+            adult_ward=adult_ward,
         )
         data = resident_dict(r)
     emit(ctx, data)
@@ -73,14 +89,23 @@ def resident_show(ctx: typer.Context, resident_id: int) -> None:
         data["cards"] = []
         for c in repo.cards_of(w.session, r.id):
             certs = repo.certificates_of_card(w.session, c.id)
-            data["cards"].append({"id": c.id, "state": c.state, "expires_on": iso(c.expires_on),
-                                  "certificates": {x.kind + ":" + format(x.serial, "x"): x.status for x in certs}})
+            data["cards"].append(
+                {
+                    "id": c.id,
+                    "state": c.state,
+                    "expires_on": iso(c.expires_on),
+                    "certificates": {x.kind + ":" + format(x.serial, "x"): x.status for x in certs},
+                }
+            )
 
     def render(d: dict) -> None:
-        console.print(f"[bold]{d['name']}[/] (ID {d['id']}) {d['address']} 生年月日 {both(parse_date_opt(d['birth_date'], 'birth'))}")
+        born = both(parse_date_opt(d["birth_date"], "birth"))
+        console.print(f"[bold]{d['name']}[/] (ID {d['id']}) {d['address']} 生年月日 {born}")
         t = Table("card", "state", "expires", "certificates")
         for c in d["cards"]:
-            t.add_row(c["id"], c["state"], c["expires_on"] or "", ", ".join(f"{k}={v}" for k, v in c["certificates"].items()))
+            t.add_row(
+                c["id"], c["state"], c["expires_on"] or "", ", ".join(f"{k}={v}" for k, v in c["certificates"].items())
+            )
         console.print(t)
 
     emit(ctx, data, render)
@@ -100,7 +125,8 @@ def resident_find(
 
 @resident_app.command("number")
 def resident_number(
-    ctx: typer.Context, resident_id: int,
+    ctx: typer.Context,
+    resident_id: int,
     purpose: Annotated[str, typer.Option(help="social_security / tax / disaster / card_issuance (R_NUM_3)")],
 ) -> None:
     """Read a resident's individual number for a lawful purpose; the read is recorded (R_NUM_3)."""
@@ -113,7 +139,9 @@ def resident_number(
 def resident_number_history(ctx: typer.Context, resident_id: int) -> None:
     """Who read this resident's number, when and why (R_NUM_3)."""
     with work(ctx) as w:
-        rows = [{"at": iso(x.at), "actor": x.actor, "purpose": x.purpose} for x in residents.number_history(w, resident_id)]
+        rows = [
+            {"at": iso(x.at), "actor": x.actor, "purpose": x.purpose} for x in residents.number_history(w, resident_id)
+        ]
     emit(ctx, rows)
 
 
@@ -122,15 +150,23 @@ def resident_change_number(ctx: typer.Context, resident_id: int, reason: Annotat
     """Change a leaked number (R_NUM_2): the card loses effect; a free reissue is applied for."""
     with work(ctx) as w:
         res = lifecycle.change_number(w, resident_id, reason=reason)
-        data = {"old_card": res.old_card.id if res.old_card else None, "application_id": res.application.application.id,
-                "new_card": res.application.card.id, "fee": res.application.application.fee_total}
+        data = {
+            "old_card": res.old_card.id if res.old_card else None,
+            "application_id": res.application.application.id,
+            "new_card": res.application.card.id,
+            "fee": res.application.application.fee_total,
+        }
     emit(ctx, data)
 
 
 @resident_app.command("rename")
 def resident_rename(
-    ctx: typer.Context, resident_id: int, name: Annotated[str, typer.Option(help="The new name")],
-    new_signing_pin: Annotated[str | None, typer.Option(help="Issue a new signing certificate with this password")] = None,
+    ctx: typer.Context,
+    resident_id: int,
+    name: Annotated[str, typer.Option(help="The new name")],
+    new_signing_pin: Annotated[
+        str | None, typer.Option(help="Issue a new signing certificate with this password")
+    ] = None,
 ) -> None:
     """Change of name (marriage): revokes the signing certificate at once (R_CERT_5)."""
     with work(ctx) as w:
@@ -140,15 +176,21 @@ def resident_rename(
 
 
 def _face(res: face.FaceChange) -> dict:
-    return {"card": res.card.id if res.card else None, "certificates": res.certificates,
-            "note_written": res.note_written, "notes_full": res.notes_full,
-            "new_signing_serial": format(res.new_signing_serial, "x") if res.new_signing_serial else None,
-            "present_by": iso(res.present_by)}
+    return {
+        "card": res.card.id if res.card else None,
+        "certificates": res.certificates,
+        "note_written": res.note_written,
+        "notes_full": res.notes_full,
+        "new_signing_serial": format(res.new_signing_serial, "x") if res.new_signing_serial else None,
+        "present_by": iso(res.present_by),
+    }
 
 
 @resident_app.command("move")
 def resident_move(
-    ctx: typer.Context, resident_id: int, address: Annotated[str, typer.Option(help="New address")],
+    ctx: typer.Context,
+    resident_id: int,
+    address: Annotated[str, typer.Option(help="New address")],
     new_signing_pin: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """A move inside the municipality (転居)."""
@@ -159,7 +201,9 @@ def resident_move(
 
 @resident_app.command("move-out")
 def resident_move_out(
-    ctx: typer.Context, resident_id: int, to: Annotated[str, typer.Option(help="Code of the new municipality")],
+    ctx: typer.Context,
+    resident_id: int,
+    to: Annotated[str, typer.Option(help="Code of the new municipality")],
     planned: Annotated[str, typer.Option(help="Planned moving-out date, YYYY-MM-DD")],
 ) -> None:
     """The moving-out notice (転出届) (R_CARD_8)."""
@@ -171,13 +215,16 @@ def resident_move_out(
 
 @resident_app.command("move-in")
 def resident_move_in(
-    ctx: typer.Context, resident_id: int, address: Annotated[str, typer.Option()],
+    ctx: typer.Context,
+    resident_id: int,
+    address: Annotated[str, typer.Option()],
     moved_in: Annotated[str, typer.Option(help="Date of moving in, YYYY-MM-DD")],
 ) -> None:
     """The moving-in notice (転入届) (R_CARD_8); the card must then be presented within 90 days."""
     with work(ctx) as w:
-        data = _face(face.move_in(w, resident_id, new_address=address,
-                                  moved_in_on=parse_date_opt(moved_in, "--moved-in")))  # type: ignore[arg-type]
+        data = _face(
+            face.move_in(w, resident_id, new_address=address, moved_in_on=parse_date_opt(moved_in, "--moved-in"))
+        )  # type: ignore[arg-type]
     emit(ctx, data)
 
 

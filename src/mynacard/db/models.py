@@ -50,9 +50,7 @@ CARD_STATE_JA = {
 }
 
 #: Cards in these states have lost effect for good.
-CARD_ENDED = frozenset(
-    {CardState.EXPIRED, CardState.RETURNED, CardState.LAPSED, CardState.REISSUED}
-)
+CARD_ENDED = frozenset({CardState.EXPIRED, CardState.RETURNED, CardState.LAPSED, CardState.REISSUED})
 
 
 class CertStatus(StrEnum):

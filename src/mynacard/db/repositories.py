@@ -38,8 +38,14 @@ def resident_by_number(s: Session, number: str) -> Resident | None:
     return s.scalars(select(Resident).where(Resident.individual_number == number)).first()
 
 
-def find_residents(s: Session, *, name: str | None = None, birth_date: date | None = None,
-                   municipality_code: str | None = None, limit: int = 50) -> Sequence[Resident]:
+def find_residents(
+    s: Session,
+    *,
+    name: str | None = None,
+    birth_date: date | None = None,
+    municipality_code: str | None = None,
+    limit: int = 50,
+) -> Sequence[Resident]:
     q = select(Resident)
     if name:
         q = q.where(Resident.name.contains(name))
@@ -75,9 +81,7 @@ def live_card(s: Session, resident_id: int) -> Card | None:
 
 def pending_card(s: Session, resident_id: int) -> Card | None:
     """A card applied for or made but not yet handed over."""
-    q = select(Card).where(
-        Card.resident_id == resident_id, Card.state.in_([CardState.APPLIED, CardState.MADE])
-    )
+    q = select(Card).where(Card.resident_id == resident_id, Card.state.in_([CardState.APPLIED, CardState.MADE]))
     return s.scalars(q).first()
 
 
@@ -90,9 +94,7 @@ def is_ended(card_state: str) -> bool:
 
 
 def certificates_of_card(s: Session, card_id: str) -> Sequence[Certificate]:
-    return s.scalars(
-        select(Certificate).where(Certificate.card_id == card_id).order_by(Certificate.not_before)
-    ).all()
+    return s.scalars(select(Certificate).where(Certificate.card_id == card_id).order_by(Certificate.not_before)).all()
 
 
 def current_certificate(s: Session, card_id: str, kind: str) -> Certificate | None:
@@ -118,8 +120,9 @@ def certificate(s: Session, serial: int) -> Certificate | None:
     return s.get(Certificate, serial)
 
 
-def certificates(s: Session, *, kind: str | None = None, statuses: Sequence[str] | None = None,
-                 municipality_code: str | None = None) -> Sequence[Certificate]:
+def certificates(
+    s: Session, *, kind: str | None = None, statuses: Sequence[str] | None = None, municipality_code: str | None = None
+) -> Sequence[Certificate]:
     q = select(Certificate)
     if kind:
         q = q.where(Certificate.kind == kind)
@@ -166,8 +169,9 @@ def next_receipt_number(s: Session, year: int) -> str:
     return f"{prefix}{n:06d}"
 
 
-def events(s: Session, *, resident_id: int | None = None, card_id: str | None = None,
-           limit: int = 1000) -> Sequence[Event]:
+def events(
+    s: Session, *, resident_id: int | None = None, card_id: str | None = None, limit: int = 1000
+) -> Sequence[Event]:
     q = select(Event)
     if resident_id is not None:
         q = q.where(Event.resident_id == resident_id)

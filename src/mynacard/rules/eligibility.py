@@ -36,9 +36,7 @@ def kiosk_open(at_jst: datetime) -> bool:
     return KIOSK_OPENS <= t < KIOSK_CLOSES
 
 
-def kiosk_refusal(
-    birth: date, on: date, *, moving_out_filed: bool, dv_protected: bool
-) -> str | None:
+def kiosk_refusal(birth: date, on: date, *, moving_out_filed: bool, dv_protected: bool) -> str | None:
     """Why a resident may not use convenience-store issuance, or None (R_USE_2)."""
     if age_on(birth, on) < SIGNING_MIN_AGE:
         return "under 15"

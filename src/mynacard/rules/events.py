@@ -60,9 +60,7 @@ def _all(action: Action, reason: RevocationReason | None = None) -> dict[CertKin
 
 _EFFECTS: dict[LifeEvent, dict[CertKind, Effect]] = {
     # R_CERT_5: any change of the four attributes revokes the signing certificate, not the other.
-    LifeEvent.ATTRIBUTE_CHANGE: {
-        CertKind.SIGN: Effect(Action.REVOKE, RevocationReason.AFFILIATION_CHANGED)
-    },
+    LifeEvent.ATTRIBUTE_CHANGE: {CertKind.SIGN: Effect(Action.REVOKE, RevocationReason.AFFILIATION_CHANGED)},
     # R_LOSS_1: the hotline call puts both certificates on hold.
     LifeEvent.HOTLINE_SUSPENSION: _all(Action.HOLD, RevocationReason.CERTIFICATE_HOLD),
     # R_LOSS_3: found -> holds lifted (default), or revoked for re-issuing (municipal setting).

@@ -121,9 +121,7 @@ def is_free(reason: ReissueReason, *, card_months_left_under_3: bool = False) ->
     return reason in FREE_REASONS or card_months_left_under_3
 
 
-def express_eligible(
-    reason: ReissueReason, event_on: date, applied_on: date, *, birth: date | None = None
-) -> bool:
+def express_eligible(reason: ReissueReason, event_on: date, applied_on: date, *, birth: date | None = None) -> bool:
     """R_LOSS_5: infants under 1, or the listed events, applied for within 30 days of the event."""
     if applied_on < event_on or applied_on > event_on + timedelta(days=EXPRESS_WINDOW_DAYS):
         return False

@@ -32,8 +32,13 @@ def daily(w: Work) -> BatchReport:
         if cert.expires_on < today:
             cert.status = CertStatus.EXPIRED
             rep.expired_certificates.append(format(cert.serial, "x"))
-            w.log("certificate_expired", resident_id=cert.resident_id, card_id=cert.card_id,
-                  serial=cert.serial, kind=cert.kind)
+            w.log(
+                "certificate_expired",
+                resident_id=cert.resident_id,
+                card_id=cert.card_id,
+                serial=cert.serial,
+                kind=cert.kind,
+            )
     for c in repo.cards_in_states(w.session, [CardState.ISSUED, CardState.SUSPENDED]):
         if c.expires_on is not None and c.expires_on < today:
             end_card(w, c, CardState.EXPIRED, LifeEvent.CARD_EXPIRED, "expired")
@@ -43,16 +48,20 @@ def daily(w: Work) -> BatchReport:
             mv.status = "lapsed"
             c = repo.card(w.session, mv.card_id) if mv.card_id else None
             if c is not None and c.state in (CardState.ISSUED, CardState.SUSPENDED):
-                end_card(w, c, CardState.LAPSED, LifeEvent.CARD_LAPSED,
-                         "not presented for continued use within 90 days")
+                end_card(
+                    w, c, CardState.LAPSED, LifeEvent.CARD_LAPSED, "not presented for continued use within 90 days"
+                )
                 rep.lapsed_cards.append(c.id)
     for c in repo.cards_in_states(w.session, [CardState.ISSUED]):
         r = repo.resident(w.session, c.resident_id)
         if r is None or r.period_of_stay_end is not None:
             continue  # none for cards bound to a period of stay (R_USE_3)
         due = [("card", c.expires_on)]
-        due += [("certificate", cert.expires_on) for cert in repo.certificates_of_card(w.session, c.id)
-                if cert.status == CertStatus.GOOD and cert.expires_on < (c.expires_on or cert.expires_on)]
+        due += [
+            ("certificate", cert.expires_on)
+            for cert in repo.certificates_of_card(w.session, c.id)
+            if cert.status == CertStatus.GOOD and cert.expires_on < (c.expires_on or cert.expires_on)
+        ]
         for subject, expires in due:
             if expires is None:
                 continue
@@ -60,11 +69,22 @@ def daily(w: Work) -> BatchReport:
                 continue
             if repo.notices_for(w.session, c.id, subject, expires) is not None:
                 continue
-            n = ExpiryNotice(card_id=c.id, subject=subject, expires_on=expires, sent_on=today,
-                             application_id=ApplicationId.generate(r.municipality_code, today))
+            n = ExpiryNotice(
+                card_id=c.id,
+                subject=subject,
+                expires_on=expires,
+                sent_on=today,
+                application_id=ApplicationId.generate(r.municipality_code, today),
+            )
             w.session.add(n)
             rep.notices.append(n)
-            w.log("expiry_notice", resident_id=r.id, card_id=c.id, subject=subject,
-                  expires_on=expires.isoformat(), application_id=n.application_id)
+            w.log(
+                "expiry_notice",
+                resident_id=r.id,
+                card_id=c.id,
+                subject=subject,
+                expires_on=expires.isoformat(),
+                application_id=n.application_id,
+            )
     w.session.flush()
     return rep

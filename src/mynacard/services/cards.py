@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from mynacard.chip import KeySlot, PinId, check_pin_format
 from mynacard.db import repositories as repo
-from mynacard.db.models import Application, Card, CardState, Receipt, Resident
+from mynacard.db.models import Application, Card, CardState, Certificate, Receipt, Resident
 from mynacard.errors import NotAllowedError, NotFoundError, StateError, ValidationError
 from mynacard.ids import ApplicationId
 from mynacard.rules.eligibility import may_hold_signing_certificate, needs_legal_representative
@@ -25,7 +27,7 @@ from mynacard.rules.fees import (
 from mynacard.rules.identity import identity_error
 from mynacard.rules.validity import card_expiry, certificate_expiry, in_renewal_window, renewal_window_opens
 from mynacard.services import chips, pki, residents
-from mynacard.services.common import apply_event, card, new_card_id, require_state, resident_of
+from mynacard.services.common import apply_event, card, end_card, new_card_id, require_state, resident_of
 from mynacard.services.context import Work
 
 CHANNELS = {"mail": "郵送", "online": "オンライン", "booth": "証明写真機", "window": "窓口"}
@@ -56,17 +58,23 @@ def apply(
     r = residents.get(w, resident_id)
     received = received_on or w.today
     if received > w.today:
-        raise ValidationError("received_on", f"The received date {received} is in the future.",
-                              "受付日が未来の日付です。")
+        raise ValidationError(
+            "received_on", f"The received date {received} is in the future.", "受付日が未来の日付です。"
+        )
     if channel not in CHANNELS:
-        raise ValidationError("channel", f"Channel must be one of {', '.join(CHANNELS)}, not {channel!r}.",
-                              "申請方法は郵送・オンライン・証明写真機・窓口のいずれかです。")
+        raise ValidationError(
+            "channel",
+            f"Channel must be one of {', '.join(CHANNELS)}, not {channel!r}.",
+            "申請方法は郵送・オンライン・証明写真機・窓口のいずれかです。",
+        )
     if kind not in KINDS:
         raise ValidationError("kind", f"Kind must be one of {', '.join(KINDS)}.", "申請の種類が正しくありません。")
     documents = dict(documents or {})
     if repo.pending_card(w.session, r.id) is not None:
-        raise StateError("This resident already has a card being made; hand it over or cancel it first.",
-                         "作成中のカードがあります。先に交付を済ませてください。")
+        raise StateError(
+            "This resident already has a card being made; hand it over or cancel it first.",
+            "作成中のカードがあります。先に交付を済ませてください。",
+        )
     old = repo.live_card(w.session, r.id)
     months_left_under_3 = False
     if kind == "new":
@@ -76,19 +84,25 @@ def apply(
                 "すでに有効なカードをお持ちです。更新または再交付を申請してください。",
             )
         why = ReissueReason(reason) if reason else ReissueReason.FIRST_ISSUE
-        if why not in (ReissueReason.FIRST_ISSUE, ReissueReason.LAPSED, ReissueReason.NUMBER_CHANGE,
-                       ReissueReason.RETURN_FROM_ABROAD):
-            raise ValidationError("reason", f"A new application cannot have the reason {why}.",
-                                  "新規申請の理由が正しくありません。")
+        if why not in (
+            ReissueReason.FIRST_ISSUE,
+            ReissueReason.LAPSED,
+            ReissueReason.NUMBER_CHANGE,
+            ReissueReason.RETURN_FROM_ABROAD,
+        ):
+            raise ValidationError(
+                "reason", f"A new application cannot have the reason {why}.", "新規申請の理由が正しくありません。"
+            )
     elif kind == "renewal":
         if old is None or old.expires_on is None:
-            raise StateError("There is no card in effect to renew; apply for a new card.",
-                             "更新できる有効なカードがありません。新規に申請してください。")
+            raise StateError(
+                "There is no card in effect to renew; apply for a new card.",
+                "更新できる有効なカードがありません。新規に申請してください。",
+            )
         opens = renewal_window_opens(old.expires_on)
         if received < opens:
             raise NotAllowedError(
-                f"Renewal opens on {opens}, 3 months before the expiry {old.expires_on} (R_CARD_6). "
-                "Come back then.",
+                f"Renewal opens on {opens}, 3 months before the expiry {old.expires_on} (R_CARD_6). Come back then.",
                 f"更新の申請は有効期限({old.expires_on})の3か月前の {opens} から受け付けます。",
                 opens_on=opens.isoformat(),
             )
@@ -97,11 +111,13 @@ def apply(
         why = ReissueReason.RENEWAL
     else:
         if channel != "window":
-            raise ValidationError("channel", "A reissue is applied for at the window (R_LOSS_4).",
-                                  "再交付の申請は窓口で行ってください。")
+            raise ValidationError(
+                "channel", "A reissue is applied for at the window (R_LOSS_4).", "再交付の申請は窓口で行ってください。"
+            )
         if reason is None:
-            raise ValidationError("reason", "A reissue needs a reason (loss, theft, damage, ...).",
-                                  "再交付の理由を選んでください。")
+            raise ValidationError(
+                "reason", "A reissue needs a reason (loss, theft, damage, ...).", "再交付の理由を選んでください。"
+            )
         why = ReissueReason(reason)
         if why in (ReissueReason.FIRST_ISSUE, ReissueReason.RENEWAL):
             raise ValidationError("reason", f"{why} is not a reason for a reissue.", "再交付の理由が正しくありません。")
@@ -111,13 +127,18 @@ def apply(
                 "documents",
                 f"A reissue for {why.value} needs the {needed.value.replace('_', ' ')} (R_LOSS_2): "
                 f"give documents={{'{needed.value}': ...}} (e.g. the police report number).",
-                {"police_report": "紛失・盗難による再交付には警察署の遺失届(受理番号)が必要です。",
-                 "disaster_certificate": "災害による再交付には消防署等の罹災証明書が必要です。",
-                 "damaged_card": "損傷による再交付には損傷したカードをお持ちください。"}[needed.value],
+                {
+                    "police_report": "紛失・盗難による再交付には警察署の遺失届(受理番号)が必要です。",
+                    "disaster_certificate": "災害による再交付には消防署等の罹災証明書が必要です。",
+                    "damaged_card": "損傷による再交付には損傷したカードをお持ちください。",
+                }[needed.value],
                 document=needed.value,
             )
-        if old is not None and why in (ReissueReason.LOSS, ReissueReason.THEFT,
-                                       ReissueReason.LOSS_NOT_HOLDERS_FAULT) and old.state == CardState.ISSUED:
+        if (
+            old is not None
+            and why in (ReissueReason.LOSS, ReissueReason.THEFT, ReissueReason.LOSS_NOT_HOLDERS_FAULT)
+            and old.state == CardState.ISSUED
+        ):
             raise StateError(
                 "The lost card is still in effect: suspend it first (hotline or loss report).",
                 "紛失したカードの一時停止(紛失の届出)を先に行ってください。",
@@ -145,9 +166,17 @@ def apply(
     if repo.application(w.session, app_id) is not None:
         raise StateError(f"Application {app_id} was already received.", "この申請書IDはすでに受け付けています。")
     app = Application(
-        id=app_id, resident_id=r.id, kind=kind, reason=why.value, channel=channel, received_on=received,
-        express=express, documents=documents, replaces_card_id=old.id if old is not None else None,
-        status="received", fee_total=fee.total,
+        id=app_id,
+        resident_id=r.id,
+        kind=kind,
+        reason=why.value,
+        channel=channel,
+        received_on=received,
+        express=express,
+        documents=documents,
+        replaces_card_id=old.id if old is not None else None,
+        status="received",
+        fee_total=fee.total,
     )
     w.session.add(app)
     c = Card(id=new_card_id(), resident_id=r.id, application_id=app_id, state=CardState.APPLIED, notes=[])
@@ -155,16 +184,27 @@ def apply(
     receipt = None
     if fee.total:
         receipt = Receipt(
-            number=repo.next_receipt_number(w.session, w.today.year), application_id=app_id,
-            resident_id=r.id, issued_at=w.at,
+            number=repo.next_receipt_number(w.session, w.today.year),
+            application_id=app_id,
+            resident_id=r.id,
+            issued_at=w.at,
             lines=[{"item": x.item, "item_ja": x.item_ja, "amount": x.amount} for x in fee.lines],
             total=fee.total,
         )
         w.session.add(receipt)
     w.session.flush()
-    w.log("card_applied", resident_id=r.id, card_id=c.id, application_id=app_id, kind=kind,
-          reason=why.value, channel=channel, express=express, fee=fee.total,
-          reason_ja=REASON_JA[why])
+    w.log(
+        "card_applied",
+        resident_id=r.id,
+        card_id=c.id,
+        application_id=app_id,
+        kind=kind,
+        reason=why.value,
+        channel=channel,
+        express=express,
+        fee=fee.total,
+        reason_ja=REASON_JA[why],
+    )
     return Applied(app, c, receipt)
 
 
@@ -183,19 +223,29 @@ def make(w: Work, card_id: str) -> Card:
         old = repo.card(w.session, app.replaces_card_id)
         if old is not None and app.kind == "renewal":
             renewing = old.expires_on
-    term = card_expiry(r.birth_date, w.today, app.received_on, renewing_card_expires_on=renewing,
-                       period_of_stay_end=r.period_of_stay_end)
+    term = card_expiry(
+        r.birth_date,
+        w.today,
+        app.received_on,
+        renewing_card_expires_on=renewing,
+        period_of_stay_end=r.period_of_stay_end,
+    )
     c.made_on = w.today
     c.expires_on = term.expires_on
-    c.limit_on = card_expiry(r.birth_date, w.today, app.received_on,
-                             renewing_card_expires_on=renewing).expires_on
+    c.limit_on = card_expiry(r.birth_date, w.today, app.received_on, renewing_card_expires_on=renewing).expires_on
     c.security_code = f"{secrets.randbelow(10_000):04d}"
     c.state = CardState.MADE
     chip = chips.new_chip(w, c)
     chip.write_card_info(chips.card_info(r, c))
     app.status = "made"
-    w.log("card_made", resident_id=r.id, card_id=c.id, expires_on=str(c.expires_on),
-          birthdays=term.birthdays, bound_to_stay=term.bound_to_stay)
+    w.log(
+        "card_made",
+        resident_id=r.id,
+        card_id=c.id,
+        expires_on=str(c.expires_on),
+        birthdays=term.birthdays,
+        bound_to_stay=term.bound_to_stay,
+    )
     return c
 
 
@@ -222,8 +272,11 @@ def issue(
     r = resident_of(w, c)
     problem = identity_error(identity_documents)
     if problem:
-        raise ValidationError("identity_documents", f"Identity not verified: {problem}.",
-                              "本人確認書類が不足しています(顔写真付き1点、またはそれ以外の書類2点)。")
+        raise ValidationError(
+            "identity_documents",
+            f"Identity not verified: {problem}.",
+            "本人確認書類が不足しています(顔写真付き1点、またはそれ以外の書類2点)。",
+        )
     if needs_legal_representative(r.birth_date, w.today, adult_ward=r.adult_ward) and not legal_representative:
         raise ValidationError(
             "legal_representative",
@@ -241,8 +294,9 @@ def issue(
     normalized = {}
     for pid in needed:
         if pid.value not in pins:
-            raise ValidationError(f"pin.{pid.value}", f"The {pid.value} PIN must be set at hand-over.",
-                                  "暗証番号を設定してください。")
+            raise ValidationError(
+                f"pin.{pid.value}", f"The {pid.value} PIN must be set at hand-over.", "暗証番号を設定してください。"
+            )
         normalized[pid] = check_pin_format(pid, pins[pid.value])
     chip = chips.chip_of(w, c)
     for pid, value in normalized.items():
@@ -263,40 +317,48 @@ def issue(
     c.state = CardState.ISSUED
     c.issued_on = w.today
     app.status = "issued"
-    w.log("card_issued", resident_id=r.id, card_id=c.id, signing=signing,
-          documents=sorted(identity_documents), representative=bool(legal_representative))
+    w.log(
+        "card_issued",
+        resident_id=r.id,
+        card_id=c.id,
+        signing=signing,
+        documents=sorted(identity_documents),
+        representative=bool(legal_representative),
+    )
     return Issued(c, issued, replaced)
 
 
 def _replace(w: Work, old: Card, kind: str) -> None:
-    from mynacard.services.common import end_card
-
     end_card(w, old, CardState.REISSUED, LifeEvent.CARD_REPLACED, f"replaced by {kind}")
 
 
-def issue_certificate(w: Work, c: Card, r: Resident, kind: CertKind, *, renewing_from: Card | None = None,
-                      renewing_expires_on: date | None = None) -> Any:
+def issue_certificate(
+    w: Work,
+    c: Card,
+    r: Resident,
+    kind: CertKind,
+    *,
+    renewing_from: Card | None = None,
+    renewing_expires_on: date | None = None,
+) -> Certificate:
     """Generate the key pair on the chip and issue ``kind``'s certificate for it (R_CERT_2, R_CERT_3)."""
-    from mynacard.db import repositories as rp
-
     assert c.expires_on is not None
     if renewing_from is not None and renewing_expires_on is None:
-        prev = rp.latest_certificate(w.session, renewing_from.id, kind.value)
+        prev = repo.latest_certificate(w.session, renewing_from.id, kind.value)
         renewing_expires_on = prev.expires_on if prev is not None else None
     auth_exp = None
     if kind is CertKind.SIGN:
-        auth_row = rp.current_certificate(w.session, c.id, CertKind.AUTH.value)
+        auth_row = repo.current_certificate(w.session, c.id, CertKind.AUTH.value)
         auth_exp = auth_row.expires_on if auth_row is not None else None
-    expires = certificate_expiry(r.birth_date, w.today, c.expires_on,
-                                 renewing_expires_on=renewing_expires_on, auth_expires_on=auth_exp)
+    expires = certificate_expiry(
+        r.birth_date, w.today, c.expires_on, renewing_expires_on=renewing_expires_on, auth_expires_on=auth_exp
+    )
     chip = chips.chip_of(w, c)
     slot = KeySlot(kind.value)
     public = chip.generate_key(slot, w.office.keygen)
     row = pki.issue(w, c, r, kind, public, expires)
     chip.write_certificate(slot, row.der)
     ca = pki.authority(w, kind)
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     chip.write_ca_certificate(slot, ca.certificate.public_bytes(Encoding.DER))
     return row
 

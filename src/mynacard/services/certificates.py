@@ -20,8 +20,11 @@ def _kind(kind: CertKind | str) -> CertKind:
     try:
         return CertKind(kind)
     except ValueError:
-        raise ValidationError("kind", f"Certificate kind must be 'sign' or 'auth', not {kind!r}.",
-                              "電子証明書の種類は sign(署名用) か auth(利用者証明用) です。") from None
+        raise ValidationError(
+            "kind",
+            f"Certificate kind must be 'sign' or 'auth', not {kind!r}.",
+            "電子証明書の種類は sign(署名用) か auth(利用者証明用) です。",
+        ) from None
 
 
 def issue_new(w: Work, card_id: str, kind: CertKind | str, *, pin: str) -> Certificate:
@@ -32,14 +35,20 @@ def issue_new(w: Work, card_id: str, kind: CertKind | str, *, pin: str) -> Certi
     require_state(c, CardState.ISSUED, doing="issue a certificate", doing_ja="電子証明書を発行")
     r = resident_of(w, c)
     if current_cert(w, c.id, kind) is not None:
-        raise StateError(f"The card already has a {kind.value} certificate in effect; renew or revoke it.",
-                         f"{CERT_KIND_JA[kind]}はすでに有効です。")
+        raise StateError(
+            f"The card already has a {kind.value} certificate in effect; renew or revoke it.",
+            f"{CERT_KIND_JA[kind]}はすでに有効です。",
+        )
     if kind is CertKind.SIGN and not may_hold_signing_certificate(r.birth_date, w.today, adult_ward=r.adult_ward):
-        raise NotAllowedError("No signing certificate for under-15s or adult wards (R_CERT_4).",
-                              "15歳未満の方・成年被後見人の方には署名用電子証明書は発行されません。")
+        raise NotAllowedError(
+            "No signing certificate for under-15s or adult wards (R_CERT_4).",
+            "15歳未満の方・成年被後見人の方には署名用電子証明書は発行されません。",
+        )
     if kind is CertKind.SIGN and current_cert(w, c.id, CertKind.AUTH) is None:
-        raise StateError("Issue the authentication certificate first: the signing certificate is capped by it.",
-                         "先に利用者証明用電子証明書を発行してください。")
+        raise StateError(
+            "Issue the authentication certificate first: the signing certificate is capped by it.",
+            "先に利用者証明用電子証明書を発行してください。",
+        )
     pid = PinId(kind.value)
     value = check_pin_format(pid, pin)
     chips.chip_of(w, c).set_pin(pid, value)
@@ -55,14 +64,19 @@ def renew(w: Work, card_id: str, kind: CertKind | str, *, pin: str | None = None
     r = resident_of(w, c)
     old = repo.latest_certificate(w.session, c.id, kind.value)
     if old is None:
-        raise NotFoundError(f"The card has no {kind.value} certificate to renew; issue a new one.",
-                            f"更新する{CERT_KIND_JA[kind]}がありません。")
+        raise NotFoundError(
+            f"The card has no {kind.value} certificate to renew; issue a new one.",
+            f"更新する{CERT_KIND_JA[kind]}がありません。",
+        )
     if old.status == CertStatus.REVOKED:
-        raise StateError("The certificate is revoked: issue a new one instead of renewing.",
-                         "失効した電子証明書は更新できません。新規に発行してください。")
+        raise StateError(
+            "The certificate is revoked: issue a new one instead of renewing.",
+            "失効した電子証明書は更新できません。新規に発行してください。",
+        )
     if old.status == CertStatus.HOLD:
-        raise StateError("The certificate is on hold: release or revoke the hold first.",
-                         "一時保留中の電子証明書は更新できません。")
+        raise StateError(
+            "The certificate is on hold: release or revoke the hold first.", "一時保留中の電子証明書は更新できません。"
+        )
     opens = renewal_window_opens(old.expires_on)
     if w.today < opens:
         raise NotAllowedError(
@@ -76,8 +90,14 @@ def renew(w: Work, card_id: str, kind: CertKind | str, *, pin: str | None = None
     if old.status == CertStatus.GOOD:
         pki.revoke(w, old, RevocationReason.SUPERSEDED)
     new = issue_certificate(w, c, r, kind, renewing_expires_on=old.expires_on)
-    w.log("certificate_renewed", resident_id=r.id, card_id=c.id, serial=new.serial, kind=kind.value,
-          previous=format(old.serial, "x"))
+    w.log(
+        "certificate_renewed",
+        resident_id=r.id,
+        card_id=c.id,
+        serial=new.serial,
+        kind=kind.value,
+        previous=format(old.serial, "x"),
+    )
     return new
 
 
@@ -87,8 +107,10 @@ def revoke(w: Work, card_id: str, kind: CertKind | str) -> Certificate:
     c = card(w, card_id)
     cert = current_cert(w, c.id, kind)
     if cert is None:
-        raise StateError(f"The card has no {kind.value} certificate in effect to revoke.",
-                         f"失効させる{CERT_KIND_JA[kind]}がありません。")
+        raise StateError(
+            f"The card has no {kind.value} certificate in effect to revoke.",
+            f"失効させる{CERT_KIND_JA[kind]}がありません。",
+        )
     reason = RevocationReason.KEY_COMPROMISE if cert.status == CertStatus.HOLD else RevocationReason.UNSPECIFIED
     pki.revoke(w, cert, reason)
     chips.chip_of(w, c).clear_slot(KeySlot(kind.value))

@@ -12,8 +12,9 @@ def chip_of(w: Work, card: Card) -> Chip:
     """The chip of ``card``. Every change is written to the card's row and flushed at once, so
     a PIN try is spent in the store before the PIN is compared (R_PIN_4)."""
     if card.chip_state is None:
-        raise StateError(f"Card {card.id} has no chip yet: J-LIS has not made it.",
-                         "このカードはまだ作成されていません。")
+        raise StateError(
+            f"Card {card.id} has no chip yet: J-LIS has not made it.", "このカードはまだ作成されていません。"
+        )
 
     def persist(state: ChipState) -> None:
         card.chip_state = state.to_json()

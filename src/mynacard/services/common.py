@@ -7,7 +7,7 @@ import secrets
 from mynacard.db import repositories as repo
 from mynacard.db.models import CARD_STATE_JA, Card, CardState, Certificate, Resident
 from mynacard.errors import NotFoundError, StateError
-from mynacard.rules.events import CertKind, LifeEvent, certificate_effects, Action
+from mynacard.rules.events import Action, CertKind, LifeEvent, certificate_effects
 from mynacard.services import pki
 from mynacard.services.context import Work
 
@@ -19,8 +19,11 @@ def new_card_id() -> str:
 def card(w: Work, card_id: str, *, for_update: bool = True) -> Card:
     c = repo.card(w.session, card_id, for_update=for_update)
     if c is None:
-        raise NotFoundError(f"No card with ID {card_id}. Check the card ID (mynacard card show).",
-                            f"カードID {card_id} のカードはありません。", card_id=card_id)
+        raise NotFoundError(
+            f"No card with ID {card_id}. Check the card ID (mynacard card show).",
+            f"カードID {card_id} のカードはありません。",
+            card_id=card_id,
+        )
     return c
 
 
@@ -36,7 +39,8 @@ def live_card(w: Work, resident_id: int) -> Card:
     if c is None:
         raise StateError(
             f"Resident {resident_id} has no card in effect. Apply for a card first.",
-            "有効な個人番号カードがありません。交付申請を行ってください。", resident_id=resident_id,
+            "有効な個人番号カードがありません。交付申請を行ってください。",
+            resident_id=resident_id,
         )
     return c
 
@@ -47,7 +51,8 @@ def require_state(c: Card, *states: CardState, doing: str, doing_ja: str) -> Non
         raise StateError(
             f"Cannot {doing}: card {c.id} is {c.state} (it must be {allowed}).",
             f"{doing_ja}できません。カードの状態は「{CARD_STATE_JA[CardState(c.state)]}」です。",
-            card_id=c.id, state=c.state,
+            card_id=c.id,
+            state=c.state,
         )
 
 

@@ -42,9 +42,9 @@ def _write_note(w: Work, c: Card, r: Resident, text: str) -> tuple[bool, bool]:
     return True, len(c.notes) >= NOTES_CAPACITY
 
 
-def _attributes_changed(w: Work, r: Resident, what: str, new_signing_pin: str | None) -> FaceChange:
+def _attributes_changed(w: Work, r: Resident, what: str) -> FaceChange:
     """Common tail of every change of the four attributes: the signing certificate is revoked at
-    once and the authentication one is not (R_CERT_5); a new one is issued on request."""
+    once and the authentication one is not (R_CERT_5)."""
     c = repo.live_card(w.session, r.id)
     result = FaceChange(card=c)
     if c is None:
@@ -56,43 +56,44 @@ def _attributes_changed(w: Work, r: Resident, what: str, new_signing_pin: str | 
     if "sign" in result.certificates:
         chips.chip_of(w, c).clear_slot(KeySlot.SIGN)
     w.log("attributes_changed", resident_id=r.id, card_id=c.id, what=what, certificates=result.certificates)
-    if new_signing_pin is not None:
-        if c.state != CardState.ISSUED:
-            raise StateError("A new signing certificate needs a card in effect (not suspended).",
-                             "一時停止中のカードには署名用電子証明書を発行できません。")
-        result.new_signing_serial = issue_new(w, c.id, CertKind.SIGN, pin=new_signing_pin).serial
     return result
 
 
-def move_within(w: Work, resident_id: int, *, new_address: str, moved_on: date | None = None,
-                new_signing_pin: str | None = None) -> FaceChange:
-    """A move inside the municipality (転居): new address on the card face and chip."""
+def _face_update(w: Work, r: Resident, what: str, note: str, new_signing_pin: str | None) -> FaceChange:
+    """A change of the four attributes recorded at the window with the card present: the
+    signing certificate goes, the notes field and chip are written, a new certificate on request."""
+    res = _attributes_changed(w, r, what)
+    if res.card is not None:
+        res.note_written, res.notes_full = _write_note(w, res.card, r, note)
+        if new_signing_pin is not None:
+            res.new_signing_serial = issue_new(w, res.card.id, CertKind.SIGN, pin=new_signing_pin).serial
+    return res
+
+
+def move_within(
+    w: Work, resident_id: int, *, new_address: str, moved_on: date | None = None, new_signing_pin: str | None = None
+) -> FaceChange:
+    """A move inside the municipality (転居) on ``moved_on`` (default today): new address on the
+    card face and chip."""
     r = residents.get(w, resident_id)
     if not new_address.strip() or new_address.strip() == r.address:
-        raise ValidationError("new_address", "Give the new address (different from the current one).",
-                              "新しい住所を入力してください。")
+        raise ValidationError(
+            "new_address", "Give the new address (different from the current one).", "新しい住所を入力してください。"
+        )
     r.address = new_address.strip()
-    res = _attributes_changed(w, r, "address", new_signing_pin=None)
-    if res.card is not None:
-        res.note_written, res.notes_full = _write_note(w, res.card, r, f"{w.today:%Y.%m.%d} 転居 {r.address}")
-    if new_signing_pin is not None and res.card is not None:
-        res.new_signing_serial = issue_new(w, res.card.id, CertKind.SIGN, pin=new_signing_pin).serial
-    return res
+    on = moved_on or w.today
+    return _face_update(w, r, "address", f"{on:%Y.%m.%d} 転居 {r.address}", new_signing_pin)
 
 
 def change_name(w: Work, resident_id: int, *, new_name: str, new_signing_pin: str | None = None) -> FaceChange:
     """A change of name (marriage etc.): the new name on the face and chip (R_CARD_7, R_CERT_5)."""
     r = residents.get(w, resident_id)
     if not new_name.strip() or new_name.strip() == r.name:
-        raise ValidationError("new_name", "Give the new name (different from the current one).",
-                              "新しい氏名を入力してください。")
+        raise ValidationError(
+            "new_name", "Give the new name (different from the current one).", "新しい氏名を入力してください。"
+        )
     r.name = new_name.strip()
-    res = _attributes_changed(w, r, "name", new_signing_pin=None)
-    if res.card is not None:
-        res.note_written, res.notes_full = _write_note(w, res.card, r, f"{w.today:%Y.%m.%d} 氏名変更 {r.name}")
-    if new_signing_pin is not None and res.card is not None:
-        res.new_signing_serial = issue_new(w, res.card.id, CertKind.SIGN, pin=new_signing_pin).serial
-    return res
+    return _face_update(w, r, "name", f"{w.today:%Y.%m.%d} 氏名変更 {r.name}", new_signing_pin)
 
 
 def move_out(w: Work, resident_id: int, *, to_municipality: str, planned_on: date) -> Move:
@@ -101,19 +102,29 @@ def move_out(w: Work, resident_id: int, *, to_municipality: str, planned_on: dat
     if repo.open_move(w.session, r.id) is not None:
         raise StateError("A move is already under way for this resident.", "転出の手続き中です。")
     if to_municipality == r.municipality_code:
-        raise ValidationError("to_municipality", "A move inside the municipality is a move_within.",
-                              "同一市区町村内の転居は転居届で手続きしてください。")
+        raise ValidationError(
+            "to_municipality",
+            "A move inside the municipality is a move_within.",
+            "同一市区町村内の転居は転居届で手続きしてください。",
+        )
     c = repo.live_card(w.session, r.id)
-    mv = Move(resident_id=r.id, card_id=c.id if c else None, from_code=r.municipality_code,
-              to_code=to_municipality, planned_move_out_on=planned_on, status="moving_out")
+    mv = Move(
+        resident_id=r.id,
+        card_id=c.id if c else None,
+        from_code=r.municipality_code,
+        to_code=to_municipality,
+        planned_move_out_on=planned_on,
+        status="moving_out",
+    )
     w.session.add(mv)
     r.moving_out_filed = True
     w.log("moving_out_filed", resident_id=r.id, to=to_municipality, planned_on=planned_on.isoformat())
     return mv
 
 
-def move_in(w: Work, resident_id: int, *, new_address: str, moved_in_on: date,
-            notice_on: date | None = None) -> FaceChange:
+def move_in(
+    w: Work, resident_id: int, *, new_address: str, moved_in_on: date, notice_on: date | None = None
+) -> FaceChange:
     """The moving-in notice (転入届) at the new municipality (R_CARD_8). Late notices make the card
     lose effect; otherwise the card must be presented for continued use within 90 days."""
     r = residents.get(w, resident_id)
@@ -126,7 +137,7 @@ def move_in(w: Work, resident_id: int, *, new_address: str, moved_in_on: date,
     check = check_moving_in(moved_in_on, mv.planned_move_out_on, notice)
     mv.moved_in_on, mv.notice_on, mv.new_address = moved_in_on, notice, new_address.strip()
     r.municipality_code, r.address, r.moving_out_filed = mv.to_code, new_address.strip(), False
-    res = _attributes_changed(w, r, "address (moving in)", new_signing_pin=None)
+    res = _attributes_changed(w, r, "address (moving in)")
     c = res.card
     if c is None:
         mv.status = "done"
@@ -149,8 +160,10 @@ def continued_use(w: Work, card_id: str, *, resident_pin: str, new_signing_pin: 
     if mv is None or mv.status != "moved_in" or c.continued_use_by is None:
         raise StateError("No move is waiting for this card's continued use.", "継続利用の手続きは不要です。")
     if w.today > c.continued_use_by:
-        raise StateError(f"The 90-day limit for continued use ended on {c.continued_use_by}; the card has lost effect.",
-                         "継続利用の期限(転入届から90日)を過ぎています。")
+        raise StateError(
+            f"The 90-day limit for continued use ended on {c.continued_use_by}; the card has lost effect.",
+            "継続利用の期限(転入届から90日)を過ぎています。",
+        )
     chips.chip_of(w, c).verify_pin(PinId.RESIDENT, resident_pin)  # before any change (R_PIN_4)
     r = residents.get(w, c.resident_id)
     res = FaceChange(card=c)

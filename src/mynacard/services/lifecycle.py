@@ -34,8 +34,9 @@ class NumberChange:
 def change_number(w: Work, resident_id: int, *, reason: str, new_number: str | None = None) -> NumberChange:
     """Change a leaked number (R_NUM_2): the card loses effect and a free reissue is applied for."""
     if not reason.strip():
-        raise ValidationError("reason", "State why the number is changed (leak and risk of misuse).",
-                              "番号変更の理由を入力してください。")
+        raise ValidationError(
+            "reason", "State why the number is changed (leak and risk of misuse).", "番号変更の理由を入力してください。"
+        )
     r = residents.get(w, resident_id)
     number = IndividualNumber(new_number) if new_number else IndividualNumber.generate()
     if number == r.individual_number or repo.resident_by_number(w.session, number) is not None:
@@ -54,11 +55,15 @@ def extend_for_stay(w: Work, resident_id: int, *, new_period_of_stay_end: date) 
     its original issue (R_CARD_9)."""
     r = residents.get(w, resident_id)
     if r.period_of_stay_end is None:
-        raise NotAllowedError("This resident's card is not bound to a period of stay.",
-                              "在留期間に連動するカードではありません。")
+        raise NotAllowedError(
+            "This resident's card is not bound to a period of stay.", "在留期間に連動するカードではありません。"
+        )
     if new_period_of_stay_end <= r.period_of_stay_end:
-        raise ValidationError("new_period_of_stay_end", "The new period of stay must end later than the old one.",
-                              "新しい在留期間の満了日は現在より後の日付にしてください。")
+        raise ValidationError(
+            "new_period_of_stay_end",
+            "The new period of stay must end later than the old one.",
+            "新しい在留期間の満了日は現在より後の日付にしてください。",
+        )
     c = repo.live_card(w.session, r.id)
     r.period_of_stay_end = new_period_of_stay_end
     if c is None:

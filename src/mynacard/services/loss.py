@@ -6,12 +6,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
+from mynacard.chip import KeySlot
 from mynacard.db import repositories as repo
 from mynacard.db.models import Card, CardState
 from mynacard.errors import NotFoundError, StateError, ValidationError
 from mynacard.ids import IndividualNumber
 from mynacard.rules.events import LifeEvent
-from mynacard.services.common import apply_event, card, live_card, require_state
+from mynacard.services.chips import chip_of
+from mynacard.services.common import apply_event, card, live_card, require_state, resident_of
 from mynacard.services.context import Work
 
 HOTLINES = {
@@ -29,12 +31,16 @@ class Suspension:
 
 
 def hotline_suspend(
-    w: Work, *, name: str, birth_date: date, individual_number: str | None = None,
-    address: str | None = None, caller: str = "holder",
+    w: Work,
+    *,
+    name: str,
+    birth_date: date,
+    individual_number: str | None = None,
+    address: str | None = None,
+    caller: str = "holder",
 ) -> Suspension:
     """The hotline call (any hour, independent of the window, R_LOSS_1): after the identity
     questions, suspend the card and put both certificates on hold. Returns the reference number."""
-    candidates = []
     if individual_number:
         r = repo.resident_by_number(w.session, IndividualNumber(individual_number))
         candidates = [r] if r is not None else []
@@ -72,8 +78,14 @@ def report_loss(w: Work, card_id: str, *, kind: str = "loss", police_report: str
         c.state = CardState.SUSPENDED
         c.suspended_at = w.at
         done = apply_event(w, c, LifeEvent.HOTLINE_SUSPENSION)
-    w.log("loss_reported", resident_id=c.resident_id, card_id=c.id, kind=kind,
-          police_report=police_report or "", holds=done)
+    w.log(
+        "loss_reported",
+        resident_id=c.resident_id,
+        card_id=c.id,
+        kind=kind,
+        police_report=police_report or "",
+        holds=done,
+    )
     return c
 
 
@@ -82,7 +94,7 @@ def found(w: Work, card_id: str) -> dict[str, str]:
     whose setting is "reissue" revokes the certificates instead, as J-LIS advises today."""
     c = card(w, card_id)
     require_state(c, CardState.SUSPENDED, doing="lift the suspension", doing_ja="一時停止を解除")
-    m = repo.municipality(w.session, repo.resident(w.session, c.resident_id).municipality_code)  # type: ignore[union-attr]
+    m = repo.municipality(w.session, resident_of(w, c).municipality_code)
     if m is None:
         raise NotFoundError("The card's municipality is unknown.", "市区町村が見つかりません。")
     event = LifeEvent.FOUND_STRICT if m.found_policy == "reissue" else LifeEvent.FOUND
@@ -90,15 +102,10 @@ def found(w: Work, card_id: str) -> dict[str, str]:
     c.suspended_at = None
     done = apply_event(w, c, event)
     if event is LifeEvent.FOUND_STRICT:
-        from mynacard.chip import KeySlot
-        from mynacard.services.chips import chip_of
-
         chip = chip_of(w, c)
         for slot in KeySlot:
             chip.clear_slot(slot)
     w.log("card_found", resident_id=c.resident_id, card_id=c.id, certificates=done, policy=m.found_policy)
-    if not done and c.state == CardState.ISSUED:
-        pass
     return done
 
 

@@ -15,8 +15,9 @@ def _pin(pin: PinId | str) -> PinId:
     try:
         return PinId(pin)
     except ValueError:
-        raise ValidationError("pin", f"PIN must be one of {', '.join(p.value for p in PinId)}.",
-                              "暗証番号の種類が正しくありません。") from None
+        raise ValidationError(
+            "pin", f"PIN must be one of {', '.join(p.value for p in PinId)}.", "暗証番号の種類が正しくありません。"
+        ) from None
 
 
 def reset(w: Work, card_id: str, pin: PinId | str, new_value: str, *, identity_documents: list[str]) -> int:
@@ -26,8 +27,9 @@ def reset(w: Work, card_id: str, pin: PinId | str, new_value: str, *, identity_d
     value = check_pin_format(pid, new_value)
     problem = identity_error(identity_documents)
     if problem:
-        raise ValidationError("identity_documents", f"Identity not verified: {problem}.",
-                              "本人確認書類が不足しています。")
+        raise ValidationError(
+            "identity_documents", f"Identity not verified: {problem}.", "本人確認書類が不足しています。"
+        )
     c = card(w, card_id)
     require_state(c, CardState.ISSUED, CardState.SUSPENDED, doing="reset a PIN", doing_ja="暗証番号の再設定")
     chip = chips.chip_of(w, c)
@@ -41,8 +43,11 @@ def self_reset(w: Work, card_id: str, pin: PinId | str, new_value: str, *, other
     """[policy] Self-service reset of one certificate PIN, proving the other one (R_PIN_5)."""
     pid = _pin(pin)
     if pid not in (PinId.SIGN, PinId.AUTH):
-        raise ValidationError("pin", "Only a certificate PIN can be reset without the window.",
-                              "窓口以外で再設定できるのは電子証明書の暗証番号のみです。")
+        raise ValidationError(
+            "pin",
+            "Only a certificate PIN can be reset without the window.",
+            "窓口以外で再設定できるのは電子証明書の暗証番号のみです。",
+        )
     value = check_pin_format(pid, new_value)
     c = card(w, card_id)
     require_state(c, CardState.ISSUED, doing="reset a PIN", doing_ja="暗証番号の再設定")

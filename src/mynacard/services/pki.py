@@ -109,8 +109,14 @@ def issue(
         der=cert.public_bytes(_DER),
     )
     w.session.add(row)
-    w.log("certificate_issued", resident_id=resident.id, card_id=card.id, serial=row.serial,
-          kind=kind.value, expires_on=str(expires_on))
+    w.log(
+        "certificate_issued",
+        resident_id=resident.id,
+        card_id=card.id,
+        serial=row.serial,
+        kind=kind.value,
+        expires_on=str(expires_on),
+    )
     return row
 
 
@@ -123,8 +129,7 @@ def hold(w: Work, cert: Certificate) -> None:
     cert.status = CertStatus.HOLD
     cert.revoked_at = w.at
     cert.reason = RevocationReason.CERTIFICATE_HOLD.value
-    w.log("certificate_held", resident_id=cert.resident_id, card_id=cert.card_id, serial=cert.serial,
-          kind=cert.kind)
+    w.log("certificate_held", resident_id=cert.resident_id, card_id=cert.card_id, serial=cert.serial, kind=cert.kind)
 
 
 def release(w: Work, cert: Certificate) -> None:
@@ -137,8 +142,9 @@ def release(w: Work, cert: Certificate) -> None:
     cert.status = CertStatus.GOOD
     cert.revoked_at = None
     cert.reason = None
-    w.log("certificate_released", resident_id=cert.resident_id, card_id=cert.card_id,
-          serial=cert.serial, kind=cert.kind)
+    w.log(
+        "certificate_released", resident_id=cert.resident_id, card_id=cert.card_id, serial=cert.serial, kind=cert.kind
+    )
 
 
 def revoke(w: Work, cert: Certificate, reason: RevocationReason) -> None:
@@ -150,8 +156,14 @@ def revoke(w: Work, cert: Certificate, reason: RevocationReason) -> None:
     cert.status = CertStatus.REVOKED
     cert.revoked_at = w.at
     cert.reason = reason.value
-    w.log("certificate_revoked", resident_id=cert.resident_id, card_id=cert.card_id,
-          serial=cert.serial, kind=cert.kind, reason=reason.value)
+    w.log(
+        "certificate_revoked",
+        resident_id=cert.resident_id,
+        card_id=cert.card_id,
+        serial=cert.serial,
+        kind=cert.kind,
+        reason=reason.value,
+    )
 
 
 def ocsp_status(cert: Certificate) -> OcspStatus:
@@ -165,13 +177,12 @@ def ocsp_status(cert: Certificate) -> OcspStatus:
 def ocsp_response(w: Work, cert: Certificate, *, nonce: bytes | None = None) -> ocsp.OCSPResponse:
     """A signed OCSP response for ``cert`` at ``w.at`` (good / revoked with reason / hold)."""
     ca = authority(w, cert.kind)
-    return ca.build_ocsp_response(
-        x509.load_der_x509_certificate(cert.der), ocsp_status(cert), at=w.at, nonce=nonce
-    )
+    return ca.build_ocsp_response(x509.load_der_x509_certificate(cert.der), ocsp_status(cert), at=w.at, nonce=nonce)
 
 
-def crl(w: Work, kind: CertKind | str, *, municipality_code: str | None = None,
-        next_update: datetime | None = None) -> x509.CertificateRevocationList:
+def crl(
+    w: Work, kind: CertKind | str, *, municipality_code: str | None = None, next_update: datetime | None = None
+) -> x509.CertificateRevocationList:
     """The current CRL of ``kind`` (whole CA, or one municipality's partition), holds as
     certificateHold (R_CERT_8). Expired certificates leave the CRL."""
     kind = CertKind(kind)
@@ -202,4 +213,3 @@ def crl(w: Work, kind: CertKind | str, *, municipality_code: str | None = None,
         municipality_code=municipality_code,
         next_update=next_update or w.at + timedelta(days=1),
     )
-

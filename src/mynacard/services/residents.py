@@ -55,8 +55,9 @@ def check_birth_date(birth: date, today: date) -> None:
             "生年月日が未来の日付です。確認してください。",
         )
     if birth.year < 1868:
-        raise ValidationError("birth_date", f"The date of birth {birth} is before 1868.",
-                              "生年月日が正しくありません。")
+        raise ValidationError(
+            "birth_date", f"The date of birth {birth} is before 1868.", "生年月日が正しくありません。"
+        )
 
 
 def parse_date(field: str, text: str | date) -> date:
@@ -66,7 +67,8 @@ def parse_date(field: str, text: str | date) -> date:
         return date.fromisoformat(text)
     except (TypeError, ValueError):
         raise ValidationError(
-            field, f"{field} {text!r} is not a real date: use YYYY-MM-DD, e.g. 1990-05-10.",
+            field,
+            f"{field} {text!r} is not a real date: use YYYY-MM-DD, e.g. 1990-05-10.",
             "日付が正しくありません。YYYY-MM-DD の形式で入力してください。",
         ) from None
 
@@ -91,28 +93,43 @@ def register(
     birth = parse_date("birth_date", birth_date)
     check_birth_date(birth, w.today)
     if sex not in SEXES:
-        raise ValidationError("sex", f"Sex must be 1 (male), 2 (female) or 9 (not known), not {sex!r}.",
-                              "性別は 1(男)、2(女)、9(不明) のいずれかです。")
+        raise ValidationError(
+            "sex",
+            f"Sex must be 1 (male), 2 (female) or 9 (not known), not {sex!r}.",
+            "性別は 1(男)、2(女)、9(不明) のいずれかです。",
+        )
     if not name.strip() or not address.strip():
         raise ValidationError("name", "Name and address must not be empty.", "氏名と住所を入力してください。")
     if repo.municipality(w.session, municipality_code) is None:
         raise NotFoundError(
             f"Unknown municipality {municipality_code}: add it first (mynacard municipality add).",
-            "市区町村が登録されていません。", municipality_code=municipality_code,
+            "市区町村が登録されていません。",
+            municipality_code=municipality_code,
         )
     if repo.resident_by_number(w.session, number) is not None:
-        raise StateError("A resident with this individual number is already registered.",
-                         "この個人番号の住民はすでに登録されています。")
+        raise StateError(
+            "A resident with this individual number is already registered.",
+            "この個人番号の住民はすでに登録されています。",
+        )
     stay_end = parse_date("period_of_stay_end", period_of_stay_end) if period_of_stay_end else None
     if nationality == "JP" and stay_end is not None:
-        raise ValidationError("period_of_stay_end", "Japanese nationals have no period of stay.",
-                              "日本国籍の方に在留期間はありません。")
+        raise ValidationError(
+            "period_of_stay_end", "Japanese nationals have no period of stay.", "日本国籍の方に在留期間はありません。"
+        )
     if residence_status in UNBOUND_STATUSES:
         stay_end = None
     r = Resident(
-        individual_number=str(number), name=name.strip(), name_kana=name_kana, address=address.strip(),
-        birth_date=birth, sex=sex, municipality_code=municipality_code, nationality=nationality,
-        residence_status=residence_status, period_of_stay_end=stay_end, adult_ward=adult_ward,
+        individual_number=str(number),
+        name=name.strip(),
+        name_kana=name_kana,
+        address=address.strip(),
+        birth_date=birth,
+        sex=sex,
+        municipality_code=municipality_code,
+        nationality=nationality,
+        residence_status=residence_status,
+        period_of_stay_end=stay_end,
+        adult_ward=adult_ward,
         created_at=w.at,
     )
     w.session.add(r)
@@ -141,8 +158,9 @@ def number_history(w: Work, resident_id: int) -> Sequence[NumberRead]:
     return repo.number_reads(w.session, resident_id)
 
 
-def find(w: Work, *, individual_number: str | None = None, name: str | None = None,
-         birth_date: date | None = None) -> Sequence[Resident]:
+def find(
+    w: Work, *, individual_number: str | None = None, name: str | None = None, birth_date: date | None = None
+) -> Sequence[Resident]:
     if individual_number:
         r = repo.resident_by_number(w.session, IndividualNumber(individual_number))
         return [r] if r else []
