@@ -53,7 +53,7 @@ def set_clock(body: ClockIn, desk: D) -> dict[str, Any]:
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=JST)
     desk.st.clock.set(at, advance=body.advance)
-    desk.audit("admin.clock", "clock", at=at.isoformat() if at else "real")
+    desk.audit("admin.clock", "clock", set_to=at.isoformat() if at else "real")
     return {"now": desk.st.clock.now().isoformat(), "simulated": desk.st.clock.simulated,
             "advance": desk.st.clock.advance}
 
