@@ -52,7 +52,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID, Object
 from mynacard.ca.era import jpki_birth_date
 from mynacard.ca.errors import ProfileError
 from mynacard.ca.municipality import check_municipality_code, prefecture_of
-from mynacard.rules.events import CertKind
+from mynacard.rules.events import CertKind as CertKind
 from mynacard.timeutil import JST, require_aware
 
 
