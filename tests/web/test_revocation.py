@@ -17,7 +17,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mynacard.db import repositories as repo
 from tests.ca.helpers import pkilint
-from tests.web.conftest import PASSWORD, make_office, issue_card, register
+from tests.web.conftest import PASSWORD, issue_card, make_office, register
 from tests.web.live import free_port, live_server
 
 pytestmark = pytest.mark.slow
@@ -82,7 +82,7 @@ def test_openssl_reports_good_held_released_revoked_R_CERT_8(served, tmp_path):
 
 
 def test_responses_are_signed_by_a_delegated_nocheck_responder(served, tmp_path):
-    office, c, url = served
+    office, c, _ = served
     card_id = issue_card(c, register(c))
     p = pems(office, tmp_path, card_id)
     leaf = x509.load_pem_x509_certificate(p["sign"].read_bytes())

@@ -50,10 +50,11 @@ def test_clerk_issues_moves_and_hotline_suspends(browser, tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     office = make_office(str(tmp_path / "e2e.db"), base_url=base)
+    from datetime import datetime
+
     from mynacard.ids import IndividualNumber
     from mynacard.services import residents
     from mynacard.timeutil import JST
-    from datetime import datetime
 
     with office.work(at=datetime.now(JST), actor="setup") as w:
         rid = residents.register(w, individual_number=str(IndividualNumber.generate()), name="能登 花子",

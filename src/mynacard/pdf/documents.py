@@ -44,7 +44,7 @@ def _font() -> str:
 
 
 def _both(d: date | None) -> str:
-    return "" if d is None else f"{wareki(d)}（{d.isoformat()}）"
+    return "" if d is None else f"{wareki(d)}（{d.isoformat()}）"  # noqa: RUF001
 
 
 class _Page:

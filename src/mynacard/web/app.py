@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,8 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send: Send) -> None:
-    body = b'{"error":{"code":"too_large","message":"Request body too large.","message_ja":"\xe9\x80\x81\xe4\xbf\xa1\xe3\x83\x87\xe3\x83\xbc\xe3\x82\xbf\xe3\x81\x8c\xe5\xa4\xa7\xe3\x81\x8d\xe3\x81\x99\xe3\x81\x8e\xe3\x81\xbe\xe3\x81\x99\xe3\x80\x82"}}'
+    body = json.dumps({"error": {"code": "too_large", "message": "Request body too large.",
+                                 "message_ja": "送信データが大きすぎます。"}}, ensure_ascii=False).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
@@ -139,8 +141,9 @@ def create_app(office: Office, *, clock: Clock | None = None, max_body: int = 64
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         if isinstance(resp, HTMLResponse) or resp.media_type == "text/html":
-            resp.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'")
+            resp.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'")
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp
 

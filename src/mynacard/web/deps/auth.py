@@ -63,7 +63,7 @@ def create_account(store: Store, *, username: str, password: str, role: str,
     """A new local account; clerks and supervisors need their municipality."""
     if not _USERNAME.fullmatch(username or ""):
         raise ValidationError("username", "A user name is 3-64 characters of a-z, 0-9, '.', '_', '-'.",
-                              "ユーザー名は英小文字・数字・記号(. _ -)の3～64文字です。")
+                              "ユーザー名は英小文字・数字・記号(. _ -)の3～64文字です。")  # noqa: RUF001
     if len(password) < MIN_PASSWORD or len(password) > 256:
         raise ValidationError("password", f"A password has {MIN_PASSWORD} to 256 characters.",
                               f"パスワードは{MIN_PASSWORD}文字以上256文字以下にしてください。")

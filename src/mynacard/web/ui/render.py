@@ -33,7 +33,8 @@ DOCUMENTS_JA = {
     "pension_book": "年金手帳", "student_id": "学生証", "bank_book": "預金通帳",
     "issue_notice": "交付通知書",
 }
-PIN_JA = {"sign": "署名用電子証明書のパスワード(英数字6～16文字)", "auth": "利用者証明用電子証明書の暗証番号(数字4桁)",
+PIN_JA = {"sign": "署名用電子証明書のパスワード(英数字6～16文字)",  # noqa: RUF001
+          "auth": "利用者証明用電子証明書の暗証番号(数字4桁)",
           "resident": "住民基本台帳用の暗証番号(数字4桁)", "card_info": "券面事項入力補助用の暗証番号(数字4桁)"}
 templates.env.globals.update(DOCUMENTS_JA=DOCUMENTS_JA, PIN_JA=PIN_JA)
 
