@@ -11,9 +11,11 @@ from mynacard.cli import ops
 from mynacard.cli.admin import admin_app, audit_app
 from mynacard.cli.app import Options, at_callback
 from mynacard.cli.cards import card_app
+from mynacard.cli.client import client_app
 from mynacard.cli.certs import cert_app
 from mynacard.cli.residents import municipality_app, resident_app
 from mynacard.cli.serve import serve
+from mynacard.cli.vcard import vcard_app
 
 app = typer.Typer(
     help="mynacard: Japan's My Number Card (マイナンバーカード) and JPKI, runnable at any simulated date.",
@@ -46,6 +48,8 @@ app.command("events")(ops.events)
 app.command("export")(ops.export_cmd)
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
+app.add_typer(vcard_app, name="vcard")
+app.add_typer(client_app, name="client")
 app.command("serve")(serve)
 
 

@@ -14,14 +14,18 @@ and the PIN is not compared: the card never says 9000 for a try it could not rec
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
 from mynacard.chip import Chip, ChipState, VirtualCard
+from mynacard.chip.apdu import SW, Response
 from mynacard.db import repositories as repo
 from mynacard.errors import StateError
 from mynacard.services.common import card as card_row
 from mynacard.services.context import Office
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
@@ -79,10 +83,49 @@ class StoreCard:
         return self._card.reset()
 
     def transmit(self, apdu: bytes) -> bytes:
-        self._refresh()
+        try:
+            self._refresh()
+        except Exception:  # the store is unreachable: answer as a card with a fault would
+            log.exception("Cannot read card %s from the store", self.card_id)
+            return Response(SW.NO_PRECISE_DIAGNOSIS).to_bytes()
         return self._card.transmit(apdu)
 
 
 def open_card(office: Office, card_id: str, clock: Clock) -> StoreCard:
     """The card ``card_id`` as a reader sees it; ``StateError`` if J-LIS has not made it."""
     return StoreCard(office, card_id, clock)
+
+
+# -- a demo card ---------------------------------------------------------------------------
+
+DEMO_PINS = {"sign": "NOTO2025", "auth": "4821", "resident": "4821", "card_info": "4821"}
+DEMO_MUNICIPALITY = ("174076", "中能登町", "石川県")
+
+
+def issue_demo_card(office: Office, at: datetime, *, pins: dict[str, str] | None = None) -> str:
+    """Register a sample resident and take a card through application, making and hand-over,
+    ending at ``at`` (so its certificates are valid then). Returns the card ID."""
+    from datetime import date, timedelta
+
+    from mynacard.ids import IndividualNumber
+    from mynacard.services import cards, residents
+
+    pins = dict(pins or DEMO_PINS)
+    code, name, prefecture = DEMO_MUNICIPALITY
+    with office.work(at=at - timedelta(days=30), actor="demo") as w:
+        residents.add_municipality(w, code, name, prefecture)
+        resident = residents.register(
+            w,
+            individual_number=str(IndividualNumber.generate()),
+            name="見本 太郎",
+            address="石川県鹿島郡中能登町能登部下91部23番地",
+            birth_date=date(1990, 6, 15),
+            sex="1",
+            municipality_code=code,
+        )
+        card_id = cards.apply(w, resident.id, channel="online").card.id
+    with office.work(at=at - timedelta(days=20), actor="demo J-LIS") as w:
+        cards.make(w, card_id)
+    with office.work(at=at, actor="demo clerk") as w:
+        cards.issue(w, card_id, identity_documents=["drivers_license"], pins=pins)
+    return card_id
