@@ -101,7 +101,14 @@ def test_responses_are_signed_by_a_delegated_nocheck_responder(served, tmp_path)
     g = c.get("/ocsp/sign/" + base64.b64encode(req).decode())
     assert ocsp.load_der_ocsp_response(g.content).certificate_status == ocsp.OCSPCertStatus.GOOD
     (tmp_path / "good.der").write_bytes(r.content)
-    assert pkilint("lint_ocsp_response", tmp_path / "good.der") == []
+    c.post(f"/api/cards/{card_id}/loss-report", json={"kind": "loss"})
+    (tmp_path / "hold.der").write_bytes(c.post("/ocsp/sign", content=req).content)
+    assert c.post(f"/api/cards/{card_id}/certificates/sign/revoke").status_code == 200
+    (tmp_path / "revoked.der").write_bytes(c.post("/ocsp/sign", content=req).content)
+    assert ocsp.load_der_ocsp_response((tmp_path / "revoked.der").read_bytes()).revocation_reason == \
+        x509.ReasonFlags.key_compromise
+    for name in ("good", "hold", "revoked"):
+        assert pkilint("lint_ocsp_response", tmp_path / f"{name}.der") == [], name
 
 
 @pytest.mark.parametrize("body", [b"", b"garbage", b"\x30\x03\x02\x01\x01", b"\x30" * 5000])
