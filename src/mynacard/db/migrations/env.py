@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from mynacard.db.models import Base
 import mynacard.db.staff  # noqa: F401  (the office service's tables)
+from mynacard.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata
