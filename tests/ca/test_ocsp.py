@@ -9,7 +9,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mynacard.ca import CertStatus, malformed_request_response, unauthorized_response
 from mynacard.ca.ocsp import unsuccessful_response
@@ -133,21 +133,17 @@ def test_error_responses_are_unsigned_statuses():
 
 
 def responder_for(ca) -> tuple[x509.Certificate, object]:
-    """A delegated OCSP responder certificate, made by hand (the CA has no API for it yet)."""
+    """A delegated OCSP responder certificate issued by the CA."""
     key = pooled_key()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sandbox OCSP responder")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(ca.certificate.subject)
-        .public_key(key.public_key())
-        .serial_number(77)
-        .not_valid_before(AT.replace(microsecond=0))
-        .not_valid_after(AT + timedelta(days=30))
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
-        .sign(ca._key, hashes.SHA256())
-    )
-    return cert, key
+    return ca.issue_ocsp_responder(key.public_key(), at=AT, lifetime=timedelta(days=30)), key
+
+
+def test_responder_certificate_profile_RFC6960(sign_ca):
+    cert, _ = responder_for(sign_ca)
+    eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(eku) == [ExtendedKeyUsageOID.OCSP_SIGNING]
+    cert.extensions.get_extension_for_class(x509.OCSPNoCheck)
+    assert cert.issuer == sign_ca.certificate.subject
 
 
 def test_a_delegated_responder_signs_and_sends_its_certificate(sign_ca, sign_cert):

@@ -9,12 +9,13 @@ The profile is described in ``mynacard.ca.profile``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mynacard.ca import crl as _crl
 from mynacard.ca import ocsp as _ocsp
@@ -122,9 +123,7 @@ class CertificateAuthority:
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(p.root_key_usage(), critical=True)
             .add_extension(ski, critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
             .sign(key, hashes.SHA256())
         )
         return cls(kind, cert, key, settings)
@@ -152,16 +151,13 @@ class CertificateAuthority:
             key = unseal_private_key(sealed_key, master_key, context=_seal_context(kind))
         except Exception as exc:  # InvalidTag carries no message
             raise ValueError(
-                f"Cannot unseal the {kind.value} CA key: "
-                "wrong master key, wrong kind or damaged data."
+                f"Cannot unseal the {kind.value} CA key: wrong master key, wrong kind or damaged data."
             ) from exc
         return cls(kind, cert, key, settings)
 
     # --- certificates -----------------------------------------------------------------------
 
-    def issue(
-        self, request: CertRequest, *, at: datetime, serial: int | None = None
-    ) -> x509.Certificate:
+    def issue(self, request: CertRequest, *, at: datetime, serial: int | None = None) -> x509.Certificate:
         """Certify ``request`` at ``at`` (R_CERT_2, R_CERT_9).
 
         The certificate runs from ``request.not_before`` (whole seconds) through 23:59:59 JST of
@@ -181,22 +177,59 @@ class CertificateAuthority:
             .not_valid_before(not_before)
             .not_valid_after(not_after)
             .add_extension(self._aki, critical=False)
-            .add_extension(
-                x509.SubjectKeyIdentifier.from_public_key(request.public_key), critical=False
-            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(request.public_key), critical=False)
             .add_extension(p.leaf_key_usage(self.kind), critical=True)
             .add_extension(p.certificate_policies(self.kind, self.settings), critical=False)
             .add_extension(p.issuer_alt_name(), critical=False)
-            .add_extension(
-                p.crl_distribution_points(self.crl_url(request.municipality_code)), critical=False
-            )
+            .add_extension(p.crl_distribution_points(self.crl_url(request.municipality_code)), critical=False)
             .add_extension(p.authority_info_access(self.kind, self.settings), critical=False)
         )
         if request.subject is not None:
-            builder = builder.add_extension(
-                p.basic_four_attributes(request.subject), critical=False
-            )
+            builder = builder.add_extension(p.basic_four_attributes(request.subject), critical=False)
         return builder.sign(self._key, hashes.SHA256())
+
+    def issue_ocsp_responder(
+        self, public_key: rsa.RSAPublicKey, *, at: datetime, lifetime: timedelta
+    ) -> x509.Certificate:
+        """A delegated OCSP responder certificate (RFC 6960 4.2.2.2): id-kp-OCSPSigning and
+        id-pkix-ocsp-nocheck, valid from ``at`` for ``lifetime`` (capped by this CA)."""
+        start = p.whole_seconds(at)
+        end = min(start + lifetime, self.certificate.not_valid_after_utc)
+        org = self.certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+                *([org[0]] if org else []),
+                x509.NameAttribute(NameOID.COMMON_NAME, f"{self.kind.value} CA OCSP responder"),
+            ]
+        )
+        usage = x509.KeyUsage(
+            digital_signature=True,
+            content_commitment=False,
+            key_encipherment=False,
+            data_encipherment=False,
+            key_agreement=False,
+            key_cert_sign=False,
+            crl_sign=False,
+            encipher_only=False,
+            decipher_only=False,
+        )
+        return (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(self.certificate.subject)
+            .public_key(public_key)
+            .serial_number(random_serial())
+            .not_valid_before(start)
+            .not_valid_after(end)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(usage, critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
+            .add_extension(x509.OCSPNoCheck(), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+            .add_extension(self._aki, critical=False)
+            .sign(self._key, hashes.SHA256())
+        )
 
     def _check_subject(self, request: CertRequest) -> None:
         if not isinstance(request, CertRequest):
@@ -214,15 +247,12 @@ class CertificateAuthority:
                 "利用者証明用電子証明書には個人情報を記録しません。",
             )
 
-    def _check_validity(
-        self, at: datetime, not_before: datetime, not_after: datetime, expires_on: date
-    ) -> None:
+    def _check_validity(self, at: datetime, not_before: datetime, not_after: datetime, expires_on: date) -> None:
         ca = self.certificate
         if not not_before < not_after:
             raise ProfileError(
                 "expires_on",
-                f"The certificate would expire ({not_after.isoformat()}) before it starts "
-                f"({not_before.isoformat()}).",
+                f"The certificate would expire ({not_after.isoformat()}) before it starts ({not_before.isoformat()}).",
                 "有効期限が開始日より前です。",
             )
         if not ca.not_valid_before_utc <= at <= ca.not_valid_after_utc:

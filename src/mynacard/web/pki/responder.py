@@ -8,15 +8,13 @@ re-issued when the (possibly simulated) time leaves its validity.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from mynacard.ca import CertificateAuthority, CertKind, random_serial
+from mynacard.ca import CertKind
 from mynacard.crypto import seal_private_key, unseal_private_key
 from mynacard.db.staff import OcspResponder
 from mynacard.services import pki
@@ -36,46 +34,6 @@ def _context(kind: str) -> bytes:
     return b"ocsp-responder:" + kind.encode()
 
 
-def _ca_key(ca: CertificateAuthority) -> rsa.RSAPrivateKey:
-    # The CA offers no API to certify a responder yet (tests/ca/test_ocsp.py makes one by hand
-    # the same way); the key stays in this process and is never stored unsealed.
-    return ca._key
-
-
-def build_responder_certificate(ca: CertificateAuthority, key: rsa.RSAPrivateKey,
-                                at: datetime) -> x509.Certificate:
-    """A responder certificate for ``ca`` valid from ``at`` for LIFETIME (capped by the CA)."""
-    start = at.replace(microsecond=0)
-    end = min(start + LIFETIME, ca.certificate.not_valid_after_utc)
-    org = ca.certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
-        *([org[0]] if org else []),
-        x509.NameAttribute(NameOID.COMMON_NAME, f"{ca.kind.value} CA OCSP responder"),
-    ])
-    ski = ca.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(ca.certificate.subject)
-        .public_key(key.public_key())
-        .serial_number(random_serial())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
-                                     key_encipherment=False, data_encipherment=False,
-                                     key_agreement=False, key_cert_sign=False, crl_sign=False,
-                                     encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
-        .add_extension(x509.OCSPNoCheck(), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski),
-                       critical=False)
-        .sign(_ca_key(ca), hashes.SHA256())
-    )
-
-
 def responder(w: Work, kind: CertKind | str) -> Responder:
     """The responder of ``kind`` at ``w.at``, issued (or re-issued) when needed."""
     kind = CertKind(kind)
@@ -87,7 +45,7 @@ def responder(w: Work, kind: CertKind | str) -> Responder:
             return Responder(cert, key)
     ca = pki.authority(w, kind)
     key = w.office.keygen()
-    cert = build_responder_certificate(ca, key, w.at)
+    cert = ca.issue_ocsp_responder(key.public_key(), at=w.at, lifetime=LIFETIME)
     sealed = seal_private_key(key, w.office.master_key, context=_context(kind.value))
     if row is None:
         row = OcspResponder(kind=kind.value, certificate_der=b"", sealed_key=b"", not_after=w.at)
