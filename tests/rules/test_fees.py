@@ -152,3 +152,9 @@ def test_no_document_needed_otherwise_R_LOSS_2(reason: ReissueReason) -> None:
 def test_every_reason_has_a_japanese_label_R_LOSS_4() -> None:
     assert set(REASON_JA) == set(ReissueReason)
     assert all(REASON_JA.values())
+
+
+def test_loss_reissue_of_an_expiring_card_is_free_and_says_why_R_LOSS_4():
+    """Free because under 3 months were left, not because a loss is a free reason."""
+    fee = reissue_fee(ReissueReason.LOSS, card_months_left_under_3=True)
+    assert (fee.total, fee.free_reason, fee.free_because_expiring) == (0, None, True)

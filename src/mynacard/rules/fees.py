@@ -109,7 +109,8 @@ class FeeLine:
 @dataclass(frozen=True)
 class Fee:
     lines: tuple[FeeLine, ...] = field(default_factory=tuple)
-    free_reason: ReissueReason | None = None
+    free_reason: ReissueReason | None = None  # set when the reason itself makes it free
+    free_because_expiring: bool = False  # free because the card has under 3 months left
 
     @property
     def total(self) -> int:
@@ -152,4 +153,5 @@ def reissue_fee(
     if express:
         amount = schedule.express if free else schedule.express_when_paid
         lines.append(FeeLine("express issuance", "特急発行手数料", amount))
-    return Fee(tuple(lines), reason if free else None)
+    by_reason = reason in FREE_REASONS
+    return Fee(tuple(lines), reason if by_reason else None, free and not by_reason)
