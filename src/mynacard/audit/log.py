@@ -2,16 +2,15 @@
 
 Each entry's ``hash`` is SHA-256 over the previous entry's hash and a canonical JSON of the
 entry's own fields, so editing an entry breaks its hash and deleting one breaks the next entry's
-``prev_hash``. Entries are appended in their own transaction (a refused request is audited even
-though its workflow rolled back); appends are serialised by a process lock and, on PostgreSQL,
-by a transaction-scoped advisory lock.
+``prev_hash``. A successful action's entry is appended in the action's own transaction
+(``append_in``), so neither can exist without the other; a refused or failed request is audited
+in a transaction of its own (``append``), since its workflow rolled back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +25,6 @@ from mynacard.timeutil import require_aware
 
 GENESIS = "0" * 64
 _ADVISORY_KEY = 0x6D796E61  # "myna"
-_lock = threading.Lock()
 
 
 def _canonical(e: AuditEntry) -> bytes:
@@ -58,22 +56,35 @@ def _clean(details: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def append_in(s: Session, *, at: datetime, actor: str, role: str, action: str, target: str = "",
+              outcome: str = "ok", **details: Any) -> AuditEntry:
+    """Append one entry inside the caller's transaction, so it commits or rolls back with the
+    action it records. Appends are serialised until that commit: on PostgreSQL by a
+    transaction-scoped advisory lock; on SQLite by the store's write lock, which every unit of
+    work holds (``Office.work``)."""
+    require_aware(at)
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
+    last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()
+    prev = last.hash if last is not None else GENESIS
+    e = AuditEntry(
+        id=(last.id + 1) if last is not None else 1,
+        at=at.replace(microsecond=0), actor=actor[:64], role=role[:20], action=action[:60],
+        target=target[:100], outcome=outcome[:20], details=_clean(details), prev_hash=prev,
+    )
+    e.hash = entry_hash(prev, e)
+    s.add(e)
+    s.flush()
+    return e
+
+
 def append(store: Store, *, at: datetime, actor: str, role: str, action: str, target: str = "",
            outcome: str = "ok", **details: Any) -> AuditEntry:
-    """Append one entry in its own transaction and return it."""
-    require_aware(at)
-    with _lock, store.sessions() as s:
-        if s.bind is not None and s.get_bind().dialect.name == "postgresql":
-            s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
-        last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()
-        prev = last.hash if last is not None else GENESIS
-        e = AuditEntry(
-            id=(last.id + 1) if last is not None else 1,
-            at=at.replace(microsecond=0), actor=actor[:64], role=role[:20], action=action[:60],
-            target=target[:100], outcome=outcome[:20], details=_clean(details), prev_hash=prev,
-        )
-        e.hash = entry_hash(prev, e)
-        s.add(e)
+    """Append one entry in its own transaction (for refusals and errors, whose workflow rolled
+    back) and return it."""
+    with store.write_lock, store.sessions() as s:
+        e = append_in(s, at=at, actor=actor, role=role, action=action, target=target, outcome=outcome,
+                      **details)
         s.commit()
         return e
 

@@ -35,7 +35,7 @@ class Office:
         PIN error: the try it spent must stay spent (R_PIN_4), and workflows check PINs before
         changing anything else."""
         require_aware(at)
-        with self.store.sessions() as session:
+        with self.store.write_lock, self.store.sessions() as session:
             w = Work(self, session, at, actor)
             try:
                 yield w

@@ -63,7 +63,9 @@ class Desk:
         with self.office.work(at=self.now, actor=self.p.username) as w:
             yield w
             refresh_changed(w)
-        self.audit(action, self.target, "ok", **self.details)
+            # the audit entry commits with the action it records, or not at all
+            audit.append_in(w.session, at=self.now, actor=self.p.username, role=self.p.role.value,
+                            action=action, target=self.target, outcome="ok", **self.details)
         self.action = ""
 
     def failed(self, err: MynaError) -> None:
