@@ -56,8 +56,17 @@ def _clean(details: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def append_in(s: Session, *, at: datetime, actor: str, role: str, action: str, target: str = "",
-              outcome: str = "ok", **details: Any) -> AuditEntry:
+def append_in(
+    s: Session,
+    *,
+    at: datetime,
+    actor: str,
+    role: str,
+    action: str,
+    target: str = "",
+    outcome: str = "ok",
+    **details: Any,
+) -> AuditEntry:
     """Append one entry inside the caller's transaction, so it commits or rolls back with the
     action it records. Appends are serialised until that commit: on PostgreSQL by a
     transaction-scoped advisory lock; on SQLite by the store's write lock, which every unit of
@@ -69,8 +78,14 @@ def append_in(s: Session, *, at: datetime, actor: str, role: str, action: str, t
     prev = last.hash if last is not None else GENESIS
     e = AuditEntry(
         id=(last.id + 1) if last is not None else 1,
-        at=at.replace(microsecond=0), actor=actor[:64], role=role[:20], action=action[:60],
-        target=target[:100], outcome=outcome[:20], details=_clean(details), prev_hash=prev,
+        at=at.replace(microsecond=0),
+        actor=actor[:64],
+        role=role[:20],
+        action=action[:60],
+        target=target[:100],
+        outcome=outcome[:20],
+        details=_clean(details),
+        prev_hash=prev,
     )
     e.hash = entry_hash(prev, e)
     s.add(e)
@@ -78,19 +93,28 @@ def append_in(s: Session, *, at: datetime, actor: str, role: str, action: str, t
     return e
 
 
-def append(store: Store, *, at: datetime, actor: str, role: str, action: str, target: str = "",
-           outcome: str = "ok", **details: Any) -> AuditEntry:
+def append(
+    store: Store,
+    *,
+    at: datetime,
+    actor: str,
+    role: str,
+    action: str,
+    target: str = "",
+    outcome: str = "ok",
+    **details: Any,
+) -> AuditEntry:
     """Append one entry in its own transaction (for refusals and errors, whose workflow rolled
     back) and return it."""
     with store.write_lock, store.sessions() as s:
-        e = append_in(s, at=at, actor=actor, role=role, action=action, target=target, outcome=outcome,
-                      **details)
+        e = append_in(s, at=at, actor=actor, role=role, action=action, target=target, outcome=outcome, **details)
         s.commit()
         return e
 
 
-def entries(s: Session, *, actor: str | None = None, action: str | None = None,
-            offset: int = 0, limit: int = 100) -> Sequence[AuditEntry]:
+def entries(
+    s: Session, *, actor: str | None = None, action: str | None = None, offset: int = 0, limit: int = 100
+) -> Sequence[AuditEntry]:
     q = select(AuditEntry)
     if actor:
         q = q.where(AuditEntry.actor == actor)
