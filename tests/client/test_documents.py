@@ -41,17 +41,54 @@ def test_cms_detached_verified_by_openssl_R_CERT_2(card, tmp_path, slot, as_pem)
     (tmp_path / "doc.p7s").write_bytes(p7s)
     (tmp_path / "ca.pem").write_bytes(pem(op.chain[0]))
     run = subprocess.run(
-        ["openssl", "cms", "-verify", "-binary", "-content", "doc.txt", "-inform", "PEM" if as_pem else "DER",
-         "-in", "doc.p7s", "-CAfile", "ca.pem", "-purpose", "any", "-out", "/dev/null"],
-        cwd=tmp_path, capture_output=True, text=True, check=False,
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-content",
+            "doc.txt",
+            "-inform",
+            "PEM" if as_pem else "DER",
+            "-in",
+            "doc.p7s",
+            "-CAfile",
+            "ca.pem",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert run.returncode == 0, run.stderr
     assert "Verification successful" in run.stderr
     (tmp_path / "doc.txt").write_bytes(data + b"x")  # a changed document fails
     bad = subprocess.run(
-        ["openssl", "cms", "-verify", "-binary", "-content", "doc.txt", "-inform", "PEM" if as_pem else "DER",
-         "-in", "doc.p7s", "-CAfile", "ca.pem", "-purpose", "any", "-out", "/dev/null"],
-        cwd=tmp_path, capture_output=True, check=False,
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-content",
+            "doc.txt",
+            "-inform",
+            "PEM" if as_pem else "DER",
+            "-in",
+            "doc.p7s",
+            "-CAfile",
+            "ca.pem",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        check=False,
     )
     assert bad.returncode != 0
 
@@ -83,7 +120,8 @@ def test_pdf_pades_validated_by_pyhanko_R_CERT_2(card, office, card_id) -> None:
     assert op.signatures == 1  # the one private-key operation of the document
 
 
-XML = b'<?xml version="1.0" encoding="UTF-8"?>\n<Application xmlns="urn:example"><Name>\xe8\xa6\x8b\xe6\x9c\xac</Name></Application>'
+XML = '<?xml version="1.0" encoding="UTF-8"?>\n<Application xmlns="urn:example"><Name>見本</Name></Application>'
+XML = XML.encode()
 XML_JA = '<?xml version="1.0" encoding="UTF-8"?>\n<申請書 xmlns="urn:example"><氏名>見本 太郎</氏名></申請書>'.encode()
 
 

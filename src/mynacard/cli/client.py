@@ -45,8 +45,12 @@ PinOpt = Annotated[str | None, typer.Option("--pin", help="The PIN (asked with h
 @client_app.callback()
 def client_main(
     ctx: typer.Context,
-    reader: Annotated[str | None, typer.Option(help="PC/SC reader (part of its name); default: the first with a card")] = None,
-    card: Annotated[str | None, typer.Option(help="Talk in-process to this card of the store (--db) instead of PC/SC")] = None,
+    reader: Annotated[
+        str | None, typer.Option(help="PC/SC reader (part of its name); default: the first with a card")
+    ] = None,
+    card: Annotated[
+        str | None, typer.Option(help="Talk in-process to this card of the store (--db) instead of PC/SC")
+    ] = None,
 ) -> None:
     ctx.meta["client.reader"] = reader
     ctx.meta["client.card"] = card
@@ -89,7 +93,9 @@ def _locked(e: PinLocked) -> typer.Exit:
         "it is reset there free of charge (R_PIN_5)."
     )
     err_console.print(f"[red]エラー:[/] {PIN_NAMES_JA[pin]}がロックされています。")
-    err_console.print("  住民票のある市区町村の窓口で、本人確認書類を提示してロック解除・再設定を行ってください(無料)。")
+    err_console.print(
+        "  住民票のある市区町村の窓口で、本人確認書類を提示してロック解除・再設定を行ってください(無料)。"
+    )
     return typer.Exit(2)
 
 
@@ -156,9 +162,13 @@ def pins_cmd(ctx: typer.Context) -> None:
 @client_app.command("certs")
 def certs_cmd(
     ctx: typer.Context,
-    with_sign: Annotated[bool, typer.Option("--sign", help="Also the signing certificate (needs the signing password)")] = False,
+    with_sign: Annotated[
+        bool, typer.Option("--sign", help="Also the signing certificate (needs the signing password)")
+    ] = False,
     pin: PinOpt = None,
-    out: Annotated[Path | None, typer.Option(help="Also write the certificates as PEM files into this directory")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the certificates as PEM files into this directory")
+    ] = None,
 ) -> None:
     """Show the certificates on the card: subject, serial, validity."""
     rows: list[dict[str, Any]] = []

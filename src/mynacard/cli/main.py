@@ -11,8 +11,8 @@ from mynacard.cli import ops
 from mynacard.cli.admin import admin_app, audit_app
 from mynacard.cli.app import Options, at_callback
 from mynacard.cli.cards import card_app
-from mynacard.cli.client import client_app
 from mynacard.cli.certs import cert_app
+from mynacard.cli.client import client_app
 from mynacard.cli.residents import municipality_app, resident_app
 from mynacard.cli.serve import serve
 from mynacard.cli.vcard import vcard_app

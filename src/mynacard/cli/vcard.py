@@ -38,7 +38,9 @@ def _pid_file(ctx: typer.Context, pid_file: Path | None, port: int) -> Path:
 def insert(
     ctx: typer.Context,
     card_id: Annotated[str | None, typer.Argument(metavar="CARD", help="Card ID in the store")] = None,
-    demo: Annotated[bool, typer.Option("--demo", help="Issue a demo card in the store first and print its PINs")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Issue a demo card in the store first and print its PINs")
+    ] = False,
     host: Annotated[str, typer.Option(help="Host of the vpcd reader")] = DEFAULT_HOST,
     port: PortOpt = DEFAULT_PORT,
     pid_file: PidOpt = None,

@@ -41,9 +41,7 @@ class StoreCard:
         self.clock = clock
         self.actor = actor
         self._stored = self._read()
-        self.chip = Chip(
-            ChipState.from_json(self._stored), master_key=office.master_key, on_change=self._commit
-        )
+        self.chip = Chip(ChipState.from_json(self._stored), master_key=office.master_key, on_change=self._commit)
         self._card = VirtualCard(self.chip)
 
     @property

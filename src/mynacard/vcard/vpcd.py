@@ -151,7 +151,20 @@ class VpcdClient:
             if not chunk:
                 return None
             buf += chunk
+            self._quick_ack(sock)
         return bytes(buf)
+
+    @staticmethod
+    def _quick_ack(sock: socket.socket) -> None:
+        # The vpcd driver writes the length and the APDU in two send() calls with Nagle on;
+        # its second write waits for our ACK of the first, which Linux delays up to 40 ms.
+        # Acknowledging at once makes a command round trip sub-millisecond instead of ~45 ms.
+        quickack = getattr(socket, "TCP_QUICKACK", None)
+        if quickack is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, quickack, 1)
+            except OSError:
+                pass
 
     def _send(self, payload: bytes) -> None:
         if len(payload) > 0xFFFF:
