@@ -99,7 +99,8 @@ def main() -> int:
     raw = median_ms(lambda: key.sign(b"x" * 64, padding.PKCS1v15(), hashes.SHA256()), args.n)
 
     print(
-        f"RSA-2048 PKCS#1 v1.5 SHA-256 signature, median of {args.n} (min-max), {sys.platform}, Python {sys.version.split()[0]}"
+        f"RSA-2048 PKCS#1 v1.5 SHA-256 signature, median of {args.n} (min-max), "
+        f"{sys.platform}, Python {sys.version.split()[0]}"
     )
     print(f"  raw (cryptography, no card)        {raw[0]:8.2f} ms  ({raw[1]:.2f}-{raw[2]:.2f})")
     print(f"  PC/SC: SELECT key + 80 2A          {card_only[0]:8.2f} ms  ({card_only[1]:.2f}-{card_only[2]:.2f})")
