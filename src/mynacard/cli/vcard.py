@@ -49,16 +49,9 @@ def insert(
     o = opts(ctx)
     if demo == (card_id is not None):
         raise typer.BadParameter("give a CARD, or --demo (not both)")
-    try:
-        office = o.office()
-        if demo:
-            card_id = vcard_service.issue_demo_card(office, o.now())
-            _print_demo(card_id)
-        assert card_id is not None
-        card = vcard_service.open_card(office, card_id, o.now)
-    except MynaError as e:
-        raise fail(e) from None
-    client = VpcdClient(card, host, port)
+    # Reach the reader first, so that a missing pcscd does not leave a demo card behind. The
+    # reader's first messages (power on, ATR) wait in the socket until serve() starts.
+    client = VpcdClient(_NoCardYet(), host, port)
     try:
         client.connect()
     except VpcdError as e:
@@ -67,6 +60,16 @@ def insert(
             "[red]エラー:[/] 仮想カードリーダー(vpcd)に接続できません。pcscd と vsmartcard-vpcd を確認してください。"
         )
         raise typer.Exit(2) from None
+    try:
+        office = o.office()
+        if demo:
+            card_id = vcard_service.issue_demo_card(office, o.now())
+            _print_demo(card_id)
+        assert card_id is not None
+        client.card = vcard_service.open_card(office, card_id, o.now)
+    except MynaError as e:
+        client.close()
+        raise fail(e) from None
     pid_path = _pid_file(ctx, pid_file, port)
     pid_path.write_text(f"{os.getpid()}\n")
 
@@ -86,6 +89,16 @@ def insert(
     finally:
         pid_path.unlink(missing_ok=True)
     console.print(f"Card {card_id} removed after {client.commands} commands (カードを取り出しました).")
+
+
+class _NoCardYet:
+    atr = b""
+
+    def reset(self) -> bytes:
+        raise RuntimeError("no card yet")
+
+    def transmit(self, apdu: bytes) -> bytes:
+        raise RuntimeError("no card yet")
 
 
 def _print_demo(card_id: str) -> None:
