@@ -91,6 +91,19 @@ def insert(
     console.print(f"Card {card_id} removed after {client.commands} commands (カードを取り出しました).")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return " Z " not in Path(f"/proc/{pid}/stat").read_text().split(")", 1)[1][:3]
+    except OSError:
+        return True
+
+
 class _NoCardYet:
     atr = b""
 
@@ -131,11 +144,12 @@ def eject(
         path.unlink(missing_ok=True)
         console.print("The card was already out (stale pid file removed).")
         return
+    # insert removes its pid file once the card is out; a process that died another way is
+    # gone from the process table (or a zombie its parent has not reaped yet).
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not path.exists() or not _alive(pid):
+            path.unlink(missing_ok=True)
             console.print("Card ejected (カードを取り出しました).")
             return
         time.sleep(0.05)
