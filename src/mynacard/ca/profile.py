@@ -55,7 +55,6 @@ from mynacard.ca.municipality import check_municipality_code, prefecture_of
 from mynacard.rules.events import CertKind as CertKind
 from mynacard.timeutil import JST, require_aware
 
-
 SIGNING_POLICY_OID = "1.2.392.200149.8.5.1.1.20"
 AUTH_POLICY_OID = "1.2.392.200149.8.5.1.3.30"
 

@@ -28,13 +28,18 @@ app = typer.Typer(
 def main(
     ctx: typer.Context,
     db: Annotated[str, typer.Option(envvar="MYNACARD_DB", help="SQLite file path or SQLAlchemy URL")] = "mynacard.db",
-    at: Annotated[str | None, typer.Option(envvar="MYNACARD_AT", help="Simulated time, e.g. 2031-05-10T09:00 (Japan time)")] = None,
+    at: Annotated[
+        str | None, typer.Option(envvar="MYNACARD_AT", help="Simulated time, e.g. 2031-05-10T09:00 (Japan time)")
+    ] = None,
     json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts")] = False,
     actor: Annotated[str, typer.Option(envvar="MYNACARD_ACTOR", help="Who is acting (for the event log)")] = "",
-    base_url: Annotated[str, typer.Option(envvar="MYNACARD_BASE_URL", help="Base URL of CRLs and OCSP in certificates")] = "http://127.0.0.1:8000",
+    base_url: Annotated[
+        str, typer.Option(envvar="MYNACARD_BASE_URL", help="Base URL of CRLs and OCSP in certificates")
+    ] = "http://127.0.0.1:8000",
 ) -> None:
-    ctx.obj = Options(db=db, at=at_callback(at), json=json, actor=actor or os.environ.get("USER", "clerk"),
-                      base_url=base_url)
+    ctx.obj = Options(
+        db=db, at=at_callback(at), json=json, actor=actor or os.environ.get("USER", "clerk"), base_url=base_url
+    )
 
 
 app.add_typer(municipality_app, name="municipality")
@@ -56,7 +61,9 @@ app.command("serve")(serve)
 @app.command("demo")
 def demo(
     ctx: typer.Context,
-    fresh: Annotated[bool, typer.Option(help="Start from an empty database file (deletes --db if it is a file)")] = True,
+    fresh: Annotated[
+        bool, typer.Option(help="Start from an empty database file (deletes --db if it is a file)")
+    ] = True,
 ) -> None:
     """A narrated story at simulated dates: apply, sign, move, lose at 3 a.m., find, renew, a child."""
     from mynacard.cli.demo import run_demo

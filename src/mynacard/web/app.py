@@ -67,17 +67,35 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send: Send) -> None:
-    body = json.dumps({"error": {"code": "too_large", "message": "Request body too large.",
-                                 "message_ja": "送信データが大きすぎます。"}}, ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    body = json.dumps(
+        {
+            "error": {
+                "code": "too_large",
+                "message": "Request body too large.",
+                "message_ja": "送信データが大きすぎます。",
+            }
+        },
+        ensure_ascii=False,
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 def _is_ui(request: Request) -> bool:
     p = request.url.path
-    return not (p.startswith("/api") or p.startswith("/documents") or p.startswith("/ocsp")
-                or p.startswith("/crl") or p.startswith("/ca/"))
+    return not (
+        p.startswith("/api")
+        or p.startswith("/documents")
+        or p.startswith("/ocsp")
+        or p.startswith("/crl")
+        or p.startswith("/ca/")
+    )
 
 
 def _error_response(request: Request, status: int, error: dict[str, Any]) -> Response:
@@ -88,18 +106,20 @@ def _error_response(request: Request, status: int, error: dict[str, Any]) -> Res
     return JSONResponse({"error": error}, status_code=status)
 
 
-def create_app(office: Office, *, clock: Clock | None = None, max_body: int = 64 * 1024,
-               secure_cookies: bool = False) -> FastAPI:
+def create_app(
+    office: Office, *, clock: Clock | None = None, max_body: int = 64 * 1024, secure_cookies: bool = False
+) -> FastAPI:
     """The service over ``office`` (its base URL must be the one the certificates name)."""
     app = FastAPI(
         title="mynacard office service",
         version="0.1.0",
         description="JSON API of the municipal window, the hotline and J-LIS, with OCSP and CRLs "
-                    "(マイナンバーカード 窓口システム). Authenticate with POST /api/login and send "
-                    "`Authorization: Bearer <token>`.",
+        "(マイナンバーカード 窓口システム). Authenticate with POST /api/login and send "
+        "`Authorization: Bearer <token>`.",
     )
-    app.state.mynacard = ServiceState(office=office, clock=clock or Clock(), max_body=max_body,
-                                      secure_cookies=secure_cookies)
+    app.state.mynacard = ServiceState(
+        office=office, clock=clock or Clock(), max_body=max_body, secure_cookies=secure_cookies
+    )
     watch(office.store.sessions)
 
     @app.exception_handler(MynaError)
@@ -119,20 +139,29 @@ def create_app(office: Office, *, clock: Clock | None = None, max_body: int = 64
         for e in exc.errors():
             loc = [str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path")]
             fields[".".join(loc) or "body"] = str(e.get("msg", "invalid"))  # never echo the input
-        return _error_response(request, 422, {"code": "invalid_input", "message": "Invalid input.",
-                                              "message_ja": FIELD_JA, "fields": fields})
+        return _error_response(
+            request,
+            422,
+            {"code": "invalid_input", "message": "Invalid input.", "message_ja": FIELD_JA, "fields": fields},
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        ja = {404: "ページが見つかりません。", 405: "この操作はできません。"}.get(exc.status_code, "エラーが発生しました。")
-        return _error_response(request, exc.status_code, {"code": f"http_{exc.status_code}",
-                                                          "message": str(exc.detail), "message_ja": ja})
+        ja = {404: "ページが見つかりません。", 405: "この操作はできません。"}.get(
+            exc.status_code, "エラーが発生しました。"
+        )
+        return _error_response(
+            request, exc.status_code, {"code": f"http_{exc.status_code}", "message": str(exc.detail), "message_ja": ja}
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _error_response(request, 500, {"code": "internal", "message": "Internal error.",
-                                              "message_ja": "システムエラーが発生しました。"})
+        return _error_response(
+            request,
+            500,
+            {"code": "internal", "message": "Internal error.", "message_ja": "システムエラーが発生しました。"},
+        )
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:
@@ -143,7 +172,8 @@ def create_app(office: Office, *, clock: Clock | None = None, max_body: int = 64
         if isinstance(resp, HTMLResponse) or resp.media_type == "text/html":
             resp.headers.setdefault(
                 "Content-Security-Policy",
-                "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'")
+                "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'",
+            )
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp
 
@@ -151,8 +181,16 @@ def create_app(office: Office, *, clock: Clock | None = None, max_body: int = 64
     from mynacard.web.ocsp import router as pki_router
     from mynacard.web.ui import routes as ui
 
-    for r in (session.router, residents.router, cards.router, certs.router, hotline.router,
-              admin.router, documents.router, pki_router):
+    for r in (
+        session.router,
+        residents.router,
+        cards.router,
+        certs.router,
+        hotline.router,
+        admin.router,
+        documents.router,
+        pki_router,
+    ):
         app.include_router(r)
     app.include_router(ui.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -16,13 +16,26 @@ router = APIRouter(prefix="/api/hotline", tags=["hotline"])
 def suspend(desk: Desk, body: HotlineIn) -> dict[str, Any]:
     """Shared by the API and the hotline page. The holds reach OCSP in the same commit."""
     with desk.act("hotline.suspend", "hotline") as w:
-        s = loss.hotline_suspend(w, name=body.name, birth_date=body.birth_date, address=body.address,
-                                 individual_number=body.individual_number, caller=body.caller)
+        s = loss.hotline_suspend(
+            w,
+            name=body.name,
+            birth_date=body.birth_date,
+            address=body.address,
+            individual_number=body.individual_number,
+            caller=body.caller,
+        )
         desk.target = f"card:{s.card.id}"
         desk.details = {"reference": s.reference}
-        return {"reference": s.reference, "card_id": s.card.id, "card_state": s.card.state,
-                "certificates": s.certificates,
-                "next_ja": "お住まいの市区町村の窓口で紛失の届出を行ってください(警察への遺失届の受理番号をお持ちください)。"}
+        return {
+            "reference": s.reference,
+            "card_id": s.card.id,
+            "card_state": s.card.state,
+            "certificates": s.certificates,
+            "next_ja": (
+                "お住まいの市区町村の窓口で紛失の届出を行ってください"
+                "(警察への遺失届の受理番号をお持ちください)。"
+            ),
+        }
 
 
 @router.post("/suspend", summary="Suspend a lost card and hold both certificates (R_LOSS_1)")

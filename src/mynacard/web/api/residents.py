@@ -31,7 +31,9 @@ D = Annotated[Desk, Depends(api_desk)]
 def face_out(w, res: face.FaceChange) -> dict[str, Any]:
     return {
         "card": card_out(w, res.card) if res.card is not None else None,
-        "certificates": res.certificates, "note_written": res.note_written, "notes_full": res.notes_full,
+        "certificates": res.certificates,
+        "note_written": res.note_written,
+        "notes_full": res.notes_full,
         "new_signing_serial": format(res.new_signing_serial, "x") if res.new_signing_serial else None,
         "present_by": res.present_by.isoformat() if res.present_by else None,
     }
@@ -47,13 +49,17 @@ def register(body: ResidentIn, desk: D) -> dict[str, Any]:
 
 
 @router.get("", summary="Find residents by name and date of birth (own municipality only)")
-def find(desk: D, name: Annotated[str | None, Query(max_length=100)] = None,
-         birth_date: Annotated[Day | None, Query()] = None,
-         limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[dict[str, Any]]:
+def find(
+    desk: D,
+    name: Annotated[str | None, Query(max_length=100)] = None,
+    birth_date: Annotated[Day | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[dict[str, Any]]:
     with desk.act("resident.read", "search") as w:
         code = desk.p.municipality_code if desk.p.scoped else None
-        rows = repo.find_residents(w.session, name=name or None, birth_date=birth_date,
-                                   municipality_code=code, limit=limit)
+        rows = repo.find_residents(
+            w.session, name=name or None, birth_date=birth_date, municipality_code=code, limit=limit
+        )
         return [resident_out(r) for r in rows]
 
 
@@ -76,16 +82,19 @@ def read_number(resident_id: ResidentId, body: NumberReadIn, desk: D) -> dict[st
 def number_reads(resident_id: ResidentId, desk: D) -> list[dict[str, Any]]:
     with desk.act("resident.read") as w:
         desk.resident(w, resident_id)
-        return [{"at": x.at.isoformat(), "actor": x.actor, "purpose": x.purpose}
-                for x in residents.number_history(w, resident_id)]
+        return [
+            {"at": x.at.isoformat(), "actor": x.actor, "purpose": x.purpose}
+            for x in residents.number_history(w, resident_id)
+        ]
 
 
 @router.post("/{resident_id}/move-within", summary="Move inside the municipality (転居, R_CARD_7, R_CERT_5)")
 def move_within(resident_id: ResidentId, body: MoveWithinIn, desk: D) -> dict[str, Any]:
     with desk.act("card.face") as w:
         desk.resident(w, resident_id)
-        res = face.move_within(w, resident_id, new_address=body.new_address, moved_on=body.moved_on,
-                               new_signing_pin=body.new_signing_pin)
+        res = face.move_within(
+            w, resident_id, new_address=body.new_address, moved_on=body.moved_on, new_signing_pin=body.new_signing_pin
+        )
         return face_out(w, res)
 
 
@@ -102,10 +111,16 @@ def move_out(resident_id: ResidentId, body: MoveOutIn, desk: D) -> dict[str, Any
     with desk.act("card.face") as w:
         desk.resident(w, resident_id)
         if repo.municipality(w.session, body.to_municipality) is None:
-            raise NotFoundError(f"Unknown municipality {body.to_municipality}.", "転出先の市区町村が登録されていません。")
+            raise NotFoundError(
+                f"Unknown municipality {body.to_municipality}.", "転出先の市区町村が登録されていません。"
+            )
         mv = face.move_out(w, resident_id, to_municipality=body.to_municipality, planned_on=body.planned_on)
-        return {"resident_id": resident_id, "to": mv.to_code, "planned_on": mv.planned_move_out_on.isoformat(),
-                "status": mv.status}
+        return {
+            "resident_id": resident_id,
+            "to": mv.to_code,
+            "planned_on": mv.planned_move_out_on.isoformat(),
+            "status": mv.status,
+        }
 
 
 @router.post("/{resident_id}/move-in", summary="Moving-in notice at the new municipality (転入届, R_CARD_8)")
@@ -113,13 +128,16 @@ def move_in(resident_id: ResidentId, body: MoveInIn, desk: D) -> dict[str, Any]:
     with desk.act("card.face", f"resident:{resident_id}") as w:
         r = repo.resident(w.session, resident_id)
         if r is None:
-            raise NotFoundError(f"No resident with ID {resident_id}.", f"住民ID {resident_id} の住民は登録されていません。")
+            raise NotFoundError(
+                f"No resident with ID {resident_id}.", f"住民ID {resident_id} の住民は登録されていません。"
+            )
         mv = repo.open_move(w.session, resident_id)
         if mv is None or mv.status != "moving_out":
             raise StateError("File the moving-out notice first (move-out).", "先に転出届を提出してください。")
         desk.check_scope(mv.to_code)  # the new municipality records the moving in
-        res = face.move_in(w, resident_id, new_address=body.new_address, moved_in_on=body.moved_in_on,
-                           notice_on=body.notice_on)
+        res = face.move_in(
+            w, resident_id, new_address=body.new_address, moved_in_on=body.moved_in_on, notice_on=body.notice_on
+        )
         return face_out(w, res)
 
 
@@ -128,8 +146,11 @@ def number_change(resident_id: ResidentId, body: NumberChangeIn, desk: D) -> dic
     with desk.act("number.change") as w:
         desk.resident(w, resident_id)
         res = lifecycle.change_number(w, resident_id, reason=body.reason, new_number=body.new_number)
-        return {"old_card": res.old_card.id if res.old_card else None,
-                "application_id": res.application.application.id, "card": res.application.card.id}
+        return {
+            "old_card": res.old_card.id if res.old_card else None,
+            "application_id": res.application.application.id,
+            "card": res.application.card.id,
+        }
 
 
 @router.post("/{resident_id}/stay-extension", summary="Extend a card after a visa renewal (R_CARD_9)")

@@ -69,8 +69,10 @@ class ApplyIn(Body):
     reason: Reason | None = None
     express: bool = False
     event_on: Day | None = None
-    documents: dict[Literal["police_report", "disaster_certificate", "damaged_card"],
-                    Annotated[str, Field(min_length=1, max_length=50)]] = Field(default_factory=dict)
+    documents: dict[
+        Literal["police_report", "disaster_certificate", "damaged_card"],
+        Annotated[str, Field(min_length=1, max_length=50)],
+    ] = Field(default_factory=dict)
 
 
 class PinsIn(Body):
@@ -154,7 +156,9 @@ class AccountIn(Body):
 
 
 class ClockIn(Body):
-    at: datetime | None = Field(None, description="Simulated time (ISO 8601; Japan time if no offset); null = real time")
+    at: datetime | None = Field(
+        None, description="Simulated time (ISO 8601; Japan time if no offset); null = real time"
+    )
     advance: bool | None = Field(None, description="Whether simulated time advances with real time")
 
 

@@ -58,15 +58,28 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_account(store: Store, *, username: str, password: str, role: str,
-                   municipality_code: str | None = None, display_name: str = "") -> StaffAccount:
+def create_account(
+    store: Store,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    municipality_code: str | None = None,
+    display_name: str = "",
+) -> StaffAccount:
     """A new local account; clerks and supervisors need their municipality."""
     if not _USERNAME.fullmatch(username or ""):
-        raise ValidationError("username", "A user name is 3-64 characters of a-z, 0-9, '.', '_', '-'.",
-                              "ユーザー名は英小文字・数字・記号(. _ -)の3～64文字です。")  # noqa: RUF001
+        raise ValidationError(
+            "username",
+            "A user name is 3-64 characters of a-z, 0-9, '.', '_', '-'.",
+            "ユーザー名は英小文字・数字・記号(. _ -)の3～64文字です。",  # noqa: RUF001
+        )
     if len(password) < MIN_PASSWORD or len(password) > 256:
-        raise ValidationError("password", f"A password has {MIN_PASSWORD} to 256 characters.",
-                              f"パスワードは{MIN_PASSWORD}文字以上256文字以下にしてください。")
+        raise ValidationError(
+            "password",
+            f"A password has {MIN_PASSWORD} to 256 characters.",
+            f"パスワードは{MIN_PASSWORD}文字以上256文字以下にしてください。",
+        )
     try:
         r = Role(role)
     except ValueError:
@@ -74,15 +87,24 @@ def create_account(store: Store, *, username: str, password: str, role: str,
     with store.sessions() as s:
         if r in SCOPED:
             if not municipality_code or repo.municipality(s, municipality_code) is None:
-                raise ValidationError("municipality_code", "A clerk or supervisor belongs to a registered municipality.",
-                                      "窓口職員・責任者には登録済みの市区町村を指定してください。")
+                raise ValidationError(
+                    "municipality_code",
+                    "A clerk or supervisor belongs to a registered municipality.",
+                    "窓口職員・責任者には登録済みの市区町村を指定してください。",
+                )
         else:
             municipality_code = None
         if s.scalars(select(StaffAccount).where(StaffAccount.username == username)).first():
             raise StateError(f"The user name {username} is taken.", "このユーザー名はすでに使われています。")
-        acc = StaffAccount(username=username, display_name=display_name or username,
-                           password_hash=_hasher.hash(password), role=r.value,
-                           municipality_code=municipality_code, active=True, created_at=_now())
+        acc = StaffAccount(
+            username=username,
+            display_name=display_name or username,
+            password_hash=_hasher.hash(password),
+            role=r.value,
+            municipality_code=municipality_code,
+            active=True,
+            created_at=_now(),
+        )
         s.add(acc)
         s.commit()
         return acc
@@ -164,13 +186,18 @@ def login(store: Store, username: str, password: str) -> tuple[str, Principal]:
             acc.password_hash = _hasher.hash(password)
         token = secrets.token_urlsafe(32)
         now = _now()
-        sess = StaffSession(token_hash=_token_hash(token), account_id=acc.id,
-                            csrf_token=secrets.token_urlsafe(24), created_at=now,
-                            expires_at=now + SESSION_LIFETIME)
+        sess = StaffSession(
+            token_hash=_token_hash(token),
+            account_id=acc.id,
+            csrf_token=secrets.token_urlsafe(24),
+            created_at=now,
+            expires_at=now + SESSION_LIFETIME,
+        )
         s.add(sess)
         s.commit()
-        return token, Principal(acc.id, acc.username, Role(acc.role), acc.municipality_code,
-                                sess.csrf_token, sess.token_hash)
+        return token, Principal(
+            acc.id, acc.username, Role(acc.role), acc.municipality_code, sess.csrf_token, sess.token_hash
+        )
 
 
 def principal_for(store: Store, token: str) -> Principal | None:
@@ -185,8 +212,7 @@ def principal_for(store: Store, token: str) -> Principal | None:
         acc = s.get(StaffAccount, sess.account_id)
         if acc is None or not acc.active:
             return None
-        return Principal(acc.id, acc.username, Role(acc.role), acc.municipality_code,
-                         sess.csrf_token, h)
+        return Principal(acc.id, acc.username, Role(acc.role), acc.municipality_code, sess.csrf_token, h)
 
 
 def logout(store: Store, p: Principal) -> None:

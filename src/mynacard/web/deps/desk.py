@@ -42,8 +42,16 @@ class Desk:
         request.state.desk = self
 
     def audit(self, action: str, target: str = "", outcome: str = "ok", **details: Any) -> None:
-        audit.append(self.office.store, at=self.now, actor=self.p.username, role=self.p.role.value,
-                     action=action, target=target, outcome=outcome, **details)
+        audit.append(
+            self.office.store,
+            at=self.now,
+            actor=self.p.username,
+            role=self.p.role.value,
+            action=action,
+            target=target,
+            outcome=outcome,
+            **details,
+        )
 
     def deny(self, message: str, message_ja: str) -> Forbidden:
         self.audit(self.action or "unknown", self.target, "denied", reason=message)
@@ -53,8 +61,7 @@ class Desk:
     def allow(self, action: str, target: str = "") -> None:
         self.action, self.target = action, target
         if self.p.role not in PERMISSIONS[action]:
-            raise self.deny(f"The role {self.p.role.value} may not do {action}.",
-                            "この操作を行う権限がありません。")
+            raise self.deny(f"The role {self.p.role.value} may not do {action}.", "この操作を行う権限がありません。")
 
     @contextmanager
     def act(self, action: str, target: str = "") -> Iterator[Work]:
@@ -64,8 +71,16 @@ class Desk:
             yield w
             refresh_changed(w)
             # the audit entry commits with the action it records, or not at all
-            audit.append_in(w.session, at=self.now, actor=self.p.username, role=self.p.role.value,
-                            action=action, target=self.target, outcome="ok", **self.details)
+            audit.append_in(
+                w.session,
+                at=self.now,
+                actor=self.p.username,
+                role=self.p.role.value,
+                action=action,
+                target=self.target,
+                outcome="ok",
+                **self.details,
+            )
         self.action = ""
 
     def failed(self, err: MynaError) -> None:
@@ -90,7 +105,9 @@ class Desk:
         r = repo.resident(w.session, resident_id)
         self.target = self.target or f"resident:{resident_id}"
         if r is None:
-            raise NotFoundError(f"No resident with ID {resident_id}.", f"住民ID {resident_id} の住民は登録されていません。")
+            raise NotFoundError(
+                f"No resident with ID {resident_id}.", f"住民ID {resident_id} の住民は登録されていません。"
+            )
         self.check_scope(r.municipality_code)
         return r
 

@@ -46,8 +46,7 @@ def _error_fields(e: MynaError) -> dict[str, str]:
 def login_page(request: Request) -> Response:
     token = secrets.token_urlsafe(24)
     resp = page(request, "login.html", login_csrf=token)
-    resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                    secure=state(request).secure_cookies)
+    resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=state(request).secure_cookies)
     return resp
 
 
@@ -61,13 +60,25 @@ async def login_submit(request: Request) -> Response:
     try:
         token, p = do_login(st, username, password, client_address(request))
     except MynaError as e:
-        resp = page(request, "login.html", status=e.http_status, login_csrf=str(form.get("csrf", "")),
-                    form_error={"login": e.message_ja}, username=username)
+        resp = page(
+            request,
+            "login.html",
+            status=e.http_status,
+            login_csrf=str(form.get("csrf", "")),
+            form_error={"login": e.message_ja},
+            username=username,
+        )
         return resp
     home = {Role.HOTLINE: "/hotline", Role.AUDITOR: "/audit"}.get(p.role, "/")
     resp = RedirectResponse(home, status_code=303)
-    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=st.secure_cookies,
-                    max_age=int(auth.SESSION_LIFETIME.total_seconds()))
+    resp.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=st.secure_cookies,
+        max_age=int(auth.SESSION_LIFETIME.total_seconds()),
+    )
     resp.delete_cookie(LOGIN_CSRF_COOKIE)
     return resp
 
@@ -100,13 +111,22 @@ def home(request: Request, name: str = "", birth_date: str = "") -> Response:
             with desk.act("resident.read", "search") as w:
                 birth = residents.parse_date("birth_date", birth_date) if birth_date else None
                 code = desk.p.municipality_code if desk.p.scoped else None
-                found = list(repo.find_residents(w.session, name=name[:100] or None, birth_date=birth,
-                                                 municipality_code=code))
+                found = list(
+                    repo.find_residents(w.session, name=name[:100] or None, birth_date=birth, municipality_code=code)
+                )
         except MynaError as e:
             desk.failed(e)
             errors = _error_fields(e) or {"": e.message_ja}
-    return page(request, "home.html", desk, residents=found, q_name=name, q_birth=birth_date, errors=errors,
-                status=422 if errors else 200)
+    return page(
+        request,
+        "home.html",
+        desk,
+        residents=found,
+        q_name=name,
+        q_birth=birth_date,
+        errors=errors,
+        status=422 if errors else 200,
+    )
 
 
 # --- the resident's page --------------------------------------------------------------------
@@ -119,8 +139,18 @@ def _resident_page(request: Request, desk: Desk, rid: int, status: int = 200, **
         live = next((c for c in view["cards"] if c["state"] in ("issued", "suspended")), None)
         pending = next((c for c in view["cards"] if c["state"] in ("applied", "made")), None)
         m = repo.municipality(w.session, r.municipality_code)
-    return page(request, "resident.html", desk, status=status, v=view, live=live, pending=pending,
-                municipality=m.name if m else r.municipality_code, today=jst_date(desk.now), **ctx)
+    return page(
+        request,
+        "resident.html",
+        desk,
+        status=status,
+        v=view,
+        live=live,
+        pending=pending,
+        municipality=m.name if m else r.municipality_code,
+        today=jst_date(desk.now),
+        **ctx,
+    )
 
 
 @router.get("/residents/{rid}")
@@ -153,12 +183,16 @@ async def resident_action(request: Request, rid: int, action: str) -> Response:
         if e.http_status == 403 and not isinstance(e, CsrfError) and e.code == "forbidden":
             raise
         desk.failed(e)
-        return _resident_page(request, desk, rid, status=e.http_status,
-                              errors={action: _error_fields(e)}, form_error={action: e.message_ja},
-                              form_values={action: {k: v for k, v in form.items() if "pin" not in k
-                                                    and k not in ("csrf", "new_value")}})
-    return _resident_page(request, desk, rid, notice=outcome.message, links=outcome.links,
-                          number=outcome.number)
+        return _resident_page(
+            request,
+            desk,
+            rid,
+            status=e.http_status,
+            errors={action: _error_fields(e)},
+            form_error={action: e.message_ja},
+            form_values={action: {k: v for k, v in form.items() if "pin" not in k and k not in ("csrf", "new_value")}},
+        )
+    return _resident_page(request, desk, rid, notice=outcome.message, links=outcome.links, number=outcome.number)
 
 
 # --- renewals due ---------------------------------------------------------------------------
@@ -171,16 +205,20 @@ def renewals(request: Request) -> Response:
     today = jst_date(desk.now)
     rows = []
     with desk.act("resident.read", "renewals") as w:
-        q = select(Card, Resident).join(Resident, Resident.id == Card.resident_id).where(
-            Card.state.in_([CardState.ISSUED, CardState.SUSPENDED]))
+        q = (
+            select(Card, Resident)
+            .join(Resident, Resident.id == Card.resident_id)
+            .where(Card.state.in_([CardState.ISSUED, CardState.SUSPENDED]))
+        )
         if desk.p.scoped:
             q = q.where(Resident.municipality_code == desk.p.municipality_code)
         for c, r in w.session.execute(q).all():
             due = []
             if c.expires_on and renewal_window_opens(c.expires_on) <= today:
                 due.append(("カード", c.expires_on))
-            for cert in w.session.scalars(select(Certificate).where(
-                    Certificate.card_id == c.id, Certificate.status == CertStatus.GOOD)):
+            for cert in w.session.scalars(
+                select(Certificate).where(Certificate.card_id == c.id, Certificate.status == CertStatus.GOOD)
+            ):
                 if renewal_window_opens(cert.expires_on) <= today:
                     due.append((cert.kind, cert.expires_on))
             if due:
@@ -208,17 +246,31 @@ async def hotline_submit(request: Request) -> Response:
     try:
         birth = residents.parse_date("birth_date", values["birth_date"]) if values["birth_date"] else None
         if not values["name"] or birth is None:
-            raise ValidationError("name" if not values["name"] else "birth_date", "Name and date of birth are required.",
-                                  "氏名と生年月日を入力してください。")
-        body = HotlineIn(name=values["name"][:100], birth_date=birth, address=values["address"][:200] or None,
-                         caller=(form.get("caller") or "holder")[:40])
+            raise ValidationError(
+                "name" if not values["name"] else "birth_date",
+                "Name and date of birth are required.",
+                "氏名と生年月日を入力してください。",
+            )
+        body = HotlineIn(
+            name=values["name"][:100],
+            birth_date=birth,
+            address=values["address"][:200] or None,
+            caller=(form.get("caller") or "holder")[:40],
+        )
         result = suspend(desk, body)
     except MynaError as e:
         if e.code == "forbidden":
             raise
         desk.failed(e)
-        return page(request, "hotline.html", desk, status=e.http_status, errors=_error_fields(e),
-                    form_error={"hotline": e.message_ja}, values=values)
+        return page(
+            request,
+            "hotline.html",
+            desk,
+            status=e.http_status,
+            errors=_error_fields(e),
+            form_error={"hotline": e.message_ja},
+            values=values,
+        )
     return page(request, "hotline.html", desk, result=result)
 
 
