@@ -146,6 +146,14 @@ def test_responder_certificate_profile_RFC6960(sign_ca):
     assert cert.issuer == sign_ca.certificate.subject
 
 
+def test_no_responder_certificate_outside_the_ca_validity(sign_ca):
+    from mynacard.ca import ProfileError
+
+    late = sign_ca.certificate.not_valid_after_utc + timedelta(days=1)
+    with pytest.raises(ProfileError, match="not valid"):
+        sign_ca.issue_ocsp_responder(pooled_key().public_key(), at=late, lifetime=timedelta(days=30))
+
+
 def test_a_delegated_responder_signs_and_sends_its_certificate(sign_ca, sign_cert):
     cert, key = responder_for(sign_ca)
     resp = sign_ca.build_ocsp_response(

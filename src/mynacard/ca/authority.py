@@ -194,6 +194,12 @@ class CertificateAuthority:
         """A delegated OCSP responder certificate (RFC 6960 4.2.2.2): id-kp-OCSPSigning and
         id-pkix-ocsp-nocheck, valid from ``at`` for ``lifetime`` (capped by this CA)."""
         start = p.whole_seconds(at)
+        if not self.certificate.not_valid_before_utc <= start < self.certificate.not_valid_after_utc:
+            raise ProfileError(
+                "at",
+                f"The {self.kind.value} CA is not valid at {start.isoformat()}: it cannot certify an OCSP responder.",
+                "認証局の有効期間外のため、OCSPレスポンダ証明書を発行できません。",
+            )
         end = min(start + lifetime, self.certificate.not_valid_after_utc)
         org = self.certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
         name = x509.Name(
