@@ -16,8 +16,6 @@ import time
 
 import pytest
 
-from mynacard.client import PcscTransport
-from mynacard.errors import MynaError
 from mynacard.services.vcard import open_card
 from mynacard.vcard import DEFAULT_PORT, VpcdClient
 from tests.client import conftest as client_conftest
@@ -85,6 +83,39 @@ office = client_conftest.office
 card_id = client_conftest.card_id
 
 
+def reader_has_card(reader: str = READER) -> bool:
+    """What pcscd's own event handler believes (SCardGetStatusChange), without connecting.
+
+    Probing with SCardConnect is not enough after an ejection: its power-down fails with
+    "removed card" and marks the reader empty at once, while the event handler notices only at
+    its next poll. A card inserted again in between is never seen by the event handler (no
+    change for it), and pcscd then answers "no card" for good.
+    """
+    from smartcard import scard
+
+    rv, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    if rv != scard.SCARD_S_SUCCESS:
+        return False
+    try:
+        rv, states = scard.SCardGetStatusChange(ctx, 0, [(reader, scard.SCARD_STATE_UNAWARE)])
+        if rv != scard.SCARD_S_SUCCESS:
+            return False
+        return bool(states[0][1] & scard.SCARD_STATE_PRESENT)
+    finally:
+        scard.SCardReleaseContext(ctx)
+
+
+def wait_reader(present: bool, timeout: float = 15.0) -> None:
+    """Wait until pcscd's event handler shows the card present (or gone), then one poll more."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if reader_has_card() == present:
+            time.sleep(0.5)  # pcscd polls vpcd every 0.4 s: let one poll see the new state
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the card did not {'appear in' if present else 'leave'} the vpcd reader")
+
+
 class Inserted:
     """A card in the vpcd reader, served from a thread; ``eject`` pulls it out."""
 
@@ -97,28 +128,15 @@ class Inserted:
         self.thread.start()
         self._wait_present()
 
-    def _wait_present(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                PcscTransport(READER).close()
-                return
-            except MynaError:
-                time.sleep(0.1)
-        raise RuntimeError("the card did not appear in the vpcd reader")
+    def _wait_present(self) -> None:
+        wait_reader(True)
 
-    def eject(self, timeout: float = 10.0) -> None:
-        """Pull the card out and wait until pcscd has seen it go, so that the next insertion
-        is a new card event for OpenSC (and not a stale handle)."""
+    def eject(self) -> None:
+        """Pull the card out and wait until pcscd's event handler has seen it go, so that the
+        next insertion is a new card event (see ``reader_has_card``)."""
         self.client.stop()
         self.thread.join(timeout=5)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                PcscTransport(READER).close()
-            except MynaError:
-                return
-            time.sleep(0.1)
+        wait_reader(False)
 
 
 @pytest.fixture

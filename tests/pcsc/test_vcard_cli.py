@@ -5,14 +5,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from mynacard.client import PcscTransport
-from mynacard.errors import MynaError
-from tests.pcsc.conftest import READER
+from tests.pcsc.conftest import READER, wait_reader
 
 pytestmark = pytest.mark.slow
 
@@ -20,17 +17,7 @@ MYNACARD = [sys.executable, "-m", "mynacard.cli.main"]
 
 
 def wait_for_card(present: bool, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            PcscTransport(READER).close()
-            if present:
-                return
-        except MynaError:
-            if not present:
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"card {'did not appear' if present else 'did not leave'}")
+    wait_reader(present, timeout)
 
 
 def insert(db: Path, *args: str) -> subprocess.Popen[str]:
