@@ -11,7 +11,16 @@ TRACES = sorted(VECTORS.glob("*.trace"))
 
 
 def test_every_session_has_a_trace() -> None:
-    assert {p.stem for p in TRACES} == set(SESSIONS)
+    from tests.chip.vectors.capture_opensc import SESSIONS as CAPTURED
+
+    assert {p.stem for p in TRACES} == set(SESSIONS) | {f"opensc_captured_{name}" for name in CAPTURED}
+
+
+def test_opensc_capture_signs_with_the_card_key_R_CHIP_3() -> None:
+    """The captured OpenSC session ends in 80 2A and a 256-byte answer with 90 00."""
+    steps = parse_trace((VECTORS / "opensc_captured_auth_sign.trace").read_text(encoding="ascii"))
+    signs = [s for s in steps if s.command is not None and s.command[:4] == bytes.fromhex("802A0080")]
+    assert signs and len(signs[-1].answer) == 258 and signs[-1].answer[-2:] == b"\x90\x00"
 
 
 @pytest.mark.parametrize("path", TRACES, ids=lambda p: p.stem)
