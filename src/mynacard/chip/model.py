@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mynacard.chip.pins import (
@@ -27,7 +26,7 @@ from mynacard.chip.pins import (
 )
 from mynacard.chip.signing import max_input_length, sign_padded
 from mynacard.chip.state import CardInfo, ChipState
-from mynacard.crypto import KeyGenerator, new_rsa_key, seal_private_key, unseal
+from mynacard.crypto import KeyGenerator, new_rsa_key, seal_private_key, unseal_private_key
 from mynacard.errors import PinLocked, StateError, ValidationError, WrongPin
 
 OnChange = Callable[[ChipState], None]
@@ -170,12 +169,7 @@ class Chip:
             )
         cached = self._keys.get(slot)
         if cached is None or cached[0] != blob:
-            # AES-GCM authenticates the sealed key, and the chip made it: the costly RSA
-            # consistency check of cryptography's loader (~50 ms) adds nothing here.
-            der = unseal(blob, self._master_key, context=self._context(slot))
-            key = serialization.load_der_private_key(der, None, unsafe_skip_rsa_key_validation=True)
-            if not isinstance(key, rsa.RSAPrivateKey):
-                raise ValueError("The sealed key is not an RSA key.")
+            key = unseal_private_key(blob, self._master_key, context=self._context(slot))
             cached = (blob, key, key.private_numbers())
             self._keys[slot] = cached
         return cached[1], cached[2]
