@@ -63,9 +63,9 @@ def test_this_update_is_at_and_next_update_a_day_later_R_CERT_8(sign_ca, entries
     assert crl.last_update_utc == AT.replace(microsecond=0)
     assert crl.next_update_utc == AT.replace(microsecond=0) + timedelta(days=1)
     later = AT + timedelta(hours=6)
-    assert sign_ca.build_crl(
-        entries, at=AT, number=1, next_update=later
-    ).next_update_utc == later.replace(microsecond=0)
+    assert sign_ca.build_crl(entries, at=AT, number=1, next_update=later).next_update_utc == later.replace(
+        microsecond=0
+    )
 
 
 def test_a_hold_is_listed_as_certificate_hold_R_CERT_8(sign_ca, entries):
@@ -86,9 +86,7 @@ def test_an_unspecified_reason_is_omitted_as_rfc_5280_recommends_R_CERT_8(sign_c
     assert reason_of(crl, 1003) is None and reason_of(crl, 1004) is None
 
 
-def test_a_municipality_crl_names_the_distribution_point_of_its_certificates_R_CERT_8(
-    sign_ca, sign_cert, entries
-):
+def test_a_municipality_crl_names_the_distribution_point_of_its_certificates_R_CERT_8(sign_ca, sign_cert, entries):
     crl = sign_ca.build_crl(entries, at=AT, number=1, municipality_code=MUNICIPALITY)
     idp = crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint)
     assert idp.critical and idp.value.only_contains_user_certs
@@ -102,11 +100,22 @@ def test_a_full_crl_has_no_distribution_point_R_CERT_8(sign_ca, entries):
         crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint)
 
 
+def test_a_full_crl_with_deltas_names_them_in_freshest_crl_R_CERT_8(sign_ca, entries):
+    crl = sign_ca.build_crl(entries, at=AT, number=1, municipality_code=MUNICIPALITY, with_delta=True)
+    freshest = crl.extensions.get_extension_for_class(x509.FreshestCRL)
+    assert not freshest.critical
+    [point] = freshest.value
+    assert point.full_name == [
+        x509.UniformResourceIdentifier(f"http://127.0.0.1:8000/crl/sign/{MUNICIPALITY}-delta.crl")
+    ]
+    delta = sign_ca.build_crl([], at=AT, number=2, delta_of=1, municipality_code=MUNICIPALITY, with_delta=True)
+    with pytest.raises(x509.ExtensionNotFound):  # a delta does not point to deltas
+        delta.extensions.get_extension_for_class(x509.FreshestCRL)
+
+
 def test_a_released_hold_is_removed_in_a_delta_crl_R_CERT_8(sign_ca):
     released = RevocationEntry(1002, HELD_AT, x509.ReasonFlags.remove_from_crl)
-    delta = sign_ca.build_crl(
-        [released], at=AT, number=9, delta_of=8, municipality_code=MUNICIPALITY
-    )
+    delta = sign_ca.build_crl([released], at=AT, number=9, delta_of=8, municipality_code=MUNICIPALITY)
     indicator = delta.extensions.get_extension_for_class(x509.DeltaCRLIndicator)
     assert indicator.critical and indicator.value.crl_number == 8
     assert reason_of(delta, 1002) is x509.ReasonFlags.remove_from_crl
@@ -159,9 +168,8 @@ def test_crls_pass_pkilint_R_CERT_8(tmp_path, sign_ca, auth_ca, entries):
     crls = {
         "full": sign_ca.build_crl(entries, at=AT, number=1),
         "partition": sign_ca.build_crl(entries, at=AT, number=2, municipality_code=MUNICIPALITY),
-        "delta": sign_ca.build_crl(
-            released, at=AT, number=3, delta_of=2, municipality_code=MUNICIPALITY
-        ),
+        "with-delta": sign_ca.build_crl(entries, at=AT, number=4, with_delta=True),
+        "delta": sign_ca.build_crl(released, at=AT, number=3, delta_of=2, municipality_code=MUNICIPALITY),
         "auth-empty": auth_ca.build_crl([], at=AT, number=1, municipality_code=MUNICIPALITY),
     }
     for name, crl in crls.items():
@@ -169,9 +177,7 @@ def test_crls_pass_pkilint_R_CERT_8(tmp_path, sign_ca, auth_ca, entries):
         assert pkilint("lint_crl", "-p", "PKIX", "-t", "CRL", path) == [], name
 
 
-def test_openssl_sees_a_held_certificate_as_revoked_and_a_released_one_as_good_R_CERT_8(
-    tmp_path, sign_ca, holder
-):
+def test_openssl_sees_a_held_certificate_as_revoked_and_a_released_one_as_good_R_CERT_8(tmp_path, sign_ca, holder):
     """End to end: openssl matches the partition's IDP to the certificate's CRL DP."""
     cert = sign_ca.issue(sign_request(holder), at=AT)
     root = write_pem(tmp_path / "root.pem", sign_ca.certificate)

@@ -286,8 +286,10 @@ class CertificateAuthority:
         municipality_code: str | None = None,
         next_update: datetime | None = None,
         delta_of: int | None = None,
+        with_delta: bool = False,
     ) -> x509.CertificateRevocationList:
-        """A CRL of ``entries`` (R_CERT_8); see ``mynacard.ca.crl.build_crl``."""
+        """A CRL of ``entries`` (R_CERT_8); see ``mynacard.ca.crl.build_crl``. ``with_delta``: delta
+        CRLs of this scope are published, so a full CRL names them (freshestCRL)."""
         return _crl.build_crl(
             issuer=self.certificate,
             key=self._key,
@@ -297,6 +299,7 @@ class CertificateAuthority:
             idp_url=None if municipality_code is None else self.crl_url(municipality_code),
             next_update=next_update,
             delta_of=delta_of,
+            freshest_url=self.settings.delta_crl_url(self.kind, municipality_code) if with_delta else None,
         )
 
     def build_ocsp_response(

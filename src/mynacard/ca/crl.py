@@ -89,14 +89,12 @@ def build_crl(
     idp_url: str | None = None,
     next_update: datetime | None = None,
     delta_of: int | None = None,
+    freshest_url: str | None = None,
 ) -> x509.CertificateRevocationList:
-    """Sign a CRL over ``entries``; a delta CRL when ``delta_of`` (the base cRLNumber) is given."""
+    """Sign a CRL over ``entries``; a delta CRL when ``delta_of`` (the base cRLNumber) is given.
+    A full CRL with ``freshest_url`` names where its delta CRLs are (freshestCRL, RFC 5280 5.2.6)."""
     this_update = whole_seconds(at)
-    nxt = (
-        this_update + DEFAULT_CRL_LIFETIME
-        if next_update is None
-        else whole_seconds(next_update, "next_update")
-    )
+    nxt = this_update + DEFAULT_CRL_LIFETIME if next_update is None else whole_seconds(next_update, "next_update")
     if nxt <= this_update:
         raise ValueError("The next update must be after this update.")
     _check_number(number, "number")
@@ -109,15 +107,21 @@ def build_crl(
         .issuer_name(issuer.subject)
         .last_update(this_update)
         .next_update(nxt)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
         .add_extension(x509.CRLNumber(number), critical=False)
     )
     if delta_of is not None:
         if _check_number(delta_of, "delta_of") >= number:
             raise ValueError("A delta CRL's base CRL number must be below its own number.")
         builder = builder.add_extension(x509.DeltaCRLIndicator(delta_of), critical=True)
+    elif freshest_url is not None:
+        point = x509.DistributionPoint(
+            full_name=[x509.UniformResourceIdentifier(freshest_url)],
+            relative_name=None,
+            reasons=None,
+            crl_issuer=None,
+        )
+        builder = builder.add_extension(x509.FreshestCRL([point]), critical=False)
     if idp_url is not None:
         idp = x509.IssuingDistributionPoint(
             full_name=[x509.UniformResourceIdentifier(idp_url)],

@@ -126,6 +126,10 @@ class CaSettings:
             return f"{self.base_url}/crl/{kind}.crl"
         return f"{self.base_url}/crl/{kind}/{check_municipality_code(municipality_code)}.crl"
 
+    def delta_crl_url(self, kind: CertKind, municipality_code: str | None = None) -> str:
+        """Where the delta CRLs of a full CRL's scope are published (``…-delta.crl``)."""
+        return self.crl_url(kind, municipality_code).removesuffix(".crl") + "-delta.crl"
+
     def ocsp_url(self, kind: CertKind) -> str:
         return f"{self.base_url}/ocsp/{kind}"
 
@@ -159,8 +163,7 @@ class SigningSubject:
         if len(self.address) > MAX_ADDRESS_CHARS:
             raise ProfileError(
                 "address",
-                f"The address has {len(self.address)} characters; the profile allows "
-                f"{MAX_ADDRESS_CHARS}.",
+                f"The address has {len(self.address)} characters; the profile allows {MAX_ADDRESS_CHARS}.",
                 f"住所は{MAX_ADDRESS_CHARS}文字以内です。",
             )
         if self.sex not in SEX_CODES:
@@ -197,8 +200,7 @@ class CertRequest:
         if self.public_key.key_size != RSA_KEY_BITS:
             raise ProfileError(
                 "public_key",
-                f"The key must be RSA-{RSA_KEY_BITS} (R_CERT_2), "
-                f"got {self.public_key.key_size} bits.",
+                f"The key must be RSA-{RSA_KEY_BITS} (R_CERT_2), got {self.public_key.key_size} bits.",
                 "鍵長はRSA-2048である必要があります。",
             )
         require_aware(self.not_before, "not_before")
@@ -251,8 +253,7 @@ def substitute_positions(value: str, flag: bool | str, fld: str = "substituted")
         return flag
     raise ProfileError(
         fld,
-        f"{fld} must be a bool or a string of 0 and 1 with one digit per character "
-        f"({len(value)}), got {flag!r}.",
+        f"{fld} must be a bool or a string of 0 and 1 with one digit per character ({len(value)}), got {flag!r}.",
         "代替文字の使用位置情報が不正です。",
     )
 
@@ -301,9 +302,7 @@ def basic_four_attributes(subject: SigningSubject) -> x509.SubjectAlternativeNam
             substitute_positions(subject.address, subject.address_substituted),
         ),
     ]
-    return x509.SubjectAlternativeName(
-        [x509.OtherName(oid, utf8_string_der(v)) for oid, v in values]
-    )
+    return x509.SubjectAlternativeName([x509.OtherName(oid, utf8_string_der(v)) for oid, v in values])
 
 
 def issuer_alt_name() -> x509.IssuerAlternativeName:
@@ -314,9 +313,7 @@ def issuer_alt_name() -> x509.IssuerAlternativeName:
                 x509.Name(
                     [
                         x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
-                        x509.NameAttribute(
-                            NameOID.ORGANIZATION_NAME, "公的個人認証サービス (sandbox)"
-                        ),
+                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "公的個人認証サービス (sandbox)"),
                     ]
                 )
             )
@@ -354,18 +351,12 @@ def root_key_usage() -> x509.KeyUsage:
 
 def certificate_policies(kind: CertKind, settings: CaSettings) -> x509.CertificatePolicies:
     return x509.CertificatePolicies(
-        [
-            x509.PolicyInformation(
-                ObjectIdentifier(settings.policy_oid(kind)), [settings.cps_url(kind)]
-            )
-        ]
+        [x509.PolicyInformation(ObjectIdentifier(settings.policy_oid(kind)), [settings.cps_url(kind)])]
     )
 
 
 def crl_distribution_points(url: str) -> x509.CRLDistributionPoints:
-    return x509.CRLDistributionPoints(
-        [x509.DistributionPoint([x509.UniformResourceIdentifier(url)], None, None, None)]
-    )
+    return x509.CRLDistributionPoints([x509.DistributionPoint([x509.UniformResourceIdentifier(url)], None, None, None)])
 
 
 def authority_info_access(kind: CertKind, settings: CaSettings) -> x509.AuthorityInformationAccess:

@@ -181,7 +181,12 @@ def ocsp_response(w: Work, cert: Certificate, *, nonce: bytes | None = None) -> 
 
 
 def crl(
-    w: Work, kind: CertKind | str, *, municipality_code: str | None = None, next_update: datetime | None = None
+    w: Work,
+    kind: CertKind | str,
+    *,
+    municipality_code: str | None = None,
+    next_update: datetime | None = None,
+    with_delta: bool = False,
 ) -> x509.CertificateRevocationList:
     """The current CRL of ``kind`` (whole CA, or one municipality's partition), holds as
     certificateHold (R_CERT_8). Expired certificates leave the CRL."""
@@ -212,4 +217,5 @@ def crl(
         number=row.crl_number,
         municipality_code=municipality_code,
         next_update=next_update or w.at + timedelta(days=1),
+        with_delta=with_delta,
     )

@@ -50,7 +50,7 @@ def full_crl(w: Work, kind: str, scope: str = "") -> bytes:
     if _fresh(row, w, version):
         assert row is not None
         return row.der
-    crl = pki.crl(w, kind, municipality_code=scope or None)
+    crl = pki.crl(w, kind, municipality_code=scope or None, with_delta=True)
     if row is None:
         row = PublishedCrl(kind=kind, scope=scope, delta=False)
         w.session.add(row)
