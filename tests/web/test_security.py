@@ -91,6 +91,21 @@ def test_audit_chain_detects_edits_and_deletions_R_NUM_3(office, staff):
     assert any("missing" in p.problem for p in problems)
 
 
+def test_cutting_off_the_newest_entries_is_caught_by_a_recorded_head_R_NUM_3(office, staff):
+    rid = register(staff["clerk"])
+    recorded = audit.head(office.store)
+    assert audit.verify(office.store, expect_head=recorded)[1] == []
+    staff["clerk"].post(f"/api/residents/{rid}/number", json={"purpose": "tax"})
+    assert audit.verify(office.store, expect_head=recorded)[1] == []  # growth is fine
+    with office.store.sessions() as s:
+        s.execute(delete(AuditEntry).where(AuditEntry.id >= recorded[0]))
+        s.commit()
+    _, problems = audit.verify(office.store)
+    assert problems == []  # the chain alone cannot see a cut-off tail ...
+    _, problems = audit.verify(office.store, expect_head=recorded)
+    assert any("deleted" in p.problem for p in problems)  # ... the recorded head can
+
+
 def test_audit_verify_command_exit_code(tmp_path, office, staff, monkeypatch):
     from typer.testing import CliRunner
 
@@ -101,6 +116,11 @@ def test_audit_verify_command_exit_code(tmp_path, office, staff, monkeypatch):
     runner = CliRunner()
     ok = runner.invoke(cli, ["--db", db, "audit", "verify"])
     assert ok.exit_code == 0, ok.output
+    head = runner.invoke(cli, ["--db", db, "--json", "audit", "head"])
+    recorded = __import__("json").loads(head.stdout)["head"]
+    ok = runner.invoke(cli, ["--db", db, "audit", "verify", "--expect-head", recorded])
+    assert ok.exit_code == 0, ok.output
+    assert runner.invoke(cli, ["--db", db, "audit", "verify", "--expect-head", "x"]).exit_code == 2
     with office.store.sessions() as s:
         s.execute(update(AuditEntry).where(AuditEntry.id == 1).values(actor="mallory"))
         s.commit()

@@ -129,7 +129,15 @@ class AuditProblem:
     problem: str
 
 
-def verify(store: Store) -> tuple[int, list[AuditProblem]]:
+def head(store: Store) -> tuple[int, str]:
+    """The newest entry's ID and hash: keep them outside the database (print, mail, another
+    system) so that ``verify(expect_head=...)`` can tell if entries were cut off the end."""
+    with store.sessions() as s:
+        last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()
+        return (0, GENESIS) if last is None else (last.id, last.hash)
+
+
+def verify(store: Store, *, expect_head: tuple[int, str] | None = None) -> tuple[int, list[AuditProblem]]:
     """Walk the chain; return the number of entries and what is wrong (empty when intact).
 
     An edited entry shows as a hash mismatch; a deleted one as a gap in the IDs and a
@@ -148,4 +156,8 @@ def verify(store: Store) -> tuple[int, list[AuditProblem]]:
             if entry_hash(e.prev_hash, e) != e.hash:
                 problems.append(AuditProblem(e.id, "the entry was edited (hash mismatch)"))
             prev_hash, prev_id = e.hash, e.id
+            if expect_head is not None and e.id == expect_head[0] and e.hash != expect_head[1]:
+                problems.append(AuditProblem(e.id, "differs from the head recorded outside the database"))
+    if expect_head is not None and prev_id < expect_head[0]:
+        problems.append(AuditProblem(expect_head[0], f"entries after {prev_id} up to the recorded head were deleted"))
     return n, problems

@@ -62,12 +62,32 @@ def disable(ctx: typer.Context, username: str) -> None:
     emit(ctx, {"username": username, "active": False})
 
 
+@audit_app.command("head")
+def head(ctx: typer.Context) -> None:
+    """Print the newest entry's ID and hash, to keep outside the database (e.g. daily)."""
+    from mynacard import audit
+
+    n, h = audit.head(opts(ctx).office().store)
+    emit(ctx, {"head": f"{n}:{h}"})
+
+
 @audit_app.command("verify")
-def verify(ctx: typer.Context) -> None:
+def verify(
+    ctx: typer.Context,
+    expect_head: Annotated[
+        str | None, typer.Option(help="A head printed earlier by `audit head` (ID:hash): detects cut-off entries")
+    ] = None,
+) -> None:
     """Check the hash chain: exit 1 if an entry was edited or deleted."""
     from mynacard import audit
 
-    n, problems = audit.verify(opts(ctx).office().store)
+    expected = None
+    if expect_head is not None:
+        n_text, _, h = expect_head.partition(":")
+        if not n_text.isdigit() or len(h) != 64:
+            raise typer.BadParameter("use the ID:hash that `mynacard audit head` printed", param_hint="--expect-head")
+        expected = (int(n_text), h)
+    n, problems = audit.verify(opts(ctx).office().store, expect_head=expected)
     emit(ctx, {"entries": n, "ok": not problems,
                "problems": [{"entry": p.entry_id, "problem": p.problem} for p in problems]})
     if problems:
