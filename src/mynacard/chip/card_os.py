@@ -61,7 +61,8 @@ class CardOS:
         except ApduError as exc:
             return Response(exc.sw).to_bytes()
         except Exception:  # a bug must not take the reader down: answer 6F00
-            log.exception("Unexpected error while processing %s", bytes(raw).hex())
+            # The header only: the data of a VERIFY or CHANGE is a PIN, and PINs are never logged.
+            log.exception("Unexpected error while processing an APDU with header %s", bytes(raw[:4]).hex())
             return Response(SW.NO_PRECISE_DIAGNOSIS).to_bytes()
 
     def process(self, cmd: Command) -> Response:
