@@ -56,6 +56,10 @@ def _clean(details: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _last(s: Session) -> AuditEntry | None:
+    return s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()
+
+
 def append_in(
     s: Session,
     *,
@@ -74,7 +78,7 @@ def append_in(
     require_aware(at)
     if s.get_bind().dialect.name == "postgresql":
         s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
-    last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()
+    last = _last(s)
     prev = last.hash if last is not None else GENESIS
     e = AuditEntry(
         id=(last.id + 1) if last is not None else 1,
@@ -133,7 +137,7 @@ def head(store: Store) -> tuple[int, str]:
     """The newest entry's ID and hash: keep them outside the database (print, mail, another
     system) so that ``verify(expect_head=...)`` can tell if entries were cut off the end."""
     with store.sessions() as s:
-        last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()
+        last = _last(s)
         return (0, GENESIS) if last is None else (last.id, last.hash)
 
 

@@ -146,9 +146,7 @@ def build_ocsp_response(
         "signature": signature,
     }
     if signer_certificate != issuer:  # a delegated responder sends its certificate along
-        basic["certs"] = [
-            asn1_x509.Certificate.load(signer_certificate.public_bytes(serialization.Encoding.DER))
-        ]
+        basic["certs"] = [asn1_x509.Certificate.load(signer_certificate.public_bytes(serialization.Encoding.DER))]
     response = asn1_ocsp.OCSPResponse(
         {
             "response_status": "successful",

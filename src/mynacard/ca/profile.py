@@ -322,9 +322,15 @@ def issuer_alt_name() -> x509.IssuerAlternativeName:
 
 
 def leaf_key_usage(kind: CertKind) -> x509.KeyUsage:
+    """digitalSignature, plus nonRepudiation for the signing certificate."""
+    return signing_key_usage(non_repudiation=kind is CertKind.SIGN)
+
+
+def signing_key_usage(*, non_repudiation: bool = False) -> x509.KeyUsage:
+    """A key that only signs: digitalSignature (and nonRepudiation when asked)."""
     return x509.KeyUsage(
         digital_signature=True,
-        content_commitment=kind is CertKind.SIGN,  # nonRepudiation
+        content_commitment=non_repudiation,
         key_encipherment=False,
         data_encipherment=False,
         key_agreement=False,

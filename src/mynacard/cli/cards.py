@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from mynacard.cli.app import console, emit, parse_date_opt, work
-from mynacard.cli.present import both, card_dict, iso
 from mynacard.db import repositories as repo
+from mynacard.present import both, card_dict, iso
 from mynacard.services import cards, face, lifecycle, loss
 from mynacard.services.common import card as get_card
 

@@ -10,9 +10,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 
 from mynacard.cli.app import emit, fail, work
-from mynacard.cli.present import cert_dict
 from mynacard.db import repositories as repo
 from mynacard.errors import NotFoundError
+from mynacard.present import cert_dict
 from mynacard.services import certificates, loss, pki
 
 cert_app = typer.Typer(help="Certificates (電子証明書): issue, renew, revoke, CRL, OCSP.", no_args_is_help=True)

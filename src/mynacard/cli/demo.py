@@ -14,9 +14,9 @@ from rich.panel import Panel
 from rich.table import Table
 
 from mynacard.cli.app import Options, console, opts
-from mynacard.cli.present import both, wareki
 from mynacard.db import repositories as repo
 from mynacard.errors import MynaError
+from mynacard.present import both, wareki
 from mynacard.services import batch, cards, certificates, face, holder, loss, pki, residents
 from mynacard.services.context import Office, Work
 from mynacard.timeutil import JST

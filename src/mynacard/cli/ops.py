@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from mynacard.cli.app import console, emit, parse_date_opt, work
-from mynacard.cli.present import iso
 from mynacard.db import repositories as repo
+from mynacard.present import iso
 from mynacard.services import batch, loss, pins
 from mynacard.services.export import export
 

@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from mynacard.cli.app import console, emit, parse_date_opt, work
-from mynacard.cli.present import both, iso, resident_dict
 from mynacard.db import repositories as repo
+from mynacard.present import both, iso, resident_dict
 from mynacard.services import face, lifecycle, residents
 
 municipality_app = typer.Typer(help="Municipalities (市区町村).", no_args_is_help=True)

@@ -23,7 +23,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from mynacard.cli.present import wareki
+from mynacard.present import wareki
 from mynacard.timeutil import JST
 
 FONT = "IPAexGothic"

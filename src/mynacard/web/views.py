@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mynacard.cli.present import card_dict, cert_dict, iso, wareki
 from mynacard.db import repositories as repo
 from mynacard.db.models import Card, Resident
+from mynacard.present import card_dict, cert_dict, iso, wareki
 from mynacard.services.context import Work
 from mynacard.services.residents import SEXES
 

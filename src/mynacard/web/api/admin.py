@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from mynacard import audit
-from mynacard.cli.present import iso
 from mynacard.db import repositories as repo
+from mynacard.present import iso
 from mynacard.services import batch, residents
 from mynacard.timeutil import JST
 from mynacard.web.api.schemas import AccountIn, ClockIn, MunicipalityIn

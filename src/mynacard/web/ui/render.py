@@ -9,8 +9,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from mynacard.cli.present import wareki
 from mynacard.db.models import CARD_STATE_JA, CERT_STATUS_JA
+from mynacard.present import wareki
 from mynacard.rules.events import CERT_KIND_JA
 from mynacard.rules.fees import REASON_JA
 from mynacard.services.residents import NUMBER_PURPOSES

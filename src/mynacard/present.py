@@ -1,4 +1,5 @@
-"""Turning store rows into plain dicts (for --json) and Japanese dates (西暦 and 和暦)."""
+"""Presenting store rows to people and programs: plain dicts (JSON, templates) and Japanese dates
+(西暦 and 和暦). Shared by the adapters (CLI, web, PDFs)."""
 
 from __future__ import annotations
 
