@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from typer.testing import CliRunner
 
 from mynacard.cli.main import app
@@ -70,3 +72,14 @@ def test_sign_file_and_change_pin_R_PIN_6(tmp_path) -> None:
     assert r.exit_code == 0, r.output
     r = cli(db, card_id, "sign", str(doc), "-o", str(tmp_path / "a.p7s"), "--key", "auth", "--pin", "2468")
     assert r.exit_code == 0, r.output
+
+
+def test_reader_without_pcsc_extra_names_what_to_install_R_USE_1(tmp_path, monkeypatch) -> None:
+    """Without pyscard (the optional 'pcsc' extra) a reader command says what to install, exit 2."""
+    monkeypatch.setitem(sys.modules, "smartcard", None)  # import smartcard -> ImportError
+    db = str(tmp_path / "noreader.db")
+    for args in (["client", "readers"], ["client", "pins"]):
+        r = runner.invoke(app, ["--db", db, *args])
+        assert r.exit_code == 2, r.output
+        assert "mynacard[pcsc]" in r.output and "libpcsclite-dev" in r.output
+        assert "カードリーダー" in r.output

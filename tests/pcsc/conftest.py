@@ -7,6 +7,7 @@ it is installed but not running and we are root (as CI does).
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
 import shutil
 import socket
@@ -40,6 +41,8 @@ def _port_open(port: int) -> bool:
 
 def vpcd_available() -> str | None:
     """None when the vpcd reader is reachable, else the reason to skip."""
+    if importlib.util.find_spec("smartcard") is None:
+        return "pyscard is not installed (apt-get install pcscd libpcsclite-dev swig; pip install -e '.[pcsc]')"
     if shutil.which("pcscd") is None:
         return "pcscd is not installed (apt-get install pcscd vsmartcard-vpcd)"
     if not glob.glob("/usr/lib*/pcsc/drivers/*/libifdvpcd.so*"):

@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from mynacard.crypto import load_or_create_master_key
 from mynacard.db.store import Store
@@ -62,9 +63,10 @@ def opts(ctx: typer.Context) -> Options:
 
 
 def fail(e: MynaError) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {e.message}")
+    # Messages quote user input and commands ("mynacard[pcsc]"): never read them as Rich markup.
+    err_console.print(f"[bold red]error:[/] {escape(e.message)}")
     if e.message_ja != e.message:
-        err_console.print(f"[red]エラー:[/] {e.message_ja}")
+        err_console.print(f"[red]エラー:[/] {escape(e.message_ja)}")
     return typer.Exit(2)
 
 

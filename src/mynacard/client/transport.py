@@ -20,8 +20,35 @@ class ReaderError(MynaError):
         super().__init__(message, message_ja, **fields)
 
 
+PCSC_INSTALL = "apt-get install pcscd libpcsclite-dev swig && pip install 'mynacard[pcsc]'"
+
+
+class PcscNotInstalled(ReaderError):
+    """pyscard, the optional PC/SC extra, is not installed."""
+
+    code = "pcsc_not_installed"
+
+
+def require_pyscard() -> None:
+    """Fail with what to install when the optional PC/SC extra (pyscard) is missing.
+
+    The core (demo, CLI, office service, CA, in-process card) needs no compiler; pyscard does,
+    so only the commands that talk to a real or virtual reader need it.
+    """
+    try:
+        import smartcard  # noqa: F401
+    except ImportError as exc:
+        raise PcscNotInstalled(
+            f"PC/SC support is not installed ({exc}). A real or virtual card reader needs the 'pcsc' extra "
+            f"and Debian's PC/SC packages: {PCSC_INSTALL} (add vsmartcard-vpcd for the virtual reader).",
+            "カードリーダー(PC/SC)の機能がインストールされていません。次のコマンドで追加してください: "
+            f"{PCSC_INSTALL}(仮想カードリーダーには vsmartcard-vpcd も必要です)",
+        ) from exc
+
+
 def list_readers() -> list[str]:
     """The names of the PC/SC readers; ``ReaderError`` when PC/SC itself is unavailable."""
+    require_pyscard()
     try:
         from smartcard.System import readers
 
@@ -41,6 +68,7 @@ class PcscTransport:
     """
 
     def __init__(self, reader: str | None = None) -> None:
+        require_pyscard()
         from smartcard.Exceptions import CardConnectionException, NoCardException
         from smartcard.System import readers
 
