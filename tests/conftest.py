@@ -1,11 +1,53 @@
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
 
 from tests.keypool import pooled_key
+
+PG_URL = os.environ.get("MYNACARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def in_ci() -> bool:
+    """CI sets CI=true: there a missing service fails the run instead of skipping."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip with the reason on a developer's machine; fail in CI, where the service must be there."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: the service must be available)", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture
 def keygen():
     """The key generator the tests give to the chip and the CA (a pool, see keypool.py)."""
     return pooled_key
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    """A PostgreSQL database of the module's own (dropped afterwards), as an SQLAlchemy URL.
+
+    Only "no server / no driver" skips (fails in CI); any other error is the test's failure.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        with admin.connect() as c:
+            c.execute(text("select 1"))
+    except (OperationalError, ImportError) as e:
+        skip_or_fail(f"PostgreSQL not reachable at {PG_URL}: {type(e).__name__}: {str(e).splitlines()[0]}")
+    name = f"mynacard_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

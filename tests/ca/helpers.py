@@ -8,12 +8,12 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from mynacard.ca import CertRequest, SigningSubject
 from mynacard.timeutil import JST
+from tests.conftest import skip_or_fail
 from tests.keypool import pooled_key
 
 # A fixed instant, mid-morning Japan time, with microseconds the certificates must drop.
@@ -73,7 +73,7 @@ def pkilint(tool: str, *args: str | Path) -> list[str]:
 
 def openssl(*args: str | Path, check: bool = False) -> subprocess.CompletedProcess[str]:
     if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
+        skip_or_fail("openssl is not installed (apt-get install openssl)")
     return subprocess.run(["openssl", *map(str, args)], capture_output=True, text=True, check=check)
 
 

@@ -6,14 +6,10 @@ in a database of its own that it drops afterwards. Skipped, with the reason, whe
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from mynacard.db import repositories as repo
 from mynacard.db.store import Store
@@ -23,26 +19,7 @@ from mynacard.services.context import Office
 from tests.keypool import pooled_key
 from tests.services.conftest import MASTER_KEY, at, issued_card, new_resident
 
-PG_URL = os.environ.get("MYNACARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    try:
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with admin.connect() as c:
-            c.execute(text("select 1"))
-    except Exception as e:  # no server, no driver, no auth: skip with the reason
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {type(e).__name__}: {str(e).splitlines()[0]}")
-    name = f"mynacard_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from mynacard.services.vcard import open_card
 from mynacard.vcard import DEFAULT_PORT, VpcdClient
 from tests.client import conftest as client_conftest
 from tests.client.conftest import clock
+from tests.conftest import skip_or_fail
 
 READER = "Virtual PCD 00 00"
 P11_CANDIDATES = [
@@ -67,17 +68,17 @@ def p11_module() -> str | None:
 def vpcd() -> None:
     reason = vpcd_available()
     if reason:
-        pytest.skip(reason)
+        skip_or_fail(reason)
 
 
 @pytest.fixture(scope="session")
 def opensc() -> str:
     for tool in ("pkcs15-tool", "pkcs11-tool", "opensc-tool"):
         if shutil.which(tool) is None:
-            pytest.skip(f"OpenSC is not installed ({tool} missing; apt-get install opensc)")
+            skip_or_fail(f"OpenSC is not installed ({tool} missing; apt-get install opensc)")
     module = p11_module()
     if module is None:
-        pytest.skip("OpenSC's PKCS#11 module (opensc-pkcs11.so) was not found")
+        skip_or_fail("OpenSC's PKCS#11 module (opensc-pkcs11.so) was not found")
     return module
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mynacard.db import repositories as repo
+from tests.conftest import skip_or_fail
 from tests.web.conftest import PASSWORD, make_office
 from tests.web.live import free_port, live_server
 from tests.web.test_revocation import openssl_status, pems
@@ -25,7 +26,7 @@ SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 @pytest.fixture
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium is not installed")
+        skip_or_fail("Chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
