@@ -1,4 +1,4 @@
-"""The form of each PIN (R_PIN_1, R_PIN_2, R_PIN_3), with the examples of RULES.md."""
+"""The form of each PIN (R_PIN_1, R_PIN_2, R_PIN_3), with the examples of docs/rules.md."""
 
 from __future__ import annotations
 

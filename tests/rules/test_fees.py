@@ -38,7 +38,7 @@ def test_municipality_sets_its_own_fees_R_LOSS_4() -> None:
     assert reissue_fee(R.LOSS, schedule=schedule).total == 1300
 
 
-# Each free case of R_LOSS_4, as RULES.md words it.
+# Each free case of R_LOSS_4, as docs/rules.md words it.
 FREE = [
     (R.FIRST_ISSUE, "first issue"),
     (R.RENEWAL, "card expired or under 3 months left (renewal)"),

@@ -12,11 +12,11 @@ from stdnum.jp import in_
 from mynacard.errors import ValidationError
 from mynacard.ids import IndividualNumber
 
-VALID = "123456789018"  # RULES.md's example
+VALID = "123456789018"  # docs/rules.md's example
 
 
 def spec_check_digit(body: str) -> str:
-    """R_NUM_1 as RULES.md words it, written out only as an oracle for stdnum."""
+    """R_NUM_1 as docs/rules.md words it, written out only as an oracle for stdnum."""
     total = 0
     for n in range(1, 12):
         p = int(body[11 - n])  # the n-th digit from the right
@@ -106,7 +106,7 @@ def test_repr_masks_the_number_R_NUM_3() -> None:
 
 @given(st.from_regex(r"\A[0-9]{11}\Z"))
 def test_stdnum_check_digit_is_the_rule_R_NUM_1(body: str) -> None:
-    """stdnum's weights (6,5,4,3,2,7,6,5,4,3,2) are RULES.md's Q_n read from the left."""
+    """stdnum's weights (6,5,4,3,2,7,6,5,4,3,2) are docs/rules.md's Q_n read from the left."""
     assert in_.calc_check_digit(body) == spec_check_digit(body)
 
 

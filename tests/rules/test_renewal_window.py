@@ -18,8 +18,8 @@ ONE_DAY = timedelta(days=1)
 @pytest.mark.parametrize(
     ("expires_on", "opens"),
     [
-        (date(2030, 4, 1), date(2030, 1, 2)),  # RULES.md's first example
-        (date(2030, 5, 30), date(2030, 3, 1)),  # RULES.md's second example (no 30 February)
+        (date(2030, 4, 1), date(2030, 1, 2)),  # docs/rules.md's first example
+        (date(2030, 5, 30), date(2030, 3, 1)),  # docs/rules.md's second example (no 30 February)
         (date(2028, 5, 30), date(2028, 3, 1)),  # leap year: 29 February + 1 day
         (date(2030, 5, 28), date(2030, 3, 1)),
         (date(2030, 5, 27), date(2030, 2, 28)),
@@ -96,7 +96,7 @@ def test_window_opens_when_less_than_3_months_remain_R_CARD_6(e: date) -> None:
     - on ``o`` less than 3 months remain: the day 3 calendar months before ``e`` has passed
       (``add_months(e, -3) < o``).
     Month ends make the two readings differ by a day at most (30 June: 3 months before is 30
-    March, 3 months after 31 March is also 30 June); RULES.md's examples fix the second reading.
+    March, 3 months after 31 March is also 30 June); docs/rules.md's examples fix the second reading.
     """
     o = renewal_window_opens(e)
     assert o < e
