@@ -208,3 +208,32 @@ def test_clock_can_be_set_by_the_administrator(staff):
     assert r.status_code == 200 and r.json()["now"].startswith("2031-05-10T09:00")
     assert staff["root"].get("/api/me").json()["now"].startswith("2031-05-10T09:00")
     assert staff["clerk"].post("/api/admin/clock", json={"at": None}).status_code == 403
+
+
+def test_admin_error_reissue_needs_a_supervisors_record_R_LOSS_4(staff):
+    clerk, sup = staff["clerk"], staff["super"]
+    rid = register(clerk)
+    card_id = issue_card(clerk, rid)
+    claim = {"kind": "reissue", "reason": "admin_error"}
+    r = clerk.post(f"/api/residents/{rid}/applications", json=claim)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_allowed", r.text
+    body = {"description": "券面の氏名の誤記", "card_id": card_id}
+    assert clerk.post(f"/api/residents/{rid}/admin-errors", json=body).status_code == 403
+    r = sup.post(f"/api/residents/{rid}/admin-errors", json=body)
+    assert r.status_code == 201, r.text
+    assert (r.json()["card_id"], r.json()["recorded_by"]) == (card_id, "super")
+    r = clerk.post(f"/api/residents/{rid}/applications", json=claim)
+    assert r.status_code == 201, r.text
+    assert (r.json()["fee"], r.json()["receipt"]) == (0, None)
+
+
+def test_return_from_abroad_needs_a_recorded_moving_in_R_LOSS_4(staff):
+    clerk = staff["clerk"]
+    rid = register(clerk)
+    claim = {"kind": "new", "reason": "return_from_abroad"}
+    assert clerk.post(f"/api/residents/{rid}/applications", json=claim).status_code == 409
+    r = clerk.post(f"/api/residents/{rid}/moved-in-from-abroad", json={"moved_in_on": "2025-03-25"})
+    assert r.status_code == 201, r.text
+    r = clerk.post(f"/api/residents/{rid}/applications", json=claim)
+    assert r.status_code == 201, r.text
+    assert (r.json()["reason"], r.json()["fee"]) == ("return_from_abroad", 0)
