@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import datetime
+from datetime import timedelta
 from io import BytesIO
 
 import pytest
@@ -113,7 +113,9 @@ def test_pdf_pades_validated_by_pyhanko_R_CERT_2(card, office, card_id) -> None:
     signed = sig.sign_pdf(sig.card_signer(op), _pdf(), reason="test")
     ca = asn1_x509.Certificate.load(op.chain[0].public_bytes(serialization.Encoding.DER))
     embedded = PdfFileReader(BytesIO(signed)).embedded_signatures[0]
-    status = validate_pdf_signature(embedded, ValidationContext(trust_roots=[ca], moment=datetime.now(AT.tzinfo)))
+    # validated at a fixed moment just after the card was issued, never at the real clock's time
+    moment = AT + timedelta(minutes=5)
+    status = validate_pdf_signature(embedded, ValidationContext(trust_roots=[ca], moment=moment))
     assert status.intact and status.valid and status.trusted, status.pretty_print_details()
     issued = issued_certificate(office, card_id, KeySlot.SIGN)
     assert status.signing_cert.dump() == issued.public_bytes(serialization.Encoding.DER)
