@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tests.web.conftest import NAKANOTO, issue_card, register
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from tests.web.conftest import NAKANOTO, PINS, issue_card, register
 
 
 def test_apply_make_issue_move_revokes_signing_only_R_CERT_5(staff):
@@ -149,20 +154,36 @@ def test_reissue_with_fee_and_receipt_pdf_R_LOSS_4(staff):
     body = r.json()
     assert body["fee"] == 1000 and body["receipt"]["total"] == 1000
     pdf = clerk.get(body["receipt"]["pdf"])
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.status_code == 200
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert body["receipt"]["number"] in text and "合計\n1,000 円" in text
 
 
-def test_pin_reset_and_its_receipt_R_PIN_5(staff):
+def test_pin_reset_and_its_receipt_R_PIN_5(staff, office):
+    from mynacard.errors import PinLocked, WrongPin
+    from mynacard.services import holder
+    from tests.web.conftest import at
+
     clerk = staff["clerk"]
     card_id = issue_card(clerk, register(clerk))
+    for left in (2, 1, 0):  # the holder locks the authentication PIN
+        with pytest.raises(WrongPin) as err, office.work(at=at("2025-04-01T11:00"), actor="holder") as w:
+            holder.sign(w, card_id, "auth", b"login", pin="0000")
+        assert err.value.tries_left == left
+    with pytest.raises(PinLocked), office.work(at=at("2025-04-01T11:00"), actor="holder") as w:
+        holder.sign(w, card_id, "auth", b"login", pin=PINS["auth"])
+    assert clerk.get(f"/api/cards/{card_id}/pins").json()["auth"] == 0
     r = clerk.post(
         f"/api/cards/{card_id}/pins/auth/reset", json={"new_value": "9876", "identity_documents": ["passport"]}
     )
     assert r.status_code == 200, r.text
     assert r.json()["tries_left"] == 3
     pdf = clerk.get(r.json()["receipt_pdf"])
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.status_code == 200
+    assert "ロック解除・再設定" in PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert clerk.get(f"/api/cards/{card_id}/pins").json()["auth"] == 3
+    with office.work(at=at("2025-04-01T12:00"), actor="holder") as w:  # the new PIN works
+        assert len(holder.sign(w, card_id, "auth", b"login", pin="9876")) == 256
 
 
 def test_hotline_suspends_and_returns_reference_R_LOSS_1(staff, clock):
@@ -201,7 +222,9 @@ def test_daily_batch_lists_expiry_notices_as_pdfs_R_USE_3(staff, clock):
     notices = r.json()["notices"]
     assert notices, r.json()
     pdf = clerk.get(notices[0]["pdf"])
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.status_code == 200
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert "有効期限通知書" in text and "能登 太郎 様" in text
 
 
 def test_clock_can_be_set_by_the_administrator(staff):
