@@ -64,8 +64,22 @@ def apply(
     if express:
         _check_express(claim, r, event_on, received)
     fee = _fee(w, r, claim, express)
-    app = _receive(w, r, kind, channel, received, express, claim, {**documents, **claim.evidence}, old, fee,
-                   application_id)
+    app = Application(
+        id=_application_id(w, r, application_id, received),
+        resident_id=r.id,
+        kind=kind,
+        reason=claim.reason.value,
+        channel=channel,
+        received_on=received,
+        express=express,
+        documents={**documents, **claim.evidence},
+        replaces_card_id=old.id if old is not None else None,
+        status="received",
+        fee_total=fee.total,
+    )
+    w.session.add(app)
+    if claim.record is not None:
+        claim.record.used_by = app.id  # one record pays for one card
     c = Card(id=new_card_id(), resident_id=r.id, application_id=app.id, state=CardState.APPLIED, notes=[])
     w.session.add(c)
     receipt = _receipt(w, r, app, fee)
@@ -135,39 +149,11 @@ def _fee(w: Work, r: Resident, claim: reissue.Claim, express: bool) -> Fee:
     )
 
 
-def _receive(
-    w: Work,
-    r: Resident,
-    kind: str,
-    channel: str,
-    received: date,
-    express: bool,
-    claim: reissue.Claim,
-    documents: dict[str, str],
-    old: Card | None,
-    fee: Fee,
-    application_id: str | None,
-) -> Application:
-    app_id = ApplicationId(application_id) if application_id else ApplicationId.generate(r.municipality_code, received)
+def _application_id(w: Work, r: Resident, given: str | None, received: date) -> ApplicationId:
+    app_id = ApplicationId(given) if given else ApplicationId.generate(r.municipality_code, received)
     if repo.application(w.session, app_id) is not None:
         raise StateError(f"Application {app_id} was already received.", "この申請書IDはすでに受け付けています。")
-    app = Application(
-        id=app_id,
-        resident_id=r.id,
-        kind=kind,
-        reason=claim.reason.value,
-        channel=channel,
-        received_on=received,
-        express=express,
-        documents=documents,
-        replaces_card_id=old.id if old is not None else None,
-        status="received",
-        fee_total=fee.total,
-    )
-    w.session.add(app)
-    if claim.record is not None:
-        claim.record.used_by = app_id  # one record pays for one card
-    return app
+    return app_id
 
 
 def _receipt(w: Work, r: Resident, app: Application, fee: Fee) -> Receipt | None:

@@ -250,8 +250,10 @@ REISSUE_REASONS: dict[ReissueReason, Callable[[Case], Claim]] = {
 
 
 def _earlier_card(case: Case) -> Card | None:
-    cards = repo.cards_of(case.w.session, case.resident.id)
-    return max(cards, key=lambda c: (c.made_on or date.min, c.id), default=None)
+    """The resident's last card that was handed over (one applied for but never handed over,
+    e.g. a cancelled application, does not count)."""
+    cards = [c for c in repo.cards_of(case.w.session, case.resident.id) if c.issued_on is not None]
+    return max(cards, key=lambda c: (c.issued_on or date.min, c.id), default=None)
 
 
 def first_issue(case: Case) -> Claim:
