@@ -59,6 +59,8 @@ def pkilint(tool: str, *args: str | Path) -> list[str]:
     WARNING / NOTICE / INFO findings are printed (visible with ``pytest -s``) but accepted.
     """
     exe = BIN / tool
+    if not exe.exists():
+        skip_or_fail(f"{tool} (pkilint) is not installed: pip install -e '.[test]'")
     everything = subprocess.run(
         [str(exe), "lint", "-s", "INFO", *map(str, args)], capture_output=True, text=True
     )
@@ -67,8 +69,13 @@ def pkilint(tool: str, *args: str | Path) -> list[str]:
     errors = subprocess.run(
         [str(exe), "lint", "-s", "ERROR", *map(str, args)], capture_output=True, text=True
     )
+    findings = [line for line in errors.stdout.splitlines() if line.strip()]
+    if errors.returncode != 0:
+        # the exit code counts the findings of severity ERROR or worse; a file pkilint cannot
+        # even load exits 1 with the reason on stderr and nothing on stdout
+        return findings or [f"{tool} exited {errors.returncode}: {errors.stderr.strip()}"]
     assert not errors.stderr.strip(), errors.stderr
-    return [line for line in errors.stdout.splitlines() if line.strip()]
+    return findings
 
 
 def openssl(*args: str | Path, check: bool = False) -> subprocess.CompletedProcess[str]:

@@ -130,3 +130,23 @@ def test_pin_tries_and_wrong_state_exit_2_R_PIN_7(cli):
 def test_bad_at_is_a_usage_error(cli):
     r = cli("pin", "tries", "X", at="not-a-date", ok=False)
     assert r.exit_code == 2
+
+
+def test_free_reissue_claims_need_their_evidence_R_LOSS_4(cli):
+    rid, card, _ = _issued(cli)
+    r = cli("card", "apply", str(rid), "--kind", "reissue", "--reason", "notes_full", at="2027-01-20T10:00", ok=False)
+    assert r.exit_code == 2
+    assert json.loads(r.stderr)["error"]["code"] == "not_allowed" and "0 of 4" in r.stderr
+    rec = cli("card", "admin-error", str(rid), "--description", "券面の誤記", "--card", card, at="2027-01-20T10:00")
+    assert rec["kind"] == "admin_error" and rec["card_id"] == card
+    out = cli("card", "apply", str(rid), "--kind", "reissue", "--reason", "admin_error", at="2027-01-20T11:00")
+    assert (out["reason"], out["fee"], out["receipt"]) == ("admin_error", 0, None)
+
+
+def test_return_from_abroad_needs_the_recorded_moving_in_R_LOSS_4(cli):
+    rid = _resident(cli)
+    r = cli("card", "apply", str(rid), "--reason", "return_from_abroad", ok=False)
+    assert r.exit_code == 2
+    cli("card", "moved-in-from-abroad", str(rid), "--moved-in-on", "2025-05-01")
+    out = cli("card", "apply", str(rid), "--reason", "return_from_abroad")
+    assert (out["reason"], out["fee"]) == ("return_from_abroad", 0)

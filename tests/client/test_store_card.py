@@ -6,7 +6,7 @@ import pytest
 
 from mynacard.chip import PinId
 from mynacard.client import JpkiCard
-from mynacard.errors import WrongPin
+from mynacard.errors import PinLocked, WrongPin
 from mynacard.services import pins as pin_service
 from mynacard.services.vcard import open_card
 from tests.client.conftest import AT, PINS, clock, tries_in_store
@@ -56,9 +56,12 @@ def test_counters_survive_a_restart_of_the_card_R_PIN_4(office, card_id) -> None
 
 def test_window_reset_reaches_an_inserted_card_R_PIN_5(office, card_id) -> None:
     card = JpkiCard(open_card(office, card_id, clock))
-    for _ in range(3):
-        with pytest.raises(Exception):  # noqa: B017 - WrongPin, then PinLocked
+    for left in (2, 1):
+        with pytest.raises(WrongPin) as err:
             card.verify(PinId.AUTH, "0000")
+        assert err.value.tries_left == left
+    with pytest.raises(PinLocked):  # the third wrong PIN locks it (R_PIN_2)
+        card.verify(PinId.AUTH, "0000")
     assert card.tries_left(PinId.AUTH) == 0
     with office.work(at=AT, actor="clerk") as w:
         pin_service.reset(w, card_id, "auth", "1357", identity_documents=["drivers_license"])

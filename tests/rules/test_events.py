@@ -61,9 +61,25 @@ def test_card_losing_effect_revokes_both_R_CERT_7(event: LifeEvent) -> None:
     assert all(e.reason is not None for e in certificate_effects(event).values())
 
 
-def test_every_event_has_effects_R_CERT_7() -> None:
-    for event in LifeEvent:
-        assert certificate_effects(event), event
+def test_only_a_card_losing_effect_revokes_both_R_CERT_7() -> None:
+    """Exactly the events by which the card loses effect (or the holder asks for it) revoke both
+    certificates; every other event leaves at least one of them alive."""
+    losing_effect = {
+        LifeEvent.CARD_EXPIRED,
+        LifeEvent.CARD_RETURNED,
+        LifeEvent.CARD_LAPSED,
+        LifeEvent.NUMBER_CHANGED,
+        LifeEvent.CARD_REPLACED,
+    }
+    both_revoked = {SIGN: Action.REVOKE, AUTH: Action.REVOKE}
+    revoking_both = {event for event in LifeEvent if actions(event) == both_revoked}
+    # the card stays in effect, but the certificates go: the strict found policy (R_LOSS_3), a
+    # revocation of held certificates (R_CERT_6), a renewal superseding them (R_CERT_3)
+    stays = {LifeEvent.FOUND_STRICT, LifeEvent.HOLD_THEN_REVOKE, LifeEvent.CERT_RENEWED}
+    assert revoking_both == losing_effect | stays
+    for event in losing_effect:  # a revocation for good, never a hold
+        for effect in certificate_effects(event).values():
+            assert effect.reason not in (None, RevocationReason.CERTIFICATE_HOLD), event
 
 
 def test_effects_are_a_copy_R_CERT_5() -> None:

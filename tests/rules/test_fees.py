@@ -158,3 +158,13 @@ def test_loss_reissue_of_an_expiring_card_is_free_and_says_why_R_LOSS_4():
     """Free because under 3 months were left, not because a loss is a free reason."""
     fee = reissue_fee(ReissueReason.LOSS, card_months_left_under_3=True)
     assert (fee.total, fee.free_reason, fee.free_because_expiring) == (0, None, True)
+
+
+def test_a_free_reason_without_its_evidence_is_charged_R_LOSS_4():
+    """A disaster without its certificate: the ordinary fee, and nothing claims it was free."""
+    fee = reissue_fee(ReissueReason.DISASTER, proven=False)
+    assert (fee.total, fee.free_reason, fee.free_because_expiring) == (1000, None, False)
+    express = reissue_fee(ReissueReason.DISASTER, proven=False, express=True)
+    assert express.total == 1000 + 1800  # express on top of a paid reissue (R_LOSS_5)
+    expiring = reissue_fee(ReissueReason.DISASTER, proven=False, card_months_left_under_3=True)
+    assert (expiring.total, expiring.free_because_expiring) == (0, True)  # free for another reason

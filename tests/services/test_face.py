@@ -9,7 +9,7 @@ import pytest
 from mynacard.chip import CardInfo
 from mynacard.db import repositories as repo
 from mynacard.errors import StateError, WrongPin
-from mynacard.services import batch, chips, face
+from mynacard.services import batch, cards, chips, face
 from tests.services.conftest import KANAZAWA, PINS, at, issued_card, new_resident
 
 
@@ -111,11 +111,19 @@ def test_continued_use_with_wrong_pin_spends_a_try_and_changes_nothing_else_R_PI
 
 
 def test_full_notes_field_asks_for_free_reissue_R_CARD_7(office):
+    """[policy] The notes field holds 4 changes (stated here, not read from the code)."""
+    capacity = 4
     rid = new_resident(office)
-    issued_card(office, rid)
+    card_id = issued_card(office, rid)
     results = []
-    for i in range(face.NOTES_CAPACITY + 1):
+    for i in range(capacity + 1):
         with office.work(at=at(f"2026-0{i + 1}-10"), actor="clerk") as w:
             results.append(face.move_within(w, rid, new_address=f"石川県鹿島郡中能登町{i + 1}番地"))
-    assert results[face.NOTES_CAPACITY - 1].notes_full
-    assert not results[-1].note_written
+    assert [r.notes_full for r in results] == [False] * (capacity - 1) + [True, True]
+    assert [r.note_written for r in results] == [True] * capacity + [False]
+    with office.work(at=at("2026-06-11"), actor="t") as w:
+        assert len(repo.card(w.session, card_id).notes) == capacity
+    # ... and the full field is a free reissue (R_LOSS_4)
+    with office.work(at=at("2026-06-11"), actor="clerk") as w:
+        applied = cards.apply(w, rid, kind="reissue", reason="notes_full")
+        assert (applied.application.fee_total, applied.receipt) == (0, None)

@@ -81,7 +81,34 @@ def test_batch_expires_cards_and_revokes_R_CERT_7_and_is_idempotent(office):
         rep = batch.daily(w)
         assert rep.expired_cards == [] and rep.expired_certificates == []
     c, statuses = _card(office, card_id)
-    assert c.state == "expired" and statuses == ["expired"]
+    assert c.state == "expired" and statuses == ["expired"]  # capped by the card (R_CERT_3)
+
+
+def test_batch_revokes_both_certificates_of_a_card_that_lapses_R_CERT_7(office):
+    """A card that loses effect while its certificates are still good (continued use missed,
+    R_CARD_8) gets both revoked by the batch, with the reason cessationOfOperation; once."""
+    from mynacard.services import face
+    from tests.services.conftest import KANAZAWA
+
+    rid = new_resident(office)
+    card_id = issued_card(office, rid)
+    with office.work(at=at("2026-07-31"), actor="clerk") as w:
+        face.move_out(w, rid, to_municipality=KANAZAWA, planned_on=date(2026, 8, 1))
+    with office.work(at=at("2026-08-05"), actor="kanazawa") as w:
+        face.move_in(w, rid, new_address="石川県金沢市広坂1丁目1番1号", moved_in_on=date(2026, 8, 2))
+    c, statuses = _card(office, card_id)
+    assert statuses == ["good", "revoked"]  # the move revoked the signing one (R_CERT_5)
+    with office.work(at=at("2026-11-04T01:00"), actor="batch") as w:
+        assert batch.daily(w).lapsed_cards == [card_id]
+    with office.work(at=at("2026-11-04T02:00"), actor="batch") as w:
+        assert batch.daily(w).lapsed_cards == []
+    with office.work(at=at("2026-11-04T03:00"), actor="t") as w:
+        auth = repo.current_certificate(w.session, card_id, "auth") or repo.latest_certificate(
+            w.session, card_id, "auth"
+        )
+        assert (auth.status, auth.reason) == ("revoked", "cessation_of_operation")
+    c, statuses = _card(office, card_id)
+    assert c.state == "lapsed" and statuses == ["revoked", "revoked"]
 
 
 def test_expiry_notice_with_renewal_application_id_R_USE_3(office):

@@ -30,7 +30,11 @@ def test_tries_left_visible_without_spending_R_PIN_7(office):
     card_id = issued_card(office, rid)
     with office.work(at=at("2026-01-01"), actor="holder") as w:
         assert pins.tries_left(w, card_id) == {"sign": 5, "auth": 3, "resident": 3, "card_info": 3}
-        assert pins.tries_left(w, card_id) == {"sign": 5, "auth": 3, "resident": 3, "card_info": 3}
+    with pytest.raises(WrongPin), office.work(at=at("2026-01-01"), actor="holder") as w:
+        holder.sign(w, card_id, "auth", b"login", pin="9999")
+    for _ in range(3):  # the holder sees the spent try, and looking spends none
+        with office.work(at=at("2026-01-01"), actor="holder") as w:
+            assert pins.tries_left(w, card_id) == {"sign": 5, "auth": 2, "resident": 3, "card_info": 3}
 
 
 def test_signing_password_locks_after_5_and_resets_only_on_success_R_PIN_1_R_PIN_4(office):
@@ -43,6 +47,14 @@ def test_signing_password_locks_after_5_and_resets_only_on_success_R_PIN_1_R_PIN
         assert pins.tries_left(w, card_id)["sign"] == 1
         holder.sign(w, card_id, "sign", b"doc", pin="abc123")  # lower case is upper-cased
         assert pins.tries_left(w, card_id)["sign"] == 5
+    for left in (4, 3, 2, 1, 0):  # five consecutive errors lock it (R_PIN_1)
+        with pytest.raises(WrongPin) as err, office.work(at=at("2030-01-02"), actor="holder") as w:
+            holder.sign(w, card_id, "sign", b"doc", pin="WRONG1")
+        assert err.value.tries_left == left
+    with pytest.raises(PinLocked), office.work(at=at("2030-01-02"), actor="holder") as w:
+        holder.sign(w, card_id, "sign", b"doc", pin="ABC123")  # the right password is refused now
+    with office.work(at=at("2030-01-02"), actor="holder") as w:
+        assert pins.tries_left(w, card_id)["sign"] == 0
 
 
 def test_change_pin_after_current_one_R_PIN_6(office):

@@ -10,7 +10,7 @@ from rich.table import Table
 from mynacard.cli.app import console, emit, parse_date_opt, work
 from mynacard.db import repositories as repo
 from mynacard.present import both, card_dict, iso
-from mynacard.services import cards, face, lifecycle, loss
+from mynacard.services import cards, face, lifecycle, loss, reissue
 from mynacard.services.common import card as get_card
 
 card_app = typer.Typer(help="Cards (個人番号カード).", no_args_is_help=True)
@@ -46,7 +46,12 @@ def card_apply(
     channel: Annotated[str, typer.Option(help="mail / online / booth / window")] = "window",
     received: Annotated[str | None, typer.Option(help="Date J-LIS received it (default: today)")] = None,
     reason: Annotated[
-        str | None, typer.Option(help="Reissue reason: loss, theft, damage, disaster, notes_full, ...")
+        str | None,
+        typer.Option(
+            help="Reason: loss, theft, loss_not_holders_fault, damage, disaster, notes_full, admin_error, "
+            "return_from_abroad (new: first_issue, lapsed, return_from_abroad). A free reason needs its "
+            "evidence: the documents below, or a record (admin-error, moved-in-from-abroad)"
+        ),
     ] = None,
     express: Annotated[bool, typer.Option(help="Express issuance (特急発行, R_LOSS_5)")] = False,
     event_on: Annotated[str | None, typer.Option(help="Date of the event that justifies express issuance")] = None,
@@ -86,6 +91,48 @@ def card_apply(
             if res.receipt
             else None,
         }
+    emit(ctx, data)
+
+
+def _record(rec) -> dict:
+    return {"record_id": rec.id, "kind": rec.kind, "resident_id": rec.resident_id, "card_id": rec.card_id,
+            "occurred_on": rec.occurred_on.isoformat(), "recorded_by": rec.recorded_by}
+
+
+@card_app.command("admin-error")
+def card_admin_error(
+    ctx: typer.Context,
+    resident_id: int,
+    description: Annotated[str, typer.Option(help="What the municipality or J-LIS got wrong")],
+    card: Annotated[str | None, typer.Option(help="The card the error concerns")] = None,
+    occurred_on: Annotated[str | None, typer.Option(help="When it happened (default: today)")] = None,
+) -> None:
+    """Record an administrative error (市区町村・J-LISの誤り): the evidence of a free reissue.
+    On the web only a supervisor may; the command line acts as the administrator."""
+    with work(ctx) as w:
+        rec = reissue.record_admin_error(
+            w,
+            resident_id,
+            description=description,
+            card_id=card,
+            occurred_on=parse_date_opt(occurred_on, "--occurred-on"),
+            recorded_role="admin",
+        )
+        data = _record(rec)
+    emit(ctx, data)
+
+
+@card_app.command("moved-in-from-abroad")
+def card_moved_in_from_abroad(
+    ctx: typer.Context,
+    resident_id: int,
+    moved_in_on: Annotated[str, typer.Option(help="The day of moving in from abroad (YYYY-MM-DD)")],
+) -> None:
+    """Record a moving-in from abroad (国外からの転入): the evidence of a free card on return."""
+    day = parse_date_opt(moved_in_on, "--moved-in-on")
+    assert day is not None
+    with work(ctx) as w:
+        data = _record(reissue.record_moved_in_from_abroad(w, resident_id, moved_in_on=day, recorded_role="admin"))
     emit(ctx, data)
 
 

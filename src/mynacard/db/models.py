@@ -234,3 +234,23 @@ class ExpiryNotice(Base):
     expires_on: Mapped[date] = mapped_column(Date)
     sent_on: Mapped[date] = mapped_column(Date)
     application_id: Mapped[str] = mapped_column(String(23))
+
+
+class WindowRecord(Base):
+    """A fact recorded at the window that a free reissue rests on (R_LOSS_4): an administrative
+    error of the municipality or J-LIS (事務誤り), confirmed by a supervisor (責任者), or a
+    moving-in from abroad (国外からの転入). One record pays for one card: ``used_by`` names the
+    application that claimed it."""
+
+    __tablename__ = "window_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(30))  # admin_error / moved_in_from_abroad
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    card_id: Mapped[str | None] = mapped_column(ForeignKey("cards.id"))  # the card the error concerns
+    occurred_on: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(400))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_role: Mapped[str] = mapped_column(String(20))
+    recorded_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    used_by: Mapped[str | None] = mapped_column(String(23))  # the application ID that claimed it

@@ -23,6 +23,7 @@ from mynacard.db.models import (
     NumberRead,
     Receipt,
     Resident,
+    WindowRecord,
 )
 
 
@@ -182,3 +183,23 @@ def events(
 
 def number_reads(s: Session, resident_id: int) -> Sequence[NumberRead]:
     return s.scalars(select(NumberRead).where(NumberRead.resident_id == resident_id).order_by(NumberRead.id)).all()
+
+
+def last_event(s: Session, resident_id: int, action: str) -> Event | None:
+    """The resident's latest event of ``action`` (the log is append-only: the highest ID)."""
+    q = select(Event).where(Event.resident_id == resident_id, Event.action == action)
+    return s.scalars(q.order_by(Event.id.desc()).limit(1)).first()
+
+
+def unused_window_record(s: Session, resident_id: int, kind: str) -> WindowRecord | None:
+    """The resident's oldest window record of ``kind`` that no application has claimed yet,
+    locked: two applications cannot claim the same record."""
+    q = select(WindowRecord).where(
+        WindowRecord.resident_id == resident_id, WindowRecord.kind == kind, WindowRecord.used_by.is_(None)
+    )
+    return s.scalars(q.order_by(WindowRecord.id).limit(1).with_for_update()).first()
+
+
+def window_records_of(s: Session, resident_id: int) -> Sequence[WindowRecord]:
+    q = select(WindowRecord).where(WindowRecord.resident_id == resident_id)
+    return s.scalars(q.order_by(WindowRecord.id)).all()

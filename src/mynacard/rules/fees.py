@@ -138,14 +138,18 @@ def reissue_fee(
     express: bool = False,
     card_months_left_under_3: bool = False,
     schedule: FeeSchedule = FeeSchedule(),
+    proven: bool = True,
 ) -> Fee:
     """The fee for a (re)issue (R_LOSS_4) plus express issuance (R_LOSS_5).
 
+    ``proven=False``: the reason was accepted without the evidence of its free case (a disaster
+    without its certificate), so the reason itself makes nothing free.
     [policy] Express costs ``express`` (2,000 yen) on a free issue and ``express_when_paid``
     (1,800 yen) on top of a paid reissue.
     """
     lines: list[FeeLine] = []
-    free = is_free(reason, card_months_left_under_3=card_months_left_under_3)
+    by_reason = proven and reason in FREE_REASONS
+    free = by_reason or card_months_left_under_3
     if not free:
         lines.append(FeeLine("card reissue", "個人番号カード再交付手数料", schedule.card))
         if with_certificates:
@@ -153,5 +157,4 @@ def reissue_fee(
     if express:
         amount = schedule.express if free else schedule.express_when_paid
         lines.append(FeeLine("express issuance", "特急発行手数料", amount))
-    by_reason = reason in FREE_REASONS
     return Fee(tuple(lines), reason if by_reason else None, free and not by_reason)

@@ -16,17 +16,10 @@ from mynacard.errors import NotAllowedError, NotFoundError, StateError, Validati
 from mynacard.ids import ApplicationId
 from mynacard.rules.eligibility import may_hold_signing_certificate, needs_legal_representative
 from mynacard.rules.events import CertKind, LifeEvent
-from mynacard.rules.fees import (
-    REASON_JA,
-    REQUIRED_DOCUMENT,
-    FeeSchedule,
-    ReissueReason,
-    express_eligible,
-    reissue_fee,
-)
+from mynacard.rules.fees import REASON_JA, Fee, FeeSchedule, ReissueReason, express_eligible, reissue_fee
 from mynacard.rules.identity import identity_error
-from mynacard.rules.validity import card_expiry, certificate_expiry, in_renewal_window, renewal_window_opens
-from mynacard.services import chips, pki, residents
+from mynacard.rules.validity import card_expiry, certificate_expiry
+from mynacard.services import chips, pki, reissue, residents
 from mynacard.services.common import apply_event, card, end_card, new_card_id, require_state, resident_of
 from mynacard.services.context import Work
 
@@ -54,13 +47,69 @@ def apply(
     documents: dict[str, str] | None = None,
     application_id: str | None = None,
 ) -> Applied:
-    """Receive an application for a card (new, renewal or reissue) and take its fee."""
+    """Receive an application for a card (new, renewal or reissue) and take its fee.
+
+    The reason is checked against its evidence by ``services.reissue`` (R_LOSS_4)."""
     r = residents.get(w, resident_id)
+    received = _received(w, received_on)
+    _check_kind_and_channel(kind, channel)
+    documents = dict(documents or {})
+    if repo.pending_card(w.session, r.id) is not None:
+        raise StateError(
+            "This resident already has a card being made; hand it over or cancel it first.",
+            "作成中のカードがあります。先に交付を済ませてください。",
+        )
+    old = repo.live_card(w.session, r.id)
+    claim = reissue.KINDS[kind](reissue.Case(w, r, old, received, documents), reason)
+    if express:
+        _check_express(claim, r, event_on, received)
+    fee = _fee(w, r, claim, express)
+    app = Application(
+        id=_application_id(w, r, application_id, received),
+        resident_id=r.id,
+        kind=kind,
+        reason=claim.reason.value,
+        channel=channel,
+        received_on=received,
+        express=express,
+        documents={**documents, **claim.evidence},
+        replaces_card_id=old.id if old is not None else None,
+        status="received",
+        fee_total=fee.total,
+    )
+    w.session.add(app)
+    if claim.record is not None:
+        claim.record.used_by = app.id  # one record pays for one card
+    c = Card(id=new_card_id(), resident_id=r.id, application_id=app.id, state=CardState.APPLIED, notes=[])
+    w.session.add(c)
+    receipt = _receipt(w, r, app, fee)
+    w.session.flush()
+    w.log(
+        "card_applied",
+        resident_id=r.id,
+        card_id=c.id,
+        application_id=app.id,
+        kind=kind,
+        reason=claim.reason.value,
+        channel=channel,
+        express=express,
+        fee=fee.total,
+        reason_ja=REASON_JA[claim.reason],
+        evidence=sorted(claim.evidence),
+    )
+    return Applied(app, c, receipt)
+
+
+def _received(w: Work, received_on: date | None) -> date:
     received = received_on or w.today
     if received > w.today:
         raise ValidationError(
             "received_on", f"The received date {received} is in the future.", "受付日が未来の日付です。"
         )
+    return received
+
+
+def _check_kind_and_channel(kind: str, channel: str) -> None:
     if channel not in CHANNELS:
         raise ValidationError(
             "channel",
@@ -69,143 +118,57 @@ def apply(
         )
     if kind not in KINDS:
         raise ValidationError("kind", f"Kind must be one of {', '.join(KINDS)}.", "申請の種類が正しくありません。")
-    documents = dict(documents or {})
-    if repo.pending_card(w.session, r.id) is not None:
-        raise StateError(
-            "This resident already has a card being made; hand it over or cancel it first.",
-            "作成中のカードがあります。先に交付を済ませてください。",
+    if kind == "reissue" and channel != "window":
+        raise ValidationError(
+            "channel", "A reissue is applied for at the window (R_LOSS_4).", "再交付の申請は窓口で行ってください。"
         )
-    old = repo.live_card(w.session, r.id)
-    months_left_under_3 = False
-    if kind == "new":
-        if old is not None:
-            raise StateError(
-                f"Resident already holds card {old.id}; apply for a renewal or a reissue instead.",
-                "すでに有効なカードをお持ちです。更新または再交付を申請してください。",
-            )
-        why = ReissueReason(reason) if reason else ReissueReason.FIRST_ISSUE
-        if why not in (
-            ReissueReason.FIRST_ISSUE,
-            ReissueReason.LAPSED,
-            ReissueReason.NUMBER_CHANGE,
-            ReissueReason.RETURN_FROM_ABROAD,
-        ):
-            raise ValidationError(
-                "reason", f"A new application cannot have the reason {why}.", "新規申請の理由が正しくありません。"
-            )
-    elif kind == "renewal":
-        if old is None or old.expires_on is None:
-            raise StateError(
-                "There is no card in effect to renew; apply for a new card.",
-                "更新できる有効なカードがありません。新規に申請してください。",
-            )
-        opens = renewal_window_opens(old.expires_on)
-        if received < opens:
-            raise NotAllowedError(
-                f"Renewal opens on {opens}, 3 months before the expiry {old.expires_on} (R_CARD_6). Come back then.",
-                f"更新の申請は有効期限({old.expires_on})の3か月前の {opens} から受け付けます。",
-                opens_on=opens.isoformat(),
-            )
-        if r.period_of_stay_end is not None and old.expires_on == r.period_of_stay_end:
-            pass  # bound to the stay: renewed like any card, the stay caps the new one (R_CARD_9)
-        why = ReissueReason.RENEWAL
-    else:
-        if channel != "window":
-            raise ValidationError(
-                "channel", "A reissue is applied for at the window (R_LOSS_4).", "再交付の申請は窓口で行ってください。"
-            )
-        if reason is None:
-            raise ValidationError(
-                "reason", "A reissue needs a reason (loss, theft, damage, ...).", "再交付の理由を選んでください。"
-            )
-        why = ReissueReason(reason)
-        if why in (ReissueReason.FIRST_ISSUE, ReissueReason.RENEWAL):
-            raise ValidationError("reason", f"{why} is not a reason for a reissue.", "再交付の理由が正しくありません。")
-        needed = REQUIRED_DOCUMENT.get(why)
-        if needed is not None and not documents.get(needed.value):
-            raise ValidationError(
-                "documents",
-                f"A reissue for {why.value} needs the {needed.value.replace('_', ' ')} (R_LOSS_2): "
-                f"give documents={{'{needed.value}': ...}} (e.g. the police report number).",
-                {
-                    "police_report": "紛失・盗難による再交付には警察署の遺失届(受理番号)が必要です。",
-                    "disaster_certificate": "災害による再交付には消防署等の罹災証明書が必要です。",
-                    "damaged_card": "損傷による再交付には損傷したカードをお持ちください。",
-                }[needed.value],
-                document=needed.value,
-            )
-        if (
-            old is not None
-            and why in (ReissueReason.LOSS, ReissueReason.THEFT, ReissueReason.LOSS_NOT_HOLDERS_FAULT)
-            and old.state == CardState.ISSUED
-        ):
-            raise StateError(
-                "The lost card is still in effect: suspend it first (hotline or loss report).",
-                "紛失したカードの一時停止(紛失の届出)を先に行ってください。",
-            )
-        if old is not None and old.expires_on is not None:
-            months_left_under_3 = in_renewal_window(old.expires_on, received) or old.expires_on < received
-    if express:
-        ev = event_on or received
-        if not express_eligible(why, ev, received, birth=r.birth_date):
-            raise NotAllowedError(
-                "Express issuance is for infants under 1, return from abroad, loss, damage, number "
-                "change or a full notes field, applied for within 30 days of the event (R_LOSS_5).",
-                "特急発行の対象外です(1歳未満、国外からの転入、紛失・損傷、番号変更、追記欄の余白なし等で、事由発生から30日以内)。",
-            )
+
+
+def _check_express(claim: reissue.Claim, r: Resident, event_on: date | None, received: date) -> None:
+    """R_LOSS_5; the recorded date of the event, when the evidence has one, is the event date."""
+    ev = claim.event_on or event_on or received
+    if not express_eligible(claim.reason, ev, received, birth=r.birth_date):
+        raise NotAllowedError(
+            "Express issuance is for infants under 1, return from abroad, loss, damage, number "
+            "change or a full notes field, applied for within 30 days of the event (R_LOSS_5).",
+            "特急発行の対象外です(1歳未満、国外からの転入、紛失・損傷、番号変更、追記欄の余白なし等で、事由発生から30日以内)。",
+            event_on=ev.isoformat(),
+        )
+
+
+def _fee(w: Work, r: Resident, claim: reissue.Claim, express: bool) -> Fee:
     m = repo.municipality(w.session, r.municipality_code)
     assert m is not None
-    fee = reissue_fee(
-        why,
+    return reissue_fee(
+        claim.reason,
         with_certificates=True,
         express=express,
-        card_months_left_under_3=months_left_under_3,
+        card_months_left_under_3=claim.card_expiring,
         schedule=FeeSchedule(card=m.card_fee, certificates=m.cert_fee),
+        proven=claim.proven,
     )
-    app_id = ApplicationId(application_id) if application_id else ApplicationId.generate(r.municipality_code, received)
+
+
+def _application_id(w: Work, r: Resident, given: str | None, received: date) -> ApplicationId:
+    app_id = ApplicationId(given) if given else ApplicationId.generate(r.municipality_code, received)
     if repo.application(w.session, app_id) is not None:
         raise StateError(f"Application {app_id} was already received.", "この申請書IDはすでに受け付けています。")
-    app = Application(
-        id=app_id,
+    return app_id
+
+
+def _receipt(w: Work, r: Resident, app: Application, fee: Fee) -> Receipt | None:
+    if not fee.total:
+        return None
+    receipt = Receipt(
+        number=repo.next_receipt_number(w.session, w.today.year),
+        application_id=app.id,
         resident_id=r.id,
-        kind=kind,
-        reason=why.value,
-        channel=channel,
-        received_on=received,
-        express=express,
-        documents=documents,
-        replaces_card_id=old.id if old is not None else None,
-        status="received",
-        fee_total=fee.total,
+        issued_at=w.at,
+        lines=[{"item": x.item, "item_ja": x.item_ja, "amount": x.amount} for x in fee.lines],
+        total=fee.total,
     )
-    w.session.add(app)
-    c = Card(id=new_card_id(), resident_id=r.id, application_id=app_id, state=CardState.APPLIED, notes=[])
-    w.session.add(c)
-    receipt = None
-    if fee.total:
-        receipt = Receipt(
-            number=repo.next_receipt_number(w.session, w.today.year),
-            application_id=app_id,
-            resident_id=r.id,
-            issued_at=w.at,
-            lines=[{"item": x.item, "item_ja": x.item_ja, "amount": x.amount} for x in fee.lines],
-            total=fee.total,
-        )
-        w.session.add(receipt)
-    w.session.flush()
-    w.log(
-        "card_applied",
-        resident_id=r.id,
-        card_id=c.id,
-        application_id=app_id,
-        kind=kind,
-        reason=why.value,
-        channel=channel,
-        express=express,
-        fee=fee.total,
-        reason_ja=REASON_JA[why],
-    )
-    return Applied(app, c, receipt)
+    w.session.add(receipt)
+    return receipt
 
 
 def make(w: Work, card_id: str) -> Card:

@@ -11,13 +11,11 @@ from mynacard.db.models import Card, CardState, Move, Resident
 from mynacard.errors import NotFoundError, StateError, ValidationError
 from mynacard.rules.events import CertKind, LifeEvent
 from mynacard.rules.moves import check_moving_in
+from mynacard.rules.notes import NOTES_CAPACITY
 from mynacard.services import chips, residents
 from mynacard.services.certificates import issue_new
 from mynacard.services.common import apply_event, card, end_card, require_state
 from mynacard.services.context import Work
-
-#: [policy] How many changes the notes field (追記欄) on the card face holds before it is full.
-NOTES_CAPACITY = 4
 
 
 @dataclass

@@ -8,14 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from mynacard.db import repositories as repo
-from mynacard.services import cards, face, lifecycle, loss, pins
+from mynacard.services import cards, face, lifecycle, loss, pins, reissue
 from mynacard.web.api.residents import face_out
 from mynacard.web.api.schemas import (
+    AdminErrorIn,
     ApplyIn,
     CardId,
     ContinuedUseIn,
     IssueIn,
     LossIn,
+    MovedInFromAbroadIn,
     PinKind,
     PinResetIn,
     ResidentId,
@@ -43,6 +45,31 @@ def apply(resident_id: ResidentId, body: ApplyIn, desk: D) -> dict[str, Any]:
                 "number": res.receipt.number, "lines": res.receipt.lines, "total": res.receipt.total,
                 "pdf": f"/documents/receipts/{res.receipt.number}.pdf"},
         }
+
+
+def _record_out(rec) -> dict[str, Any]:
+    return {"record_id": rec.id, "kind": rec.kind, "resident_id": rec.resident_id, "card_id": rec.card_id,
+            "occurred_on": rec.occurred_on.isoformat(), "recorded_by": rec.recorded_by}
+
+
+@router.post("/residents/{resident_id}/admin-errors", status_code=201,
+             summary="Record an error of the municipality or J-LIS (supervisors): a free reissue's evidence")
+def admin_error(resident_id: ResidentId, body: AdminErrorIn, desk: D) -> dict[str, Any]:
+    with desk.act("card.admin_error") as w:
+        desk.resident(w, resident_id)
+        rec = reissue.record_admin_error(w, resident_id, description=body.description, card_id=body.card_id,
+                                         occurred_on=body.occurred_on, recorded_role=desk.p.role.value)
+        return _record_out(rec)
+
+
+@router.post("/residents/{resident_id}/moved-in-from-abroad", status_code=201,
+             summary="Record a moving-in from abroad (国外からの転入): a free card's evidence")
+def moved_in_from_abroad(resident_id: ResidentId, body: MovedInFromAbroadIn, desk: D) -> dict[str, Any]:
+    with desk.act("card.face") as w:
+        desk.resident(w, resident_id)
+        rec = reissue.record_moved_in_from_abroad(w, resident_id, moved_in_on=body.moved_in_on,
+                                                  recorded_role=desk.p.role.value)
+        return _record_out(rec)
 
 
 @router.get("/cards/{card_id}", summary="A card with its certificates")

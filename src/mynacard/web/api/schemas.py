@@ -75,6 +75,20 @@ class ApplyIn(Body):
     ] = Field(default_factory=dict)
 
 
+class AdminErrorIn(Body):
+    """An error of the municipality or J-LIS, recorded by a supervisor: a free reissue's evidence."""
+
+    description: Text200
+    card_id: Annotated[str | None, Field(pattern=r"^[0-9A-F]{12}$")] = None
+    occurred_on: Day | None = None
+
+
+class MovedInFromAbroadIn(Body):
+    """A moving-in notice from abroad (国外からの転入届): a free card's evidence."""
+
+    moved_in_on: Day
+
+
 class PinsIn(Body):
     sign: Pin | None = None
     auth: Pin | None = None

@@ -40,6 +40,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "card.found": WINDOW,
     "card.return": WINDOW,
     "card.revoke_held": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    "card.admin_error": frozenset({Role.SUPERVISOR, Role.ADMIN}),  # the evidence of a free reissue
     "number.change": frozenset({Role.SUPERVISOR, Role.ADMIN}),
     "cert.manage": WINDOW,
     "pin.reset": WINDOW,

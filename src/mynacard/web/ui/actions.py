@@ -12,7 +12,7 @@ from typing import Any
 
 from mynacard.errors import ValidationError
 from mynacard.rules.events import CERT_KIND_JA, CertKind
-from mynacard.services import cards, certificates, face, lifecycle, loss, pins, residents
+from mynacard.services import cards, certificates, face, lifecycle, loss, pins, reissue, residents
 from mynacard.services.context import Work
 
 Form = dict[str, str]
@@ -73,6 +73,30 @@ def apply(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     else:
         msg += " 手数料は無料です。"
     return Outcome(msg, links)
+
+
+def moved_in_from_abroad(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
+    on = _date(form, "moved_in_on")
+    if on is None:
+        raise ValidationError("moved_in_on", "Give the day of moving in.", "転入日を入力してください。")
+    rec = reissue.record_moved_in_from_abroad(w, rid, moved_in_on=on, recorded_role=_role(w))
+    return Outcome(f"国外からの転入({on})を記録しました(記録番号 {rec.id})。", [])
+
+
+def admin_error(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
+    rec = reissue.record_admin_error(w, rid, description=_need(form, "description", "誤りの内容"),
+                                     card_id=_opt(form, "card_id"), recorded_role=_role(w))
+    return Outcome(f"市区町村・J-LISの誤りを記録しました(記録番号 {rec.id})。再交付は無料です。", [])
+
+
+def _role(w: Work) -> str:
+    """The role of the signed-in account this unit of work acts for."""
+    from sqlalchemy import select
+
+    from mynacard.db.staff import StaffAccount
+
+    role = w.session.scalar(select(StaffAccount.role).where(StaffAccount.username == w.actor))
+    return role or ""
 
 
 def make(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
@@ -172,6 +196,8 @@ def read_number(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
 #: form name -> (permission, action)
 ACTIONS: dict[str, tuple[str, Callable[[Work, int, Form, Lists], Outcome]]] = {
     "apply": ("card.apply", apply),
+    "moved_in_from_abroad": ("card.face", moved_in_from_abroad),
+    "admin_error": ("card.admin_error", admin_error),
     "make": ("card.make", make),
     "issue": ("card.issue", issue),
     "move": ("card.face", move),
