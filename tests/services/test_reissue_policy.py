@@ -19,7 +19,7 @@ from mynacard.services.cards import Applied
 from mynacard.services.context import Office, Work
 from tests.services.conftest import PINS, at, issued_card, new_resident
 
-#: R_CARD_7 [policy in RULES.md's implementation]: the notes field holds 4 changes. Stated here,
+#: R_CARD_7 [policy in docs/rules.md]: the notes field holds 4 changes. Stated here,
 #: not read from the code under test, so that a changed capacity fails this test.
 NOTES_CAPACITY = 4
 CHARGED = 1000  # 800 + 200 (R_LOSS_4 defaults)
