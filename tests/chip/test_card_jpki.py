@@ -319,5 +319,7 @@ def test_get_challenge(jpki: VirtualCard) -> None:
     a, sw = send(jpki, "00840000 08")
     b, _ = send(jpki, "00840000 08")
     assert sw == 0x9000 and len(a) == len(b) == 8 and a != b
-    assert send(jpki, "00840000 10")[1] == 0x6700
+    assert len(send(jpki, "00840000 00")[0]) == 256
+    assert send(jpki, "00840000 000101")[1] == 0x6700  # over 256
+    assert send(jpki, "00840000")[1] == 0x6700  # no Le
     assert send(jpki, "00840100 08")[1] == 0x6A86

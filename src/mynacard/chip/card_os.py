@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 ATR = bytes.fromhex("3BE000FF8131FE4514")
 
 SIGNATURE_LENGTH = 256
-CHALLENGE_LENGTH = 8
+MAX_CHALLENGE = 256
 MF_FID = b"\x3f\x00"
 
 Handler = Callable[["CardOS", Command], Response]
@@ -270,16 +270,17 @@ class CardOS:
     # -- GET CHALLENGE (00 84) ------------------------------------------------------------------
 
     def get_challenge(self, cmd: Command) -> Response:
-        """GET CHALLENGE 00 84 00 00 08: 8 random bytes.
+        """GET CHALLENGE 00 84 00 00 Le: Le random bytes (1 to 256).
 
-        [model] No open reader of the card sends it; the card answers it as ISO 7816-4 cards
-        with external authentication do, with the 8-byte challenge such terminals use.
+        [model] No open reader of the card's own APs sends it, and no source shows the real
+        card's answer; OpenSC's PKCS#11 ``C_GenerateRandom`` sends the ISO 7816-4 command with
+        the length it wants (``pkcs11-tool --test``), and the card answers it as ISO cards do.
         """
         if (cmd.p1, cmd.p2) != (0x00, 0x00):
             return Response(SW.WRONG_P1P2)
-        if cmd.data or cmd.le != CHALLENGE_LENGTH:
+        if cmd.data or cmd.le is None or cmd.le > MAX_CHALLENGE:
             return Response(SW.WRONG_LENGTH)
-        return Response(SW.OK, secrets.token_bytes(CHALLENGE_LENGTH))
+        return Response(SW.OK, secrets.token_bytes(cmd.le))
 
     # -- COMPUTE DIGITAL SIGNATURE (80 2A) ----------------------------------------------------
 
