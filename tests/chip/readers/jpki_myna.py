@@ -63,7 +63,7 @@ class MynaReader:
         return head + self.read_binary(7, max(0, size - 7))
 
     def read_pin(self) -> int:
-        data, sw = self.wire.transmit(short_apdu(0x00, 0x20, 0x00, 0x80))
+        _, sw = self.wire.transmit(short_apdu(0x00, 0x20, 0x00, 0x80))
         if sw >> 8 != 0x63:
             raise ReaderError("READ PIN", sw)
         return sw & 0x0F
