@@ -251,7 +251,7 @@ def municipality(address: str) -> str:
     """[model] The municipality in the card-face EF 0003: the address up to its first
     市, 区, 町 or 村 after the prefecture."""
     start = next((i + 1 for i, ch in enumerate(address[:4]) if ch in "都道府県"), 0)
-    for i in range(start, len(address)):
+    for i in range(start + 1, len(address)):  # a name has one character at least (市川市)
         if address[i] in "市区町村":
             return address[: i + 1]
     return address
