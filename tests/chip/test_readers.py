@@ -47,6 +47,13 @@ def test_myna_card_and_pin_status_R_PIN_7(wire: Wire) -> None:
     }
 
 
+def test_myna_card_mynumber_attr_photo(wire: Wire) -> None:
+    out = jpki_myna.card_commands(jpki_myna.MynaReader(wire), CARD_INFO_PIN)
+    assert out["mynumber"] == NUMBER
+    assert out["attr"] == [CARD_INFO.name, CARD_INFO.address, "19900401", "2"]
+    assert isinstance(out["photo"], bytes) and out["photo"][4:8] == b"jP  "
+
+
 def test_myna_pin_status_of_a_locked_card_R_CHIP_3(chip: Chip, wire: Wire) -> None:
     """A blocked PIN answers 63 C0 to the query: jpki/myna shows 0 instead of failing."""
     for _ in range(3):

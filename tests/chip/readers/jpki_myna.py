@@ -6,9 +6,11 @@ Transcribed from its source, two generations:
   ``src/unknown.rs``, ``src/cli.rs``): ``myna pin status``, ``myna text basic-info|mynumber|attrs``,
   ``myna visual basic-info|name|addr|birth|sex|photo``, ``myna jpki cert auth|sign|authca|signca``,
   ``myna jpki pkey sign`` / ``cms sign``, ``myna unknown number``.
-- Go, the last commit before df6cd7e ("remove go version", ``_go/libmyna/*.go``): ``myna card``
-  (``CheckCard``: the token EF), ``myna pin status`` (``GetPinStatus``), ``myna text signature|
-  cert|info`` (fixed sizes 336, 568 and 256 bytes).
+- Go, the last commit before df6cd7e ("remove go version", ``_go/libmyna/*.go``): the card
+  check every command runs first (``CheckCard``: the token EF), ``myna pin status``
+  (``GetPinStatus``), ``myna text signature|cert|info`` (fixed sizes 336, 568 and 256 bytes);
+  and Go before f3fa449 (2019, ``cmd/card.go``, ``libmyna/card_info_ap.go``): ``myna card
+  mynumber|attr|photo``.
 
 The rules the readers apply: every SELECT and READ BINARY must answer 90 00 (a short read
 is an error); the tries-left query (VERIFY without data) must answer 63 Cx, else the
@@ -90,11 +92,12 @@ class MynaReader:
 
 
 def card(r: MynaReader) -> str:
-    """``myna card`` (Go ``CheckCard``, run before every command): the token must be
-    JPKIAPICCTOKEN2 (a My Number Card) or JPKIAPGPSETOKEN (a smartphone)."""
+    """Go ``CheckCard``, run before every command: the token must be JPKIAPICCTOKEN2 (a My
+    Number Card) or JPKIAPGPSETOKEN (a smartphone). It selects EF 0006 twice."""
     r.select_df(JPKI_AID)
     r.select_ef("0006")
-    token = r.read_binary(0, 0x20).rstrip(b" ").decode("ascii")
+    r.select_ef("0006")
+    token = go_read_binary(r, 0x20).rstrip(b" ").decode("ascii")
     if token not in ("JPKIAPICCTOKEN2", "JPKIAPGPSETOKEN"):
         raise ReaderError(f"unknown token {token!r}")
     return token
@@ -265,3 +268,49 @@ def unknown_number(r: MynaReader) -> bytes:
     r.select_df(UNKNOWN_AID)
     _, value, _ = ber_parse(r.read_record(1, 1))
     return value
+
+
+def _go_read_tlv(r: MynaReader) -> bytes:
+    """Go: ``ReadBinary(7)``, the size from ``ASN1PartialParser``, ``ReadBinary(size)`` from 0."""
+    head = go_read_binary(r, 7)
+    if len(head) != 7:
+        raise ReaderError("Error at ReadBinary()")
+    return go_read_binary(r, ber_total_size(head))
+
+
+def card_commands(r: MynaReader, pin: str) -> dict[str, object]:
+    """``myna card mynumber``, ``myna card attr`` and ``myna card photo`` (Go, 2019), each a
+    fresh session that starts with the card check."""
+    out: dict[str, object] = {}
+    card(r)
+    r.select_df(TEXT_AID)
+    r.select_ef("0011")
+    r.verify_pin(pin)
+    r.select_ef("0001")
+    _, number, _ = ber_parse(go_read_binary(r, 17))
+    out["mynumber"] = number.decode("ascii")
+    card(r)
+    r.select_df(TEXT_AID)
+    r.select_ef("0011")
+    r.verify_pin(pin)
+    r.select_ef("0002")
+    tag, body, _ = ber_parse(_go_read_tlv(r))
+    if tag != 0xFF20:
+        raise ReaderError("attr: not FF20")
+    out["attr"] = [v.decode("utf-8") for _, v in ber_children(body)[1:5]]
+    card(r)
+    r.select_df(TEXT_AID)
+    r.select_ef("0011")
+    r.verify_pin(pin)
+    r.select_ef("0001")
+    go_read_binary(r, 17)
+    r.select_df(VISUAL_AID)
+    r.select_ef("0013")
+    r.verify_pin(out["mynumber"])  # type: ignore[arg-type]
+    r.select_ef("0002")
+    tag, body, _ = ber_parse(_go_read_tlv(r))
+    front = ber_children(body)
+    if tag != 0xFF20 or [t for t, _ in front] != list(range(0xDF21, 0xDF2B)):
+        raise ReaderError("CardFront: tags 33..42")
+    out["photo"] = front[6][1]
+    return out
