@@ -311,6 +311,7 @@ def test_select_fci(jpki: VirtualCard) -> None:
     """P2=00 answers the FCI of an AP (6F { 84 AID }) and the FCP of an EF ([model])."""
     resp, sw = send(jpki, "00A40400 0A D392F000260100000001 00")
     assert (resp, sw) == (bytes.fromhex("6F0C840AD392F000260100000001"), 0x9000)
+    assert send(jpki, "00A40400 0A D392F000260100000001") == (b"", 0x9000)  # no Le, no data
     resp, sw = send(jpki, "00A40200 02 000A 00")
     assert sw == 0x9000 and resp[:2] == b"\x62\x0B" and resp[-4:] == bytes.fromhex("8302000A")
 

@@ -99,9 +99,9 @@ class CardOS:
             resp = Response(SW.OK)
         else:
             return Response(SW.WRONG_P1P2)
-        if resp.sw != SW.OK or cmd.p2 == 0x0C:
+        if resp.sw != SW.OK or cmd.p2 == 0x0C or cmd.le is None:  # no Le: no room for data
             return resp
-        return Response(SW.OK, self._control_information(cmd.p2))
+        return Response(SW.OK, self._control_information(cmd.p2)[: cmd.le])
 
     def _control_information(self, p2: int) -> bytes:
         ef = self.current_ef
