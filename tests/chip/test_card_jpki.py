@@ -107,7 +107,13 @@ def test_read_binary_offsets_and_le(chip: Chip, jpki: VirtualCard) -> None:
     assert send(jpki, "00B0 0000 000000") == (cert, 0x9000)  # extended Le 0000: all of it
     assert send(jpki, "00B0 0000 000200") == (cert[:0x200], 0x9000)  # extended Le 0200
     assert send(jpki, "00B0 0000 000400") == (cert, 0x6282)  # extended Le past the end
-    assert send(jpki, "00B0 8100 01")[1] == 0x6A86  # short EF identifier: not offered
+    # Short EF identifier 80|SFI: the EF 00SFI at offset P2, and it becomes the current EF.
+    assert send(jpki, "00B0 8A00 04") == (cert[:4], 0x9000)
+    assert send(jpki, "00B0 8A10 000000") == (cert[0x10:], 0x9000)
+    assert send(jpki, "00B0 0000 04") == (cert[:4], 0x9000)
+    assert send(jpki, "00B0 9900 01")[1] == 0x6A82  # no EF 0019
+    assert send(jpki, "00B0 9800 01")[1] == 0x6981  # 0018 is a PIN
+    assert send(jpki, "00B0 CA00 01")[1] == 0x6A86  # P1 bits 7-6 not 00
     assert send(jpki, "00B0 0000")[1] == 0x6700  # no Le
     assert send(jpki, "00B0 0000 01 00 00")[1] == 0x6700  # data in READ BINARY
 
@@ -124,7 +130,8 @@ def test_select_ef_errors(jpki: VirtualCard, card: VirtualCard) -> None:
     assert select(jpki, "0099") == 0x6A82
     assert send(jpki, "00A4020C 01 00")[1] == 0x6700
     assert send(jpki, "00A4020C 03 000A00")[1] == 0x6700
-    assert send(jpki, "00A40200 02 000A")[1] == 0x6A86  # only P2=0C
+    assert send(jpki, "00A40200 02 000A")[1] == 0x9000  # FCP asked for: see test_select_fci
+    assert send(jpki, "00A40210 02 000A")[1] == 0x6A86
     assert send(jpki, "00A40800 02 000A")[1] == 0x6A86
     assert send(jpki, "00A4000C 02 3F00")[1] == 0x9000  # back to the MF
     assert select(jpki, "000A") == 0x6A82  # no AP selected
@@ -146,8 +153,11 @@ def test_verify_counts_down_and_locks_R_CHIP_3_R_PIN_2(chip: Chip, jpki: Virtual
     assert send(jpki, "00200080 04 30303030")[1] == 0x63C1
     assert send(jpki, "00200080")[1] == 0x63C1
     assert send(jpki, "00200080 04 30303030")[1] == 0x63C0
-    assert send(jpki, f"00200080 04 {AUTH_PIN_HEX}")[1] == 0x6983
-    assert send(jpki, "00200080")[1] == 0x6983
+    # Blocked: 69 84 to a VERIFY with data, 63 C0 to the status query (the real card's
+    # answers, not R_CHIP_3's 6983: see CardOS.verify).
+    assert send(jpki, f"00200080 04 {AUTH_PIN_HEX}")[1] == 0x6984
+    assert send(jpki, "00200080")[1] == 0x63C0
+    assert send(jpki, "00200098")[1] == 0x63C0  # the same PIN by its short EF identifier
     assert chip.is_locked(PinId.AUTH)
 
 
@@ -156,7 +166,7 @@ def test_verify_right_pin_resets_counter_R_PIN_4(chip: Chip, jpki: VirtualCard) 
     for left in (4, 3, 2, 1):
         assert send(jpki, "00200080 06 414243313234")[1] == 0x63C0 | left
     assert send(jpki, "00200080 06 616263313233")[1] == 0x63C0  # lower case: a wrong try
-    assert send(jpki, f"00200080 06 {SIGN_PW_HEX}")[1] == 0x6983
+    assert send(jpki, f"00200080 06 {SIGN_PW_HEX}")[1] == 0x6984
     chip.set_pin(PinId.SIGN, "ABC123")  # the window resets it (R_PIN_5)
     assert send(jpki, "00200080 06 414243313234")[1] == 0x63C4
     assert send(jpki, f"00200080 06 {SIGN_PW_HEX}")[1] == 0x9000
@@ -168,7 +178,10 @@ def test_verify_errors(jpki: VirtualCard) -> None:
     select(jpki, "000A")
     assert send(jpki, "00200080")[1] == 0x6981  # not a PIN
     select(jpki, "0018")
-    assert send(jpki, "00200081")[1] == 0x6A86
+    assert send(jpki, "00200083")[1] == 0x6A88  # short EF identifier 03: no such file
+    assert send(jpki, "0020008A")[1] == 0x6981  # 000A is not a PIN
+    assert send(jpki, "0020009F")[1] == 0x6A86
+    assert send(jpki, "00200000")[1] == 0x6A86
     assert send(jpki, "00200180 04 31323334")[1] == 0x6A86
 
 
@@ -250,7 +263,7 @@ def test_change_on_locked_pin(chip: Chip, jpki: VirtualCard) -> None:
     send(jpki, f"00200080 04 {AUTH_PIN_HEX}")
     for _ in range(3):
         send(jpki, "00200080 04 30303030")
-    assert send(jpki, "00240180 04 34333231")[1] == 0x6983
+    assert send(jpki, "00240180 04 34333231")[1] == 0x6984
 
 
 def test_cleared_slot_files_are_absent(chip: Chip, jpki: VirtualCard) -> None:
@@ -278,6 +291,36 @@ def test_unset_pin_is_not_usable(keygen) -> None:  # type: ignore[no-untyped-def
     card = VirtualCard(Chip.blank("blank", master_key=MASTER_KEY))
     send(card, SELECT_JPKI)
     select(card, "0018")
-    assert send(card, f"00200080 04 {AUTH_PIN_HEX}")[1] == 0x6984
+    assert send(card, f"00200080 04 {AUTH_PIN_HEX}")[1] == 0x6A88  # reference data not found
     assert select(card, "000A") == 0x6A82
     assert select(card, "0017") == 0x6A82
+
+
+def test_verify_by_short_ef_identifier(chip: Chip, jpki: VirtualCard) -> None:
+    """VERIFY 00 20 00 80|SFI addresses the PIN EF 00SFI without selecting it (jsapdu)."""
+    assert send(jpki, "00200098")[1] == 0x63C3
+    assert send(jpki, f"00200098 04 {AUTH_PIN_HEX}")[1] == 0x9000
+    assert send(jpki, "0020009B 04 30303030")[1] == 0x63C4
+    assert chip.tries_left(PinId.SIGN) == 4
+    di = digest_info("sha256", bytes(32)).hex()
+    select(jpki, "0017")
+    assert len(send(jpki, f"802A0080 33 {di} 00")[0]) == 256
+
+
+def test_select_fci(jpki: VirtualCard) -> None:
+    """P2=00 answers the FCI of an AP (6F { 84 AID }) and the FCP of an EF ([model])."""
+    resp, sw = send(jpki, "00A40400 0A D392F000260100000001 00")
+    assert (resp, sw) == (bytes.fromhex("6F0C840AD392F000260100000001"), 0x9000)
+    assert send(jpki, "00A40400 0A D392F000260100000001") == (b"", 0x9000)  # no Le, no data
+    resp, sw = send(jpki, "00A40200 02 000A 00")
+    assert sw == 0x9000 and resp[:2] == b"\x62\x0B" and resp[-4:] == bytes.fromhex("8302000A")
+
+
+def test_get_challenge(jpki: VirtualCard) -> None:
+    a, sw = send(jpki, "00840000 08")
+    b, _ = send(jpki, "00840000 08")
+    assert sw == 0x9000 and len(a) == len(b) == 8 and a != b
+    assert len(send(jpki, "00840000 00")[0]) == 256
+    assert send(jpki, "00840000 000101")[1] == 0x6700  # over 256
+    assert send(jpki, "00840000")[1] == 0x6700  # no Le
+    assert send(jpki, "00840100 08")[1] == 0x6A86

@@ -77,28 +77,27 @@ def test_card_info_pin_counter_is_its_own_R_PIN_3(chip: Chip, client: CardClient
 
 
 def test_card_face_pin_a_opens_number_and_front(client: CardClient) -> None:
+    """PIN A (the number) opens EF 0001 birth, EF 0002 front and EF 0005 number image."""
     client.select_ap(CARD_FACE_AID)
     client.select_ef(0x0002)
     assert client.read_binary(0, 1).sw == 0x6982
     assert client.tries_left(0x0013) == 10
     assert client.verify(0x0013, b"123456789018").sw == 0x9000
-    assert tlv.decode(client.read_ef(0x0001)) == [
-        (0xFF30, bytes.fromhex("df310c") + b"123456789018")
-    ]
-    [(tag, body)] = tlv.decode(client.read_ef(0x0002))
+    [(tag, body)] = tlv.decode(client.read_ef(0x0001))
+    assert tag == 0xFF10
+    assert [t for t, _ in tlv.decode(body)] == [0xDF11, 0xDF12, 0xDF13]
+    assert dict(tlv.decode(body))[0xDF11] == b"19900401"
+    [(tag, body)] = tlv.decode(client.read_ef(0x0005))
     assert tag == 0xFF40
-    values = dict(tlv.decode(body))
-    assert values[0xDF41].decode() == CARD_INFO.name
-    assert values[0xDF43] == b"19900401"
-    assert values[0xDF45] == b"2034"
+    assert dict(tlv.decode(body))[0xDF41].startswith(b"\x89PNG")
 
 
 def test_card_face_pin_b_opens_front_only_R_NUM_3(client: CardClient) -> None:
     """PIN B (birth YYMMDD + expiry year + security code) shows the front, not the number."""
     client.select_ap(CARD_FACE_AID)
     assert client.verify(0x0012, b"90040120344321").sw == 0x9000
-    assert client.read_ef(0x0002).startswith(b"\xff\x40")
-    client.select_ef(0x0001)
+    assert client.read_ef(0x0002).startswith(b"\xff\x20\x82")
+    client.select_ef(0x0005)
     assert client.read_binary(0, 1).sw == 0x6982
 
 
@@ -119,12 +118,14 @@ def test_card_face_wrong_pin_counts(chip: Chip, client: CardClient) -> None:
 
 
 def test_resident_registry_pin_R_PIN_3(chip: Chip, client: CardClient) -> None:
+    """The resident-registry PIN is EF 001C of its AP (EF 0011 does not exist there)."""
     client.select_ap(RESIDENT_AID)
-    assert client.tries_left(0x0011) == 3
-    assert client.verify(0x0011, b"5678").sw == 0x9000
-    client.change_pin(0x0011, b"5678", b"8765")
+    assert client.send(bytes.fromhex("00A4020C020011")).sw == 0x6A82
+    assert client.tries_left(0x001C) == 3
+    assert client.verify(0x001C, b"5678").sw == 0x9000
+    client.change_pin(0x001C, b"5678", b"8765")
     chip.verify_pin(PinId.RESIDENT, "8765")
-    assert client.verify(0x0011, b"0000").sw == 0x63C2
+    assert client.verify(0x001C, b"0000").sw == 0x63C2
 
 
 def test_aps_without_card_data(keygen) -> None:  # type: ignore[no-untyped-def]
@@ -136,4 +137,4 @@ def test_aps_without_card_data(keygen) -> None:  # type: ignore[no-untyped-def]
     assert send(card, "00A4020C 02 0001")[1] == 0x6A82
     send(card, "00A4040C 0A " + CARD_FACE_AID.hex())
     send(card, "00A4020C 02 0013")
-    assert send(card, "00200080 0C 313233343536373839303138")[1] == 0x6984
+    assert send(card, "00200080 0C 313233343536373839303138")[1] == 0x6A88

@@ -17,7 +17,7 @@ from tests.chip.conftest import MASTER_KEY
 PIN_EFS = {  # (AID, PIN EF, right value)
     PinId.SIGN: ("D392F000260100000001", "001B", b"ABC123"),
     PinId.AUTH: ("D392F000260100000001", "0018", b"1234"),
-    PinId.RESIDENT: ("D3921000310001010401", "0011", b"5678"),
+    PinId.RESIDENT: ("D3921000310001010401", "001C", b"5678"),
     PinId.CARD_INFO: ("D3921000310001010408", "0011", b"9012"),
 }
 
@@ -42,7 +42,7 @@ class PinCounters(RuleBasedStateMachine):
     def right(self, pin_id: PinId) -> None:
         sw = self._verify(pin_id, PIN_EFS[pin_id][2])
         if self.model[pin_id] == 0:
-            assert sw == 0x6983
+            assert sw == 0x6984  # blocked: the real card's answer (see CardOS.verify)
         else:
             assert sw == 0x9000
             self.model[pin_id] = MAX_TRIES[pin_id]
@@ -53,7 +53,7 @@ class PinCounters(RuleBasedStateMachine):
             return
         sw = self._verify(pin_id, data)
         if self.model[pin_id] == 0:
-            assert sw == 0x6983
+            assert sw == 0x6984
         else:
             self.model[pin_id] -= 1
             assert sw == 0x63C0 | self.model[pin_id]
@@ -61,7 +61,7 @@ class PinCounters(RuleBasedStateMachine):
     @rule(pin_id=st.sampled_from(list(PinId)))
     def query(self, pin_id: PinId) -> None:
         sw = self._verify(pin_id, b"")
-        assert sw == (0x6983 if self.model[pin_id] == 0 else 0x63C0 | self.model[pin_id])
+        assert sw == 0x63C0 | self.model[pin_id]  # 63C0 when blocked
 
     @rule()
     def reset(self) -> None:

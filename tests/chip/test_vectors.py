@@ -12,8 +12,13 @@ TRACES = sorted(VECTORS.glob("*.trace"))
 
 def test_every_session_has_a_trace() -> None:
     from tests.chip.vectors.capture_opensc import SESSIONS as CAPTURED
+    from tests.chip.vectors.record_readers import SESSIONS as READERS
 
-    assert {p.stem for p in TRACES} == set(SESSIONS) | {f"opensc_captured_{name}" for name in CAPTURED}
+    assert {p.stem for p in TRACES} == (
+        set(SESSIONS)
+        | {f"opensc_captured_{name}" for name in CAPTURED}
+        | {f"reader_{name}" for name in READERS}
+    )
 
 
 def test_opensc_capture_signs_with_the_card_key_R_CHIP_3() -> None:

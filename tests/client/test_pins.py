@@ -41,11 +41,13 @@ def test_wrong_pin_counts_down_in_the_store_then_locks_R_PIN_2_R_PIN_4(card, off
     with pytest.raises(PinLocked) as locked:
         card.verify(PinId.AUTH, "0000")
     assert "window" in locked.value.message and "窓口" in locked.value.message_ja
-    # Locked: even the right PIN is refused, and the status query says 6983 (R_CHIP_3).
+    # Locked: even the right PIN is refused (69 84) and the status query says 63 C0, as real
+    # cards answer (R_CHIP_3 says 6983; see CardOS.verify).
     with pytest.raises(PinLocked):
         card.verify(PinId.AUTH, PINS["auth"])
+    assert card.apdu.log[-1][1][-2:] == SW.PIN_BLOCKED.to_bytes(2, "big") == b"\x69\x84"
     assert card.tries_left(PinId.AUTH) == 0
-    assert card.apdu.log[-1][1][-2:] == SW.PIN_BLOCKED.to_bytes(2, "big")
+    assert card.apdu.log[-1][1][-2:] == b"\x63\xc0"
     assert tries_in_store(office, card_id) == {**FULL, "auth": 0}
 
 

@@ -111,8 +111,8 @@ def test_wrong_pins_count_down_and_lock_R_PIN_2_R_PIN_4(inserted, opensc, office
         )
         assert r.returncode != 0 and "CKR_PIN_INCORRECT" in r.stderr, r.stderr
         assert tries_in_store(office, card_id)["auth"] == left  # spent in the store at once
-    # Locked: the card answers the status query with 6983 (R_CHIP_3); OpenSC 0.23's jpki
-    # emulator then cannot bind the token at all (it expects 63Cx), so the key is unusable.
+    # Locked: the card answers the status query with 63C0 and the right PIN with 6984, as
+    # real cards do; OpenSC still binds both tokens (test_opensc_locked.py) but cannot log in.
     r = run(
         "pkcs11-tool",
         "--module",

@@ -21,12 +21,16 @@ class SW(IntEnum):
     WRONG_LENGTH = 0x6700
     INCOMPATIBLE_FILE = 0x6981  # command incompatible with the file structure
     SECURITY_STATUS = 0x6982  # security status not satisfied
-    PIN_BLOCKED = 0x6983  # authentication method blocked
-    REF_DATA_NOT_USABLE = 0x6984
+    AUTH_METHOD_BLOCKED = 0x6983  # not answered by the card: see PIN_BLOCKED
+    # A VERIFY or CHANGE of a blocked PIN: "reference data not usable", as real cards answer
+    # (jpki/myna Go reader.go; RULES.md R_CHIP_3 says 6983, the card follows the real one).
+    PIN_BLOCKED = 0x6984
     CONDITIONS_NOT_SATISFIED = 0x6985
     NO_CURRENT_EF = 0x6986
     WRONG_DATA = 0x6A80
     FILE_NOT_FOUND = 0x6A82
+    FUNCTION_NOT_SUPPORTED = 0x6A81
+    RECORD_NOT_FOUND = 0x6A83
     WRONG_P1P2 = 0x6A86
     REF_DATA_NOT_FOUND = 0x6A88
     WRONG_OFFSET = 0x6B00  # wrong parameters P1-P2: offset outside the EF
@@ -42,7 +46,9 @@ def sw_tries_left(tries: int) -> int:
 
 def is_valid_sw(sw: int) -> bool:
     """True for a status word this card can answer."""
-    return sw in SW._value2member_map_ or 0x63C0 <= sw <= 0x63CF
+    return (
+        sw in SW._value2member_map_ or 0x63C0 <= sw <= 0x63CF or 0x6C01 <= sw <= 0x6CFF
+    )
 
 
 class ApduError(Exception):

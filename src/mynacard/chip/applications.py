@@ -6,15 +6,20 @@ object that VERIFY and CHANGE REFERENCE DATA act on (``PinEF``), or a private ke
 COMPUTE DIGITAL SIGNATURE uses (``KeyEF``).
 
 Layouts marked [model] are this implementation's choice where the public sources do not
-describe the real card's bytes; they are documented in ``docs`` of each builder.
+describe the real card's bytes. The sources of each layout are named beside it here and in
+``card_data`` (OpenSC ``card-jpki.c``/``pkcs15-jpki.c``, jpki/myna, AokiApp/jsapdu,
+siketyan/jpki-rs). A file's identifier below 0x1F is also its short EF identifier (READ
+BINARY ``00 B0 80|SFI``, VERIFY ``00 20 00 80|SFI``), as AokiApp/jsapdu addresses every file.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mynacard.chip import tlv
+from mynacard.chip import card_data
+from mynacard.chip.card_data import CardData
 from mynacard.chip.model import Chip
 from mynacard.chip.pins import FacePin, KeySlot, PinId
 from mynacard.chip.session import PinRef
@@ -57,11 +62,20 @@ def ef_present(ef: EF, chip: Chip) -> bool:
 
 
 @dataclass(frozen=True)
+class RecordEF:
+    """[model] A linear record file read with READ RECORD (only the common AP has one)."""
+
+    sfi: int
+    records: Callable[[Chip], list[bytes]]
+
+
+@dataclass(frozen=True)
 class Application:
     aid: bytes
     name: str
     name_ja: str
     files: dict[int, EF] = field(default_factory=dict)
+    record_files: dict[int, RecordEF] = field(default_factory=dict)
 
 
 # -- JPKI AP (公的個人認証AP) ----------------------------------------------------------------
@@ -79,6 +93,10 @@ def _ca_cert(slot: KeySlot) -> Content:
     return lambda chip: chip.ca_certificate(slot)
 
 
+#: JPKI file identifiers: OpenSC ``jpki.h`` and ``card-jpki.c`` (0001, 0002, 000A, 000B certificates,
+#: 0017/001A keys, 0018/001B PINs), jpki/myna ``src/jpki.rs`` (0006 token). AokiApp/jsapdu lists
+#: further EFs (0005, 0008, 0009, 0010, 0016, 0019, 001C, 001E) whose content no source shows;
+#: [model] they are not modelled and answer 6A82.
 JPKI_AP = Application(
     aid=bytes.fromhex("D392F000260100000001"),
     name="JPKI",
@@ -99,95 +117,79 @@ JPKI_AP = Application(
 
 # -- card-info-input AP (券面事項入力補助AP) -----------------------------------------------------
 
-NUMBER_EF_SIZE = 16
+
+def _info(build: Callable[[CardData], bytes]) -> Content:
+    """A file made from the card data; absent (6A82) on a chip without card data."""
+
+    def content(chip: Chip) -> bytes | None:
+        info = chip.card_info
+        return None if info is None else build(CardData.of(info))
+
+    return content
 
 
 def number_file(chip: Chip) -> bytes | None:
-    """EF 0001: FF10 0C <12 ASCII digits>, [model] padded with FF to 16 bytes."""
-    info = chip.card_info
-    if info is None:
-        return None
-    return tlv.encode(0xFF10, info.individual_number.encode("ascii")).ljust(NUMBER_EF_SIZE, b"\xff")
+    return _info(card_data.number_ef)(chip)
 
 
 def attributes_file(chip: Chip) -> bytes | None:
-    """EF 0002: FF20 { DF21 offsets, DF22 name, DF23 address, DF24 birth, DF25 sex } (R_CHIP_4).
-
-    Name and address are UTF-8, birth YYYYMMDD and sex "1"/"2"/"9" in ASCII. [model] DF21
-    holds the four 2-byte offsets of the DF22..DF25 objects from the start of the file.
-    """
-    info = chip.card_info
-    if info is None:
-        return None
-    parts = [
-        tlv.encode(0xDF22, info.name.encode("utf-8")),
-        tlv.encode(0xDF23, info.address.encode("utf-8")),
-        tlv.encode(0xDF24, f"{info.birth_date:%Y%m%d}".encode("ascii")),
-        tlv.encode(0xDF25, info.sex.encode("ascii")),
-    ]
-    header_len = len(tlv.encode(0xDF21, bytes(8)))
-    body_len = header_len + sum(len(p) for p in parts)
-    start = len(tlv.encode(0xFF20, bytes(body_len))) - body_len + header_len
-    offsets = b""
-    for p in parts:
-        offsets += start.to_bytes(2, "big")
-        start += len(p)
-    return tlv.encode(0xFF20, tlv.encode(0xDF21, offsets) + b"".join(parts))
+    return _info(card_data.attributes_ef)(chip)
 
 
+#: File identifiers: jpki/myna Go ``text_ap.go`` (0001..0005, PIN 0011, PIN A 0014, PIN B
+#: 0015), AokiApp/jsapdu ``KENHOJO_AP_EF``. Access: the PIN (0011) opens the number, the four
+#: attributes and their signature; [model] PIN A (the number) opens them too, PIN B the four
+#: attributes only; 0004 and 0005 are public (jsapdu's e2e tests read them without a PIN).
+#: [model] PIN A and PIN B here are the card-face AP's objects: they share their counters.
 CARD_INFO_AP = Application(
     aid=bytes.fromhex("D3921000310001010408"),
     name="card-info-input",
     name_ja="券面事項入力補助AP",
     files={
+        0x0001: BinaryEF(0x0001, number_file, read_requires=(PinId.CARD_INFO, FacePin.A)),
+        0x0002: BinaryEF(
+            0x0002, attributes_file, read_requires=(PinId.CARD_INFO, FacePin.A, FacePin.B)
+        ),
+        0x0003: BinaryEF(
+            0x0003,
+            _info(card_data.card_info_signature_ef),
+            read_requires=(PinId.CARD_INFO, FacePin.A),
+        ),
+        0x0004: BinaryEF(0x0004, lambda chip: card_data.cv_certificate()),
+        0x0005: BinaryEF(
+            0x0005, lambda chip: card_data.ap_info_ef(card_data.CARD_INFO_AP_INFO)
+        ),
         0x0011: PinEF(0x0011, PinId.CARD_INFO),
-        0x0001: BinaryEF(0x0001, number_file, read_requires=(PinId.CARD_INFO,)),
-        0x0002: BinaryEF(0x0002, attributes_file, read_requires=(PinId.CARD_INFO,)),
+        0x0014: PinEF(0x0014, FacePin.A, changeable=False),
+        0x0015: PinEF(0x0015, FacePin.B, changeable=False),
     },
 )
 
 
 # -- card-face AP (券面事項確認AP) ---------------------------------------------------------------
 
-
-def face_number_file(chip: Chip) -> bytes | None:
-    """[model] EF 0001, the back of the card: FF30 { DF31 number }. Needs PIN A (R_NUM_3).
-
-    The real card holds images; this model holds the text.
-    """
-    info = chip.card_info
-    if info is None:
-        return None
-    return tlv.encode(0xFF30, tlv.encode(0xDF31, info.individual_number.encode("ascii")))
-
-
-def face_front_file(chip: Chip) -> bytes | None:
-    """[model] EF 0002, the front: FF40 { DF41 name, DF42 address, DF43 birth, DF44 sex,
-    DF45 expiry year }. PIN A or PIN B opens it."""
-    info = chip.card_info
-    if info is None:
-        return None
-    body = (
-        tlv.encode(0xDF41, info.name.encode("utf-8"))
-        + tlv.encode(0xDF42, info.address.encode("utf-8"))
-        + tlv.encode(0xDF43, f"{info.birth_date:%Y%m%d}".encode("ascii"))
-        + tlv.encode(0xDF44, info.sex.encode("ascii"))
-    )
-    if info.expiry_year is not None:
-        body += tlv.encode(0xDF45, f"{info.expiry_year:04d}".encode("ascii"))
-    return tlv.encode(0xFF40, body)
-
-
+#: File identifiers: jpki/myna (0002, PIN A 0013, PIN B 0012, 0003 basic information),
+#: AokiApp/jsapdu ``KENKAKU_AP_EF`` (0001 birth, 0004 certificate, 0005 number) and
+#: siketyan/jpki-rs ``surface.rs`` (0002 with PIN A or PIN B). Access: PIN A or PIN B opens the
+#: front (0001, 0002); only PIN A (which is the number) opens the number image 0005 (R_NUM_3);
+#: 0003 and 0004 are public. [model] jsapdu names a PIN EF 0011 ("BIRTH_PIN") that no source
+#: describes further; it is not modelled (6A82).
 CARD_FACE_AP = Application(
     aid=bytes.fromhex("D3921000310001010402"),
     name="card-face",
     name_ja="券面事項確認AP",
     files={
-        # [model] file identifiers of the two PINs.
-        0x0013: PinEF(0x0013, FacePin.A, changeable=False),
+        0x0001: BinaryEF(
+            0x0001, _info(card_data.face_birth_ef), read_requires=(FacePin.A, FacePin.B)
+        ),
+        0x0002: BinaryEF(
+            0x0002, _info(card_data.face_entries_ef), read_requires=(FacePin.A, FacePin.B)
+        ),
+        0x0003: BinaryEF(0x0003, _info(card_data.face_info_ef)),
+        0x0004: BinaryEF(0x0004, lambda chip: card_data.cv_certificate()),
+        0x0005: BinaryEF(0x0005, _info(card_data.face_number_ef), read_requires=(FacePin.A,)),
         0x0012: PinEF(0x0012, FacePin.B, changeable=False),
-        0x0001: BinaryEF(0x0001, face_number_file, read_requires=(FacePin.A,)),
-        0x0002: BinaryEF(0x0002, face_front_file, read_requires=(FacePin.A, FacePin.B)),
+        0x0013: PinEF(0x0013, FacePin.A, changeable=False),
     },
 )
 
@@ -199,12 +201,34 @@ RESIDENT_AP = Application(
     name="resident-registry",
     name_ja="住民基本台帳AP",
     files={
-        # [model] Only the PIN is modelled: a window terminal checks it for continued use
-        # after moving (R_CARD_8). The AP's data files are not public.
-        0x0011: PinEF(0x0011, PinId.RESIDENT),
+        # The PIN EF is 001C on real cards (AokiApp/jsapdu lists 001C in every AP; the
+        # window terminal checks it for continued use after moving, R_CARD_8). [model] The
+        # AP's data files are not public and are not modelled.
+        0x001C: PinEF(0x001C, PinId.RESIDENT),
     },
 )
 
+
+# -- common AP (共通AP) --------------------------------------------------------------------------
+
+
+def _common_records(chip: Chip) -> list[bytes]:
+    """[model] Record 1 of SFI 1: a TLV of 17 ASCII characters whose characters 2..14 are
+    the chip's 13-digit manufacturing number (jpki/myna ``src/unknown.rs`` reads it so and
+    prints characters 2..15); the tag and the other characters are not public."""
+    digest = int.from_bytes(hashlib.sha256(chip.state.card_id.encode("utf-8")).digest()[:8], "big")
+    return [bytes((0x30, 17)) + f"JS{digest % 10**13:013d}00".encode("ascii")]
+
+
+#: The AP that jpki/myna calls "unknown" (``myna unknown number``): AID from its
+#: ``src/unknown.rs``, read with READ RECORD 00 B2 01 0C.
+COMMON_AP = Application(
+    aid=bytes.fromhex("D3921000310001010100"),
+    name="common",
+    name_ja="共通AP",
+    record_files={1: RecordEF(1, _common_records)},
+)
+
 APPLICATIONS: dict[bytes, Application] = {
-    ap.aid: ap for ap in (JPKI_AP, CARD_INFO_AP, CARD_FACE_AP, RESIDENT_AP)
+    ap.aid: ap for ap in (JPKI_AP, CARD_INFO_AP, CARD_FACE_AP, RESIDENT_AP, COMMON_AP)
 }

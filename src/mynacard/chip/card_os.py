@@ -9,8 +9,10 @@ become a status word, never an exception to the caller.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 
+from mynacard.chip import tlv
 from mynacard.chip.apdu import SW, ApduError, Command, Response, sw_tries_left
 from mynacard.chip.applications import (
     APPLICATIONS,
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 ATR = bytes.fromhex("3BE000FF8131FE4514")
 
 SIGNATURE_LENGTH = 256
+MAX_CHALLENGE = 256
 MF_FID = b"\x3f\x00"
 
 Handler = Callable[["CardOS", Command], Response]
@@ -77,18 +80,42 @@ class CardOS:
     # -- SELECT (00 A4) -----------------------------------------------------------------------
 
     def select(self, cmd: Command) -> Response:
-        if cmd.p2 != 0x0C:  # only "no response data" selections, as JPKI clients send
+        """SELECT by AID (P1=04), EF identifier (P1=02) or the MF (P1=00).
+
+        P2=0C asks for no data, as JPKI clients send; P2=00 asks for the FCI (AokiApp/jsapdu
+        ``selectDf(aid, true)``) and P2=04 for the FCP. [model] Their content: ``6F { 84 AID }``
+        for an AP, ``62 { 80 size, 82 descriptor, 83 fid }`` for an EF.
+        """
+        if cmd.p2 not in (0x0C, 0x00, 0x04):
             return Response(SW.WRONG_P1P2)
         if cmd.p1 == 0x04:
-            return self._select_ap(cmd.data)
-        if cmd.p1 == 0x02:
-            return self._select_ef(cmd.data)
-        if cmd.p1 == 0x00:
+            resp = self._select_ap(cmd.data)
+        elif cmd.p1 == 0x02:
+            resp = self._select_ef(cmd.data)
+        elif cmd.p1 == 0x00:
             if cmd.data not in (b"", MF_FID):
                 return Response(SW.FILE_NOT_FOUND)
             self._enter(None)
-            return Response(SW.OK)
-        return Response(SW.WRONG_P1P2)
+            resp = Response(SW.OK)
+        else:
+            return Response(SW.WRONG_P1P2)
+        if resp.sw != SW.OK or cmd.p2 == 0x0C or cmd.le is None:  # no Le: no room for data
+            return resp
+        return Response(SW.OK, self._control_information(cmd.p2)[: cmd.le])
+
+    def _control_information(self, p2: int) -> bytes:
+        ef = self.current_ef
+        if ef is None:  # an AP or the MF was selected
+            name = MF_FID if self.current_ap is None else self.current_ap.aid
+            return tlv.encode(0x6F if p2 == 0x00 else 0x62, tlv.encode(0x84, name))
+        body = b""
+        if isinstance(ef, BinaryEF):
+            content = ef.content(self.chip) or b""
+            body += tlv.encode(0x80, len(content).to_bytes(2, "big")) + tlv.encode(0x82, b"\x01")
+        else:  # PIN and key objects: internal EFs
+            body += tlv.encode(0x82, b"\x11" if isinstance(ef, KeyEF) else b"\x10")
+        body += tlv.encode(0x83, ef.fid.to_bytes(2, "big"))
+        return tlv.encode(0x62, body)
 
     def _enter(self, ap: Application | None) -> None:
         # Leaving an application drops its security status; re-selecting it keeps it.
@@ -106,37 +133,48 @@ class CardOS:
         self._enter(ap)
         return Response(SW.OK)
 
+    def _find_ef(self, fid: int) -> EF | None:
+        ef = None if self.current_ap is None else self.current_ap.files.get(fid)
+        if ef is None or not ef_present(ef, self.chip):
+            return None
+        return ef
+
     def _select_ef(self, fid: bytes) -> Response:
         if len(fid) != 2:
             return Response(SW.WRONG_LENGTH)
-        ef = (
-            None
-            if self.current_ap is None
-            else self.current_ap.files.get(int.from_bytes(fid, "big"))
-        )
-        if ef is None or not ef_present(ef, self.chip):
+        ef = self._find_ef(int.from_bytes(fid, "big"))
+        if ef is None:
             return Response(SW.FILE_NOT_FOUND)
         self.current_ef = ef
         return Response(SW.OK)
 
-    # -- READ BINARY (00 B0) ------------------------------------------------------------------
+    # -- READ BINARY (00 B0) and READ RECORD (00 B2) --------------------------------------------
 
     def read_binary(self, cmd: Command) -> Response:
-        if cmd.p1 & 0x80:  # short EF identifier addressing is not offered
-            return Response(SW.WRONG_P1P2)
+        """READ BINARY of the current EF at offset P1P2, or with P1=80|SFI of the EF whose
+        identifier is 00SFI at offset P2 (which then becomes the current EF, ISO 7816-4)."""
         if cmd.data or cmd.le is None:
             return Response(SW.WRONG_LENGTH)
-        ef = self.current_ef
-        if ef is None:
-            return Response(SW.NO_CURRENT_EF)
+        if cmd.p1 & 0x80:
+            if cmd.p1 & 0x60:
+                return Response(SW.WRONG_P1P2)
+            ef = self._find_ef(cmd.p1 & 0x1F)
+            if ef is None:
+                return Response(SW.FILE_NOT_FOUND)
+            offset = cmd.p2
+        else:
+            ef = self.current_ef
+            if ef is None:
+                return Response(SW.NO_CURRENT_EF)
+            offset = (cmd.p1 << 8) | cmd.p2
         if not isinstance(ef, BinaryEF):
             return Response(SW.INCOMPATIBLE_FILE)
         if ef.read_requires and not any(self.session.is_verified(p) for p in ef.read_requires):
             return Response(SW.SECURITY_STATUS)
+        self.current_ef = ef
         content = ef.content(self.chip)
         if content is None:
             return Response(SW.FILE_NOT_FOUND)
-        offset = (cmd.p1 << 8) | cmd.p2
         if offset >= len(content):
             return Response(SW.WRONG_OFFSET)
         chunk = content[offset : offset + cmd.le]
@@ -144,27 +182,60 @@ class CardOS:
             return Response(SW.END_OF_FILE, chunk)
         return Response(SW.OK, chunk)
 
+    def read_record(self, cmd: Command) -> Response:
+        """READ RECORD 00 B2 <record> <SFI<<3 | 4>: [model] only record files of the common AP."""
+        if cmd.data or cmd.le is None:
+            return Response(SW.WRONG_LENGTH)
+        if cmd.p2 & 0x07 != 0x04 or cmd.p1 == 0:
+            return Response(SW.WRONG_P1P2)
+        ap = self.current_ap
+        rf = None if ap is None else ap.record_files.get(cmd.p2 >> 3)
+        if rf is None:
+            return Response(SW.FILE_NOT_FOUND)
+        records = rf.records(self.chip)
+        if cmd.p1 > len(records):
+            return Response(SW.RECORD_NOT_FOUND)
+        record = records[cmd.p1 - 1]
+        if len(record) > cmd.le and not cmd.le_is_max:
+            return Response(0x6C00 | len(record) if len(record) < 256 else SW.WRONG_LENGTH)
+        return Response(SW.OK, record)
+
     # -- VERIFY (00 20) and CHANGE REFERENCE DATA (00 24) ---------------------------------------
 
-    def _current_pin(self) -> PinEF | Response:
-        ef = self.current_ef
-        if ef is None:
-            return Response(SW.NO_CURRENT_EF)
+    def _pin_ef(self, p2: int) -> PinEF | Response:
+        """The PIN a VERIFY or CHANGE addresses: P2=80 the current EF, P2=80|SFI the PIN EF
+        with identifier 00SFI (AokiApp/jsapdu ``verify(pin, {ef})``)."""
+        if p2 == 0x80:
+            ef = self.current_ef
+            if ef is None:
+                return Response(SW.NO_CURRENT_EF)
+        elif 0x81 <= p2 <= 0x9E:
+            ef = self._find_ef(p2 & 0x1F)
+            if ef is None:
+                return Response(SW.REF_DATA_NOT_FOUND)
+        else:
+            return Response(SW.WRONG_P1P2)
         if not isinstance(ef, PinEF):
             return Response(SW.INCOMPATIBLE_FILE)
         return ef
 
     def verify(self, cmd: Command) -> Response:
-        """VERIFY 00 20 00 80: with data, check the PIN; without, report the tries left."""
-        if (cmd.p1, cmd.p2) != (0x00, 0x80):
+        """VERIFY 00 20 00 80(|SFI): with data, check the PIN; without, report the tries left.
+
+        A blocked PIN answers 63 C0 to the status query and 69 84 to a VERIFY with data, as
+        real cards do: OpenSC ``card-jpki.c`` (``jpki_pin_cmd`` GET_INFO) and jpki/myna
+        (``read_pin``) accept only 63 Cx to the query and drop the token or fail otherwise;
+        jpki/myna Go ``reader.go`` (``Verify``) reads 69 84 as "暗証番号がブロックされています".
+        RULES.md R_CHIP_3 says 69 83 for both: the card follows the real one here.
+        """
+        if cmd.p1 != 0x00:
             return Response(SW.WRONG_P1P2)
-        ef = self._current_pin()
+        ef = self._pin_ef(cmd.p2)
         if isinstance(ef, Response):
             return ef
         if not cmd.data:
             # Status query: JPKI answers 63Cx even when the PIN is already verified (R_PIN_7).
-            tries = self.session.tries_left(ef.pin)
-            return Response(SW.PIN_BLOCKED if tries == 0 else sw_tries_left(tries))
+            return Response(sw_tries_left(self.session.tries_left(ef.pin)))
         try:
             self.session.verify(ef.pin, cmd.data)
         except WrongPin as exc:
@@ -172,14 +243,14 @@ class CardOS:
         except PinLocked:
             return Response(SW.PIN_BLOCKED)
         except StateError:  # PIN never set, or card-face PIN B without its data
-            return Response(SW.REF_DATA_NOT_USABLE)
+            return Response(SW.REF_DATA_NOT_FOUND)
         return Response(SW.OK)
 
     def change_reference_data(self, cmd: Command) -> Response:
-        """CHANGE REFERENCE DATA 00 24 01 80: new PIN only, after VERIFY (R_PIN_6)."""
-        if (cmd.p1, cmd.p2) != (0x01, 0x80):
+        """CHANGE REFERENCE DATA 00 24 01 80(|SFI): new PIN only, after VERIFY (R_PIN_6)."""
+        if cmd.p1 != 0x01:
             return Response(SW.WRONG_P1P2)
-        ef = self._current_pin()
+        ef = self._pin_ef(cmd.p2)
         if isinstance(ef, Response):
             return ef
         if not ef.changeable or not isinstance(ef.pin, PinId):
@@ -195,6 +266,21 @@ class CardOS:
         except ValidationError:
             return Response(SW.WRONG_DATA)
         return Response(SW.OK)
+
+    # -- GET CHALLENGE (00 84) ------------------------------------------------------------------
+
+    def get_challenge(self, cmd: Command) -> Response:
+        """GET CHALLENGE 00 84 00 00 Le: Le random bytes (1 to 256).
+
+        [model] No open reader of the card's own APs sends it, and no source shows the real
+        card's answer; OpenSC's PKCS#11 ``C_GenerateRandom`` sends the ISO 7816-4 command with
+        the length it wants (``pkcs11-tool --test``), and the card answers it as ISO cards do.
+        """
+        if (cmd.p1, cmd.p2) != (0x00, 0x00):
+            return Response(SW.WRONG_P1P2)
+        if cmd.data or cmd.le is None or cmd.le > MAX_CHALLENGE:
+            return Response(SW.WRONG_LENGTH)
+        return Response(SW.OK, secrets.token_bytes(cmd.le))
 
     # -- COMPUTE DIGITAL SIGNATURE (80 2A) ----------------------------------------------------
 
@@ -226,6 +312,8 @@ _HANDLERS: dict[int, dict[int, Handler]] = {
     0x00: {
         0xA4: CardOS.select,
         0xB0: CardOS.read_binary,
+        0xB2: CardOS.read_record,
+        0x84: CardOS.get_challenge,
         0x20: CardOS.verify,
         0x24: CardOS.change_reference_data,
     },

@@ -106,7 +106,7 @@ class CardClient:
         raise CardStatusError("VERIFY", resp.sw)
 
     def verify(self, pin_fid: int, pin: bytes) -> Response:
-        """SELECT the PIN EF and VERIFY; the response tells 9000, 63Cx or 6983."""
+        """SELECT the PIN EF and VERIFY; the response tells 9000, 63Cx or 6984 (blocked)."""
         self.select_ef(pin_fid)
         return self.send(Command(0x00, 0x20, 0x00, 0x80, pin))
 

@@ -23,6 +23,19 @@ def encode(tag: int, value: bytes) -> bytes:
     return tag_bytes + encode_length(len(value)) + value
 
 
+def encode_long(tag: int, value: bytes) -> bytes:
+    """One TLV with the three-byte length form ``82 xx xx`` whatever the value's size.
+
+    The outer objects of the card's data files (``FF 20 82 xx xx`` in EF 0002 of the
+    card-info-input AP) use this form on real cards, and readers take the offsets that
+    follow at fixed positions.
+    """
+    if len(value) > 0xFFFF:
+        raise ValueError("TLV values above 65535 bytes are not used on the card.")
+    tag_bytes = tag.to_bytes(max(1, (tag.bit_length() + 7) // 8), "big")
+    return tag_bytes + b"\x82" + len(value).to_bytes(2, "big") + value
+
+
 def decode(data: bytes) -> list[tuple[int, bytes]]:
     """Split ``data`` into (tag, value) pairs; trailing FF or 00 padding is ignored.
 

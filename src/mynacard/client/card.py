@@ -32,7 +32,7 @@ from mynacard.errors import PinLocked, StateError, WrongPin
 PIN_LOCATIONS: dict[PinId, tuple[bytes, int]] = {
     PinId.SIGN: (JPKI_AID, 0x001B),
     PinId.AUTH: (JPKI_AID, 0x0018),
-    PinId.RESIDENT: (RESIDENT_AID, 0x0011),
+    PinId.RESIDENT: (RESIDENT_AID, 0x001C),
     PinId.CARD_INFO: (CARD_INFO_AID, 0x0011),
 }
 
@@ -168,7 +168,7 @@ def _check_verify(pin: PinId, resp: Response) -> None:
         raise WrongPin(pin.value, tries)
     if resp.sw == SW.PIN_BLOCKED:
         raise PinLocked(pin.value)
-    if resp.sw == SW.REF_DATA_NOT_USABLE:
+    if resp.sw == SW.REF_DATA_NOT_FOUND:
         raise StateError(
             f"The {pin.value} PIN is not set on this card.",
             "この暗証番号はカードに設定されていません。",

@@ -83,8 +83,9 @@ def opensc_signing(c: CardClient) -> None:
 
 
 def pin_lock(c: CardClient) -> None:
-    """Three wrong authentication PINs lock it (63C2, 63C1, 63C0, then 6983); the signing
-    password keeps its own counter; a reset does not restore tries."""
+    """Three wrong authentication PINs lock it (63C2, 63C1, 63C0, then 6984 to the right PIN
+    and 63C0 to the status query, as real cards answer); the signing password keeps its own
+    counter; a reset does not restore tries."""
     c.select_ap(JPKI_AID)
     for _ in range(3):
         c.verify(0x0018, b"0000")
@@ -107,41 +108,60 @@ def change_pin(c: CardClient) -> None:
 
 
 def card_info_ap(c: CardClient) -> None:
-    """Card-info-input AP: PIN EF 0011, number EF 0001, attributes EF 0002 (FF20 ...)."""
+    """Card-info-input AP: PIN EF 0011, number EF 0001 (17 bytes), attributes EF 0002
+    (FF 20 82 xx xx ...), signature EF 0003 (336 bytes), public EFs 0004 and 0005, PIN A/B
+    EFs 0014 and 0015."""
     c.select_ap(CARD_INFO_AID)
     c.select_ef(0x0002)
     c.send(bytes.fromhex("00B0000000"))
     c.tries_left(0x0011)
+    c.tries_left(0x0014)
+    c.tries_left(0x0015)
     c.verify(0x0011, b"9012")
     c.select_ef(0x0001)
-    c.read_binary(0, 16)
+    c.read_binary(0, 17)
     c.select_ef(0x0002)
     c.read_current()
+    c.select_ef(0x0003)
+    c.read_binary(0, 256)
+    c.read_binary(256, 80)
+    c.read_ef(0x0004)
+    c.read_ef(0x0005)
 
 
 def card_face_ap(c: CardClient) -> None:
-    """Card-face AP: PIN B opens the front only; PIN A the number as well."""
+    """Card-face AP: public EFs 0003 and 0004; PIN B opens the front (EF 0001 birth; EF 0002
+    starts FF 20 82) but not the number image EF 0005; PIN A does. The images themselves are
+    not in the trace: their bytes depend on the Pillow version and the fonts."""
     c.select_ap(CARD_FACE_AID)
+    c.read_ef(0x0003)
+    c.read_ef(0x0004)
     c.verify(0x0012, b"90040120344321")
-    c.read_ef(0x0002)
-    c.select_ef(0x0001)
+    c.read_ef(0x0001)
+    c.select_ef(0x0002)
+    c.read_binary(0, 3)
+    c.select_ef(0x0005)
     c.read_binary(0, 1)
     c.verify(0x0013, b"123456789018")
-    c.read_ef(0x0001)
+    c.select_ef(0x0005)
+    c.read_binary(0, 3)
 
 
 def resident_ap(c: CardClient) -> None:
-    """Resident-registry AP: its own 4-digit PIN."""
+    """Resident-registry AP: its own 4-digit PIN in EF 001C (EF 0011 answers 6A82)."""
     c.select_ap(RESIDENT_AID)
-    c.tries_left(0x0011)
-    c.verify(0x0011, b"5678")
+    c.send(bytes.fromhex("00A4020C020011"))
+    c.tries_left(0x001C)
+    c.verify(0x001C, b"5678")
 
 
 def errors(c: CardClient) -> None:
     """Error status words, in order: 6E00 unknown class, 6D00 unknown instruction, 6A82
-    unknown AID, 6700 SELECT without AID, (select JPKI), 6A86 SELECT with P2=00, 6A82
-    unknown EF, 6986 READ without current EF, 6981 READ of a PIN EF, 6A86 VERIFY with P2=81,
-    6A86 READ with a short EF identifier, 6B00 offset beyond the end, 6282 Le past the end,
+    unknown AID, 6700 SELECT without AID, (select JPKI), 9000 and the FCI for SELECT with
+    P2=00, 6A82 unknown EF, 6986 READ without current EF, 6981 READ of a PIN EF, 6981 VERIFY of
+    EF 0001 by its short EF identifier (P2=81, not a PIN), 6982 READ of the signing
+    certificate by its short EF identifier before the password, 6B00 offset beyond the end,
+    6282 Le past the end,
     9000 extended Le 0000 (whole file), 6700 truncated extended Le, 6982 sign before VERIFY,
     6700 Lc not matching the length, 6A82 unknown 6-byte AID."""
     ops = [
@@ -150,7 +170,7 @@ def errors(c: CardClient) -> None:
         "00A4040C0AD392F000260100000002",
         "00A4040C",
         "00A4040C0AD392F000260100000001",
-        "00A404000AD392F000260100000001",
+        "00A404000AD392F00026010000000100",
         "00A4020C020099",
         "00B0000000",
         "00A4020C020018",
