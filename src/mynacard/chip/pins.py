@@ -111,11 +111,11 @@ def check_pin_format(pin_id: PinId, value: str) -> str:
     return value
 
 
-#: Argon2id cost of a PIN verifier: time cost, memory in KiB, lanes. Production default: the
-#: second recommended option of RFC 9106 (t=3, m=64 MiB, p=4), about 0.1-0.2 s a derivation on
+#: Argon2id cost of a PIN verifier: time cost, memory in KiB, lanes. Production default: OWASP's
+#: recommended minimum for Argon2id (t=2, m=19 MiB, p=1), about 30-60 ms a derivation on
 #: one core. ``MYNACARD_PIN_KDF="t=1,m=64,p=1"`` (tests, fuzzing) makes it cost microseconds;
 #: each verifier records its own parameters, so a change of the setting keeps old ones valid.
-PRODUCTION_KDF = (3, 65536, 4)
+PRODUCTION_KDF = (2, 19456, 1)
 
 
 def kdf_parameters() -> tuple[int, int, int]:
@@ -127,7 +127,7 @@ def kdf_parameters() -> tuple[int, int, int]:
         fields = dict(part.split("=", 1) for part in raw.replace(" ", "").split(","))
         t, m, p = int(fields["t"]), int(fields["m"]), int(fields["p"])
     except (KeyError, ValueError) as exc:
-        raise ValueError(f'MYNACARD_PIN_KDF should read "t=3,m=65536,p=4", not {raw!r}.') from exc
+        raise ValueError(f'MYNACARD_PIN_KDF should read "t=2,m=19456,p=1", not {raw!r}.') from exc
     if t < 1 or p < 1 or m < 8 * p:
         raise ValueError("MYNACARD_PIN_KDF: t and p must be >= 1 and m >= 8*p KiB (Argon2).")
     return t, m, p
