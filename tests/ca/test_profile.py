@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -276,7 +275,8 @@ def test_certificate_policies_are_critical_as_on_real_leaves_R_CERT_9(sign_cert,
 def test_without_http_locations_a_leaf_has_the_real_form_only_R_CERT_8(sign_ca):
     from dataclasses import replace
 
-    real = CertificateAuthority(CertKind.SIGN, sign_ca.certificate, sign_ca._key, replace(sign_ca.settings, http_locations=False))
+    settings = replace(sign_ca.settings, http_locations=False)
+    real = CertificateAuthority(CertKind.SIGN, sign_ca.certificate, sign_ca._key, settings)
     cert = real.issue(sign_request(SigningSubject("名前", "住所", date(2000, 1, 1), "1")), at=AT)
     dps = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
     assert len(dps) == 1 and isinstance(dps[0].full_name[0], x509.DirectoryName)

@@ -26,7 +26,8 @@ def raw_rows(office, card_id):
     with office.store.session() as s:
         card = s.get(Card, card_id)
         resident = s.get(Resident, card.resident_id)
-        pins = {row.pin: (row.tries_left, row.verifier) for row in s.scalars(select(ChipPin).where(ChipPin.card_id == card_id))}
+        rows = s.scalars(select(ChipPin).where(ChipPin.card_id == card_id))
+        pins = {row.pin: (row.tries_left, row.verifier) for row in rows}
         return card.chip_state, card.security_code, resident.individual_number, pins
 
 
@@ -81,7 +82,8 @@ def _as_first_form(office, card_id: str, tries: dict[str, int]) -> None:
             }
         data["face_pin_tries"] = {"face_a": 10, "face_b": 7}
         w.session.execute(delete(ChipPin).where(ChipPin.card_id == card_id))
-        w.session.execute(update(Card).where(Card.id == card_id).values(chip_state=json.dumps(data, ensure_ascii=False)))
+        plain = json.dumps(data, ensure_ascii=False)
+        w.session.execute(update(Card).where(Card.id == card_id).values(chip_state=plain))
 
 
 def test_first_form_store_is_upgraded_when_opened(office, card_id) -> None:

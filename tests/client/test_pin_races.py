@@ -278,3 +278,38 @@ def test_wrong_passwords_from_20_cli_processes_R_PIN_1_R_PIN_4(card_id, db, tmp_
     wrong = sum(1 for out, err in answers if re.search(r"Wrong .*: [1-4] tries left", out + err))
     assert wrong == 4, answers  # 5 compared: four "N tries left", the fifth locks it
     assert all("WRONG" not in out + err for out, err in answers)  # no PIN echoed
+
+
+def test_card_face_pin_from_100_threads_R_PIN_4(office, card_id, monkeypatch) -> None:
+    """The card-face AP's PIN A (the individual number) is counted in the store the same way:
+    100 wrong numbers at once compare exactly its 10 tries."""
+    from mynacard.chip import FACE_MAX_TRIES, Chip, FacePin
+    from mynacard.services.pinstore import StorePins, open_state
+
+    with office.work(at=AT, actor="test") as w:
+        from mynacard.db.models import Card
+
+        stored = w.session.get(Card, card_id).chip_state
+    compared = []
+    lock = threading.Lock()
+    compare = chip_model.face_pin_matches
+
+    def counted(expected, value):
+        with lock:
+            compared.append(1)
+        return compare(expected, value)
+
+    monkeypatch.setattr(chip_model, "face_pin_matches", counted)
+
+    def attempt(i: int) -> None:
+        chip = Chip(
+            open_state(card_id, stored, MASTER_KEY),
+            master_key=MASTER_KEY,
+            pins=StorePins(office, card_id, clock=clock),
+        )
+        chip.verify_face_pin(FacePin.A, f"{i:012d}".encode())
+
+    outcomes = fire(ATTEMPTS, attempt)
+    assert len(compared) == FACE_MAX_TRIES == 10
+    assert outcomes == {"wrong": 10, "locked": ATTEMPTS - 10}
+    assert StorePins(office, card_id, clock=clock).tries_left(FacePin.A) == 0

@@ -403,7 +403,8 @@ def crl_distribution_points(
     kind: CertKind, ca_name: x509.Name, municipality_code: str, settings: CaSettings
 ) -> x509.CRLDistributionPoints:
     """The real directory-name point first; the sandbox's HTTP partition as a second point."""
-    points = [x509.DistributionPoint([x509.DirectoryName(crl_directory_name(ca_name, municipality_code))], None, None, None)]
+    directory = x509.DirectoryName(crl_directory_name(ca_name, municipality_code))
+    points = [x509.DistributionPoint([directory], None, None, None)]
     if settings.http_locations:
         url = settings.crl_url(kind, municipality_code)
         points.append(x509.DistributionPoint([x509.UniformResourceIdentifier(url)], None, None, None))
