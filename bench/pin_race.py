@@ -25,16 +25,16 @@ from pathlib import Path
 
 os.environ.setdefault("MYNACARD_PIN_KDF", "t=1,m=64,p=1")
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
-from mynacard.chip import PinId  # noqa: E402
-from mynacard.client import JpkiCard  # noqa: E402
-from mynacard.db.store import Store  # noqa: E402
-from mynacard.errors import PinLocked, WrongPin  # noqa: E402
-from mynacard.services.context import Office  # noqa: E402
-from mynacard.services.vcard import DEMO_PINS, issue_demo_card, open_card  # noqa: E402
-from mynacard.timeutil import JST  # noqa: E402
+from mynacard.chip import PinId
+from mynacard.client import JpkiCard
+from mynacard.db.store import Store
+from mynacard.errors import PinLocked, WrongPin
+from mynacard.services.context import Office
+from mynacard.services.vcard import DEMO_PINS, issue_demo_card, open_card
+from mynacard.timeutil import JST
 
 AT = datetime(2026, 2, 15, 20, 0, tzinfo=JST)
 KEY = base64.b64decode(base64.b64encode(os.urandom(32)))
