@@ -313,3 +313,32 @@ def test_card_face_pin_from_100_threads_R_PIN_4(office, card_id, monkeypatch) ->
     assert len(compared) == FACE_MAX_TRIES == 10
     assert outcomes == {"wrong": 10, "locked": ATTEMPTS - 10}
     assert StorePins(office, card_id, clock=clock).tries_left(FacePin.A) == 0
+
+
+def test_a_workflow_whose_try_cannot_be_committed_compares_nothing_R_PIN_4(office, card_id, monkeypatch) -> None:
+    """On the services' path the try is committed before the comparison: if that commit
+    fails, the workflow fails, nothing is compared and the counter is as it was."""
+    from sqlalchemy.orm import Session
+
+    compared = Comparisons(monkeypatch)
+
+    def lost_connection(self):
+        raise OSError("connection to the database lost")
+
+    monkeypatch.setattr(Session, "commit", lost_connection)
+    with pytest.raises(OSError), office.work(at=AT, actor="holder") as w:
+        holder.sign(w, card_id, "auth", b"document", pin=DEMO_PINS["auth"])
+    monkeypatch.undo()
+    assert compared.total == 0
+    assert JpkiCard(open_card(office, card_id, clock)).tries_left(PinId.AUTH) == 3
+
+
+def test_a_workflow_that_changed_something_before_the_pin_is_refused(office, card_id) -> None:
+    """The PIN check commits the workflow so far, so it must come before any change."""
+    from mynacard.services import chips
+    from mynacard.services.common import card
+
+    with pytest.raises(RuntimeError, match="before it changes anything"), office.work(at=AT, actor="t") as w:
+        c = card(w, card_id)
+        c.notes = [*c.notes, {"text": "x"}]
+        chips.chip_of(w, c).verify_pin(PinId.AUTH, DEMO_PINS["auth"])
