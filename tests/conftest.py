@@ -7,6 +7,10 @@ import pytest
 
 from tests.keypool import pooled_key
 
+# Argon2id at test cost for PIN verifiers (the product default is RFC 9106's t=3, m=64 MiB, p=4);
+# set before anything derives a verifier, and inherited by the CLI processes the tests start.
+os.environ.setdefault("MYNACARD_PIN_KDF", "t=1,m=64,p=1")
+
 PG_URL = os.environ.get("MYNACARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

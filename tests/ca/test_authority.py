@@ -43,11 +43,13 @@ def test_root_is_a_self_signed_ca_for_certificates_and_crls_R_CERT_2(sign_ca):
 
 
 def test_roots_say_sandbox_and_tell_the_two_kinds_apart(sign_ca, auth_ca):
-    def cn(ca):
-        return ca.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+    def units(ca):
+        return [a.value for a in ca.certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)]
 
-    assert "signing" in cn(sign_ca) and "authentication" in cn(auth_ca)
+    assert units(sign_ca)[0] == "JPKI for digital signature (sandbox)"
+    assert units(auth_ca)[0] == "JPKI for user authentication (sandbox)"
     for ca in (sign_ca, auth_ca):
+        assert not ca.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)  # as J-LIS's: no CN
         units = [
             a.value
             for a in ca.certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
@@ -59,16 +61,35 @@ def test_roots_say_sandbox_and_tell_the_two_kinds_apart(sign_ca, auth_ca):
         )
 
 
-def test_root_validity_is_years_from_at():
-    ca = CertificateAuthority.generate(CertKind.AUTH, at=AT, key=pooled_key(), years=10)
+def test_root_is_valid_10_years_to_the_end_of_the_day_before_the_anniversary():
+    """As J-LIS's roots: made 2015-10-20 12:08 JST, valid through 2025-10-19 23:59:59 JST."""
+    ca = CertificateAuthority.generate(CertKind.AUTH, at=AT, key=pooled_key())
     assert ca.certificate.not_valid_before_utc == AT.replace(microsecond=0)
-    assert ca.certificate.not_valid_after_utc == AT.replace(microsecond=0, year=2035)
+    last = AT.astimezone(JST).date().replace(year=AT.year + 10) - timedelta(days=1)
+    assert ca.certificate.not_valid_after_utc == datetime(last.year, last.month, last.day, 23, 59, 59, tzinfo=JST)
 
 
-def test_root_made_on_29_february_ends_on_28_february():
+def test_root_made_on_29_february_ends_on_27_february():
     leap = datetime(2024, 2, 29, 9, 0, tzinfo=JST)
     ca = CertificateAuthority.generate(CertKind.SIGN, at=leap, key=pooled_key(), years=5)
-    assert ca.certificate.not_valid_after_utc.astimezone(JST).date() == date(2029, 2, 28)
+    assert ca.certificate.not_valid_after_utc.astimezone(JST).date() == date(2029, 2, 27)
+
+
+def test_root_fields_follow_the_j_lis_roots(sign_ca, auth_ca):
+    """Small serial, keyUsage / subjectAltName / basicConstraints (no pathLen) /
+    cRLDistributionPoints (its own name) / SKI in that order, and no AKI."""
+    for ca in (sign_ca, auth_ca):
+        cert = ca.certificate
+        assert 0 < cert.serial_number < 2**31
+        assert [e.oid._name for e in cert.extensions] == [
+            "keyUsage", "subjectAltName", "basicConstraints", "cRLDistributionPoints", "subjectKeyIdentifier"
+        ]
+        assert [e.critical for e in cert.extensions] == [True, False, True, False, False]
+        assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length is None
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert [n.value.rfc4514_string() for n in san] == ["O=公的個人認証サービス (sandbox),C=JP"]
+        dps = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+        assert [n.value for dp in dps for n in dp.full_name] == [cert.subject]
 
 
 def test_generate_rejects_a_naive_time():
@@ -210,3 +231,29 @@ def test_a_sandbox_may_use_its_own_policy_arc_R_CERT_9(holder):
     cert = ca.issue(sign_request(holder), at=AT)
     policies = cert.extensions.get_extension_for_class(x509.CertificatePolicies).value
     assert [p.policy_identifier.dotted_string for p in policies] == ["1.3.6.1.4.1.55555.1.1"]
+
+
+REFERENCE = __import__("pathlib").Path("/work/shared/reference/jpki-ca")
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason="the real J-LIS CA certificates are not on this machine")
+def test_roots_have_the_shape_of_the_real_j_lis_roots(sign_ca, auth_ca):
+    """Field by field against J-LIS's public CA certificates (read where they lie, never copied):
+    the same subject attribute types, extensions, order and criticality, the same kind of
+    subjectAltName and CRL distribution point, a 10-year validity ending 23:59:59 JST."""
+
+    def shape(cert):
+        return (
+            [a.oid for a in cert.subject],
+            [(e.oid, e.critical) for e in cert.extensions],
+            cert.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length,
+            type(cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value[0]),
+            cert.not_valid_after_utc.astimezone(JST).time(),
+            cert.not_valid_after_utc.year - cert.not_valid_before_utc.year,
+        )
+
+    for kind, ca in (("sign", sign_ca), ("auth", auth_ca)):
+        for pem in sorted(REFERENCE.glob(f"{kind}_ca_*.pem")):
+            real = x509.load_pem_x509_certificate(pem.read_bytes())
+            assert shape(ca.certificate) == shape(real), pem.name
+            assert real.serial_number < 2**31 and ca.certificate.serial_number < 2**31

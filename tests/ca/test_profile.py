@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mynacard.ca import CertRequest, ProfileError, SigningSubject
+from mynacard.ca import CertificateAuthority, CertKind, CertRequest, ProfileError, SigningSubject
 from mynacard.ca.era import jpki_birth_date
 from mynacard.ca.profile import (
     AUTH_POLICY_OID,
@@ -155,11 +156,18 @@ def test_utf8_string_der_round_trips_R_CERT_9(text):
     assert UTF8String.load(utf8_string_der(text)).native == text
 
 
-def test_sex_must_be_1_2_or_9_R_CERT_9():
-    for code in ("1", "2", "9"):
-        SigningSubject("名前", "住所", date(2000, 1, 1), code)
+@pytest.mark.parametrize(("given", "written"), [("1", "1"), ("2", "2"), ("3", "3"), ("9", "3")])
+def test_sex_code_is_written_as_real_certificates_write_it_R_CERT_9(sign_ca, given, written):
+    """Real certificates write 1 male, 2 female, 3 not known (J-LIS CPS 3.1.7): the register's
+    9 (not applicable, RULES.md's code) is written as 3, following the real card."""
+    cert = sign_ca.issue(sign_request(SigningSubject("名前", "住所", date(2000, 1, 1), given)), at=AT)
+    assert other_names(cert)[OID_SEX.dotted_string] == written
+
+
+@pytest.mark.parametrize("code", ["0", "4", "", "男"])
+def test_other_sex_codes_are_refused_R_CERT_9(code):
     with pytest.raises(ProfileError) as err:
-        SigningSubject("名前", "住所", date(2000, 1, 1), "3")
+        SigningSubject("名前", "住所", date(2000, 1, 1), code)
     assert err.value.field == "sex"
 
 
@@ -218,7 +226,7 @@ def test_authentication_certificate_has_no_personal_data_R_CERT_9(auth_cert, hol
     attrs = {a.oid for a in auth_cert.subject}
     assert attrs == {NameOID.COUNTRY_NAME, NameOID.COMMON_NAME}
     cn = auth_cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
-    assert len(cn) == 32 and int(cn, 16) >= 0
+    assert re.fullmatch(r"[A-Z0-9]{23}", cn)  # as on real cards
     der = auth_cert.tbs_certificate_bytes
     for secret in (holder.name, holder.address, "19900510"):
         assert secret.encode() not in der
@@ -246,12 +254,40 @@ def test_policy_oid_of_each_kind_R_CERT_9(sign_cert, auth_cert):
     assert policies(auth_cert) == [AUTH_POLICY_OID] == ["1.2.392.200149.8.5.1.3.30"]
 
 
+def test_crl_distribution_point_is_the_real_directory_name_first_R_CERT_8(sign_cert, auth_cert):
+    """A parser of real cards reads the first point: a directory name ``…, OU=CRL Distribution
+    Points, OU=<prefecture>, CN=<municipality>``; the sandbox's HTTP partition comes second."""
+    for cert, label in ((sign_cert, "digital signature"), (auth_cert, "user authentication")):
+        dps = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+        first = dps[0].full_name
+        assert len(first) == 1 and isinstance(first[0], x509.DirectoryName)
+        assert first[0].value.rfc4514_string() == (
+            f"CN={MUNICIPALITY},OU=Tokyo-to,OU=CRL Distribution Points,OU=JPKI for {label} (sandbox),"
+            "O=mynacard sandbox JPKI,C=JP"
+        )
+
+
+def test_certificate_policies_are_critical_as_on_real_leaves_R_CERT_9(sign_cert, auth_cert):
+    for cert in (sign_cert, auth_cert):
+        assert cert.extensions.get_extension_for_class(x509.CertificatePolicies).critical
+
+
+def test_without_http_locations_a_leaf_has_the_real_form_only_R_CERT_8(sign_ca):
+    from dataclasses import replace
+
+    settings = replace(sign_ca.settings, http_locations=False)
+    real = CertificateAuthority(CertKind.SIGN, sign_ca.certificate, sign_ca._key, settings)
+    cert = real.issue(sign_request(SigningSubject("名前", "住所", date(2000, 1, 1), "1")), at=AT)
+    dps = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    assert len(dps) == 1 and isinstance(dps[0].full_name[0], x509.DirectoryName)
+    with pytest.raises(x509.ExtensionNotFound):
+        cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess)
+
+
 def test_status_urls_point_at_the_municipality_crl_and_the_kind_ocsp_R_CERT_8(sign_cert, auth_cert):
     for cert, kind in ((sign_cert, "sign"), (auth_cert, "auth")):
         dps = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
-        assert [n.value for dp in dps for n in dp.full_name] == [
-            f"http://127.0.0.1:8000/crl/{kind}/{MUNICIPALITY}.crl"
-        ]
+        assert [n.value for n in dps[1].full_name] == [f"http://127.0.0.1:8000/crl/{kind}/{MUNICIPALITY}.crl"]
         aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
         assert {d.access_method._name: d.access_location.value for d in aia} == {
             "OCSP": f"http://127.0.0.1:8000/ocsp/{kind}",

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mynacard.chip import CardInfo, Chip, ChipState, FacePin, KeySlot, PinId
-from mynacard.chip.pins import PinRecord
+from mynacard.chip.pins import PinRecord, PinVerifier
 from mynacard.errors import ValidationError
 from tests.chip.conftest import CARD_INFO, MASTER_KEY
 
@@ -18,9 +18,17 @@ pin_records = st.one_of(
     st.none(),
     st.builds(
         PinRecord,
-        st.binary(min_size=16, max_size=16),
-        st.binary(min_size=32, max_size=32),
+        st.builds(
+            PinVerifier,
+            st.binary(min_size=16, max_size=16),
+            st.binary(min_size=32, max_size=32),
+            st.integers(1, 4),
+            st.integers(8, 4096),
+            st.integers(1, 1),
+            st.one_of(st.none(), st.binary(min_size=16, max_size=16)),
+        ),
         st.integers(0, 5),
+        st.integers(0, 9),
     ),
 )
 card_infos = st.builds(
@@ -74,6 +82,36 @@ def test_json_keeps_no_pin_value(chip: Chip) -> None:
     data = json.loads(chip.state.to_json())
     assert "1234" not in json.dumps(data["pins"])
     assert "ABC123" not in chip.state.to_json()
+
+
+def test_legacy_hmac_state_is_read_and_its_pins_still_verify() -> None:
+    """A version-1 state (HMAC-SHA256 verifiers) is upgraded on read: each verifier is wrapped
+    in Argon2id without knowing the PIN, and the holder's PINs keep working with their counts."""
+    import base64
+    import hashlib
+    import hmac
+
+    salt = bytes(16)
+    digest = hmac.new(salt, b"1234", hashlib.sha256).digest()
+    legacy = {
+        "version": 1,
+        "card_id": "C1",
+        "pins": {"auth": {"salt": base64.b64encode(salt).decode(), "digest": base64.b64encode(digest).decode(),
+                          "tries_left": 2}},
+        "sealed_keys": {},
+        "certificates": {},
+        "ca_certificates": {},
+        "card_info": None,
+        "face_pin_tries": {},
+    }
+    state = ChipState.from_json(json.dumps(legacy))
+    rec = state.pins[PinId.AUTH]
+    assert rec is not None and rec.tries_left == 2 and rec.verifier.legacy_salt == salt
+    assert rec.verifier.digest != digest  # the HMAC itself is no longer stored
+    chip = Chip(state, master_key=MASTER_KEY)
+    chip.verify_pin(PinId.AUTH, "1234")
+    assert chip.tries_left(PinId.AUTH) == 3
+    assert json.loads(state.to_json())["version"] == 2
 
 
 def test_card_info_checks_number_R_NUM_1() -> None:

@@ -16,34 +16,49 @@ SELECT_AUTH_PIN = bytes.fromhex("00A4020C020018")
 
 
 def test_verify_spends_the_try_in_the_store_before_comparing_R_PIN_4(office, card_id, monkeypatch) -> None:
+    """When the chip compares the PIN, another connection already sees the try spent
+    (committed); a card pulled out right after the comparison keeps it spent."""
+    from mynacard.chip import model
+    from mynacard.services.pinstore import StorePins
+
     card = open_card(office, card_id, clock)
     card.transmit(SELECT_JPKI)
     card.transmit(SELECT_AUTH_PIN)
-    calls = []
-    commit = card._commit
+    seen = []
+    compare = model.pin_matches
 
-    def commit_then_pull(state):  # the card is pulled out right after the first write
-        calls.append(state.pins[PinId.AUTH].tries_left)
-        commit(state)
+    def compare_then_pull(verifier, value):
+        seen.append(tries_in_store(office, card_id)["auth"])
+        compare(verifier, value)
         raise ConnectionError("card removed")
 
-    monkeypatch.setattr(card.chip, "_on_change", commit_then_pull)
+    monkeypatch.setattr(model, "pin_matches", compare_then_pull)
     answer = card.transmit(bytes.fromhex("0020008004") + PINS["auth"].encode())
     assert answer == bytes.fromhex("6F00")  # no 9000 without the reset being recorded
-    assert calls == [2]
-    assert tries_in_store(office, card_id)["auth"] == 2  # the right PIN still spent its try
+    assert seen == [2]
+    monkeypatch.undo()
+    assert StorePins(office, card_id, clock=clock).tries_left(PinId.AUTH) == 2  # the right PIN spent its try
 
 
 def test_failed_commit_answers_6F00_and_compares_nothing_R_PIN_4(office, card_id, monkeypatch) -> None:
+    from mynacard.chip import model
+    from mynacard.services.pinstore import StorePins
+
     card = open_card(office, card_id, clock)
     card.transmit(SELECT_JPKI)
     card.transmit(SELECT_AUTH_PIN)
+    spend = StorePins._spend_row
+    compared = []
 
-    def broken(state):
-        raise OSError("database is down")
+    def spend_then_lose_connection(self, s, pin):
+        spend(self, s, pin)
+        raise OSError("database is down")  # the transaction with the spent try rolls back
 
-    monkeypatch.setattr(card.chip, "_on_change", broken)
+    monkeypatch.setattr(StorePins, "_spend_row", spend_then_lose_connection)
+    monkeypatch.setattr(model, "pin_matches", lambda v, value: compared.append(1) or False)
     assert card.transmit(bytes.fromhex("0020008004") + b"0000") == bytes.fromhex("6F00")
+    assert compared == []
+    monkeypatch.undo()
     assert tries_in_store(office, card_id)["auth"] == 3
 
 

@@ -8,6 +8,7 @@ The profile is described in ``mynacard.ca.profile``.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
@@ -23,9 +24,11 @@ from mynacard.ca import profile as p
 from mynacard.ca.errors import ProfileError
 from mynacard.ca.profile import CaSettings, CertKind, CertRequest
 from mynacard.crypto import new_rsa_key, seal_private_key, unseal_private_key
-from mynacard.timeutil import end_of_day
+from mynacard.timeutil import JST, end_of_day
 
 MAX_SERIAL_BITS = 159  # RFC 5280: at most 20 octets, positive
+ROOT_SERIAL_BITS = 31  # J-LIS roots have small serials (1 in 2015, ~10^8 in 2023)
+ROOT_YEARS = 10  # J-LIS roots are valid 10 years
 
 
 def random_serial() -> int:
@@ -39,6 +42,11 @@ def _check_serial(serial: int) -> int:
     if serial <= 0 or serial.bit_length() > MAX_SERIAL_BITS:
         raise ValueError("The serial number must be positive and not more than 159 bits.")
     return serial
+
+
+def root_serial() -> int:
+    """A small random serial for a root, as J-LIS's are small (never 0)."""
+    return secrets.randbelow(2**ROOT_SERIAL_BITS - 1) + 1
 
 
 def _add_years(at: datetime, years: int) -> datetime:
@@ -100,9 +108,10 @@ class CertificateAuthority:
         at: datetime,
         settings: CaSettings = CaSettings(),  # noqa: B008
         key: rsa.RSAPrivateKey | None = None,
-        years: int = 20,
+        years: int = ROOT_YEARS,
     ) -> CertificateAuthority:
-        """A new self-signed root, valid from ``at`` for ``years`` years (R_CERT_2)."""
+        """A new self-signed root, valid from ``at`` through 23:59:59 JST of the day before the
+        ``years``-th anniversary, as J-LIS's roots are (R_CERT_2; profile in ``profile``)."""
         kind = CertKind(kind)
         start = p.whole_seconds(at)
         if years < 1:
@@ -111,19 +120,20 @@ class CertificateAuthority:
         if not isinstance(key, rsa.RSAPrivateKey) or key.key_size != p.RSA_KEY_BITS:
             raise ValueError(f"The CA key must be RSA-{p.RSA_KEY_BITS} (R_CERT_2).")
         name = p.root_name(kind, settings)
-        ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+        last_day = _add_years(start.astimezone(JST), years).date() - timedelta(days=1)
         cert = (
             x509.CertificateBuilder()
             .subject_name(name)
             .issuer_name(name)
             .public_key(key.public_key())
-            .serial_number(random_serial())
+            .serial_number(root_serial())
             .not_valid_before(start)
-            .not_valid_after(_add_years(start, years))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .not_valid_after(end_of_day(last_day))
             .add_extension(p.root_key_usage(), critical=True)
-            .add_extension(ski, critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+            .add_extension(p.root_alt_name(), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(p.root_crl_distribution_points(name), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256())
         )
         return cls(kind, cert, key, settings)
@@ -179,11 +189,17 @@ class CertificateAuthority:
             .add_extension(self._aki, critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(request.public_key), critical=False)
             .add_extension(p.leaf_key_usage(self.kind), critical=True)
-            .add_extension(p.certificate_policies(self.kind, self.settings), critical=False)
+            .add_extension(p.certificate_policies(self.kind, self.settings), critical=True)
             .add_extension(p.issuer_alt_name(), critical=False)
-            .add_extension(p.crl_distribution_points(self.crl_url(request.municipality_code)), critical=False)
-            .add_extension(p.authority_info_access(self.kind, self.settings), critical=False)
+            .add_extension(
+                p.crl_distribution_points(
+                    self.kind, self.certificate.subject, request.municipality_code, self.settings
+                ),
+                critical=False,
+            )
         )
+        if self.settings.http_locations:  # a documented extra of the sandbox (see ``profile``)
+            builder = builder.add_extension(p.authority_info_access(self.kind, self.settings), critical=False)
         if request.subject is not None:
             builder = builder.add_extension(p.basic_four_attributes(request.subject), critical=False)
         return builder.sign(self._key, hashes.SHA256())

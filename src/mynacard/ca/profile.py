@@ -1,32 +1,48 @@
 """The JPKI certificate profile of the sandbox (R_CERT_2, R_CERT_9).
 
-What real JPKI certificates carry, as far as public sources tell (J-LIS CPS, the profile
-specification, dumps of real cards published by their holders), and what this sandbox does:
+Field by field as real J-LIS certificates are, compared with the public J-LIS CA certificates
+(2015 and 2023 generations) and with the public descriptions of real cards' certificates,
+with the sandbox's own names and keys. What differs from a real card is marked [sandbox];
+what no public source settles is marked [model].
 
-* Both CAs are self-signed roots (real: ``C=JP, O=JPKI, OU=JPKI for digital signature`` or
-  ``OU=JPKI for user authentication``, ``OU=Japan Agency for Local Authority Information
-  Systems``). Ours keep that shape but say "sandbox" in O, OU and CN, so that nobody can mistake
-  them for J-LIS: ``C=JP, O=<organization>, OU=JPKI for digital signature (sandbox), OU=Japan
-  Agency for Local Authority Information Systems (sandbox), CN=<organization> signing
-  CA``. basicConstraints CA (critical, pathLen 0: the roots issue only end entities),
-  keyUsage keyCertSign + cRLSign (critical), SKI, AKI = SKI.
-* Signing certificate (署名用電子証明書): subject ``C=JP, L=<prefecture>, L=<municipality code>,
-  CN=<opaque id>``; real certificates name the municipality in romaji, the sandbox has no
-  romaji table of 1,700 municipalities and writes the 6-digit code. The CN is never the name.
-  subjectAltName holds the basic four attributes as otherName UTF8Strings under
+* **CA certificates** (self-signed roots, as J-LIS's are): subject = issuer ``C=JP,
+  O=<organization>, OU=JPKI for digital signature (sandbox) | JPKI for user authentication
+  (sandbox), OU=Japan Agency for Local Authority Information Systems (sandbox)`` (real: ``O=JPKI``
+  and the same OUs; no CN on real CA certificates, none here); a small serial (real: 1 and
+  ~10^8); validity 10 years, ending 23:59:59 JST the day before the anniversary; extensions
+  in the real order: keyUsage keyCertSign + cRLSign (critical), subjectAltName ``DirName: C=JP,
+  O=公的個人認証サービス (sandbox)``, basicConstraints cA without pathLen (critical),
+  cRLDistributionPoints with the CA's own name as a directory name (its ARL), SKI; no AKI.
+  [sandbox] The office makes one root per kind with no rollover (J-LIS started new CAs in 2023),
+  so ``services.pki`` asks for 20 years: its simulated time runs for decades.
+* **Signing certificate** (署名用電子証明書): subject ``C=JP, L=<prefecture>, L=<municipality>,
+  CN=<opaque id>``; [sandbox] real certificates name the municipality in romaji, the sandbox
+  has no romaji table of 1,700 municipalities and writes the 6-digit code. The CN is never the
+  name. subjectAltName holds the basic four attributes as otherName UTF8Strings under
   1.2.392.200149.8.5.5: .1 name, .4 date of birth ``EYYYYMMDD`` (see ``era.py``), .3 sex, .5
-  address, .2 / .6 the substitute-character position strings of name and address, in the order
-  real cards use. keyUsage digitalSignature + nonRepudiation (critical).
-* Authentication certificate (利用者証明用電子証明書): subject ``C=JP, CN=<random hex id>``, no
-  personal data at all (R_CERT_1), keyUsage digitalSignature (critical), no extendedKeyUsage
-  (real ones have none either).
-* Both: sha256WithRSAEncryption over RSA-2048 keys (R_CERT_2); notBefore = the issuance time
-  (whole seconds), notAfter = 23:59:59 JST of the expiry date (R_CERT_9); SKI, AKI;
-  issuerAltName ``DirName: C=JP, O=公的個人認証サービス (sandbox)`` as on real cards;
-  certificatePolicies with the policy OID of the kind and a CPS URI; cRLDistributionPoints
-  ``{base_url}/crl/{kind}/{municipality}.crl`` (real JPKI also partitions its CRLs by
-  municipality, with directoryName distribution points); authorityInfoAccess with OCSP
-  ``{base_url}/ocsp/{kind}`` and caIssuers ``{base_url}/ca/{kind}.cer``.
+  address, .2 / .6 the substitute-character position strings, in the order real cards use.
+  **Sex** is ``1`` male, ``2`` female, ``3`` not known, as on real certificates (J-LIS CPS,
+  3.1.7; dumps of real cards). RULES.md R_CERT_9 says 9 (the resident register's code); the
+  certificate follows the real card, so a register's ``9`` is written as ``3``. keyUsage
+  digitalSignature + nonRepudiation (critical).
+* **Authentication certificate** (利用者証明用電子証明書): subject ``C=JP, CN=<23 characters
+  A-Z0-9>`` as on real cards, no personal data at all (R_CERT_1); keyUsage digitalSignature
+  (critical), no extendedKeyUsage (real ones have none either).
+* Both leaves: sha256WithRSAEncryption over RSA-2048 keys (R_CERT_2); notBefore = the issuance
+  time (whole seconds), notAfter = 23:59:59 JST of the expiry date (R_CERT_9); AKI, SKI;
+  certificatePolicies **critical** with the kind's policy OID (and a CPS URI); issuerAltName
+  ``DirName: C=JP, O=公的個人認証サービス (sandbox)`` as on real cards; cRLDistributionPoints
+  whose first point is the **directory name** real cards carry, ``<CA name's C, O and first
+  OU>, OU=CRL Distribution Points, OU=<prefecture>, CN=<municipality>`` ([model]: the real
+  prefix and the CN in romaji are not in the public sources; the sandbox writes the code).
+* **Documented extras** ([sandbox], ``CaSettings.http_locations``, on by default): real
+  certificates keep revocation locations from relying parties who are not authorised
+  verifiers (the directory-name point only; no OCSP location). The sandbox adds, *after* the
+  real fields so that a parser of real cards sees them unchanged, a second DistributionPoint
+  with the HTTP URL of the municipality's CRL partition (``{base_url}/crl/{kind}/{code}.crl``,
+  matching the partition CRL's issuingDistributionPoint) and an authorityInfoAccess with OCSP
+  ``{base_url}/ocsp/{kind}`` and caIssuers ``{base_url}/ca/{kind}.cer``. With
+  ``http_locations=False`` the leaves carry the real form only.
 
 Substitute characters: real JPKI writes characters outside JIS X 0208 / 0212 as substitute
 characters and records, per character, ``0`` (as written) or ``1`` (substituted). The sandbox
@@ -66,7 +82,11 @@ OID_BIRTH_DATE = ObjectIdentifier("1.2.392.200149.8.5.5.4")
 OID_ADDRESS = ObjectIdentifier("1.2.392.200149.8.5.5.5")
 OID_ADDRESS_SUBSTITUTES = ObjectIdentifier("1.2.392.200149.8.5.5.6")
 
-SEX_CODES = frozenset({"1", "2", "9"})  # male, female, not known (R_CERT_9)
+SEX_CODES = frozenset({"1", "2", "3", "9"})  # male, female, not known (certificate), not known (register)
+#: The resident register's "not applicable" (9) is written as the certificate's "not known" (3).
+CERT_SEX = {"1": "1", "2": "2", "3": "3", "9": "3"}
+AUTH_CN_LENGTH = 23  # real authentication certificates: 23 characters of A-Z and 0-9
+_AUTH_CN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 MAX_ADDRESS_CHARS = 200  # the J-LIS profile's limit for the address field
 RSA_KEY_BITS = 2048  # R_CERT_2
 MAX_NAME_CHARS = 64  # ub-organization-name, ub-common-name (RFC 5280 appendix A)
@@ -75,7 +95,6 @@ _ROOT_LABEL = {
     CertKind.SIGN: "JPKI for digital signature",
     CertKind.AUTH: "JPKI for user authentication",
 }
-_ROOT_CN = {CertKind.SIGN: "signing CA", CertKind.AUTH: "authentication CA"}
 
 
 @dataclass(frozen=True)
@@ -93,6 +112,7 @@ class CaSettings:
     organization: str = "mynacard sandbox JPKI"
     signing_policy_oid: str = SIGNING_POLICY_OID
     auth_policy_oid: str = AUTH_POLICY_OID
+    http_locations: bool = True
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -107,13 +127,8 @@ class CaSettings:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         if len(self.country) != 2:
             raise ValueError("country must be a 2-letter ISO 3166 code.")
-        longest = f"{self.organization} {_ROOT_CN[CertKind.AUTH]}"
-        if not self.organization or len(longest) > MAX_NAME_CHARS:
-            room = MAX_NAME_CHARS - len(longest) + len(self.organization)
-            raise ValueError(
-                f"organization must be 1 to {room} characters "
-                f"(the CA common name {longest!r} is limited to {MAX_NAME_CHARS})."
-            )
+        if not self.organization or len(self.organization) > MAX_NAME_CHARS:
+            raise ValueError(f"organization must be 1 to {MAX_NAME_CHARS} characters (ub-organization-name).")
         for oid in (self.signing_policy_oid, self.auth_policy_oid):
             ObjectIdentifier(oid)  # raises ValueError when malformed
 
@@ -169,7 +184,7 @@ class SigningSubject:
         if self.sex not in SEX_CODES:
             raise ProfileError(
                 "sex",
-                f"The sex code must be 1, 2 or 9, got {self.sex!r}.",
+                f"The sex code must be 1, 2, 3 (not known) or 9 (the register's not applicable), got {self.sex!r}.",
                 "性別コードが不正です。",
             )
         if not isinstance(self.birth_date, date) or isinstance(self.birth_date, datetime):
@@ -259,7 +274,7 @@ def substitute_positions(value: str, flag: bool | str, fld: str = "substituted")
 
 
 def root_name(kind: CertKind, settings: CaSettings) -> x509.Name:
-    """The subject (and issuer) of a sandbox root: JPKI's shape, labelled sandbox."""
+    """The subject (and issuer) of a sandbox root: J-LIS's shape (no CN), labelled sandbox."""
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, settings.country),
@@ -269,7 +284,6 @@ def root_name(kind: CertKind, settings: CaSettings) -> x509.Name:
                 NameOID.ORGANIZATIONAL_UNIT_NAME,
                 "Japan Agency for Local Authority Information Systems (sandbox)",
             ),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{settings.organization} {_ROOT_CN[kind]}"),
         ]
     )
 
@@ -285,7 +299,8 @@ def leaf_name(kind: CertKind, request: CertRequest, settings: CaSettings) -> x50
             x509.NameAttribute(NameOID.COMMON_NAME, issued + secrets.token_hex(8).upper()),
         ]
     else:
-        attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, secrets.token_hex(16).upper()))
+        cn = "".join(secrets.choice(_AUTH_CN_ALPHABET) for _ in range(AUTH_CN_LENGTH))
+        attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, cn))
     return x509.Name(attrs)
 
 
@@ -294,7 +309,7 @@ def basic_four_attributes(subject: SigningSubject) -> x509.SubjectAlternativeNam
     values = [
         (OID_NAME, subject.name),
         (OID_BIRTH_DATE, jpki_birth_date(subject.birth_date)),
-        (OID_SEX, subject.sex),
+        (OID_SEX, CERT_SEX[subject.sex]),
         (OID_ADDRESS, subject.address),
         (OID_NAME_SUBSTITUTES, substitute_positions(subject.name, subject.name_substituted)),
         (
@@ -305,20 +320,25 @@ def basic_four_attributes(subject: SigningSubject) -> x509.SubjectAlternativeNam
     return x509.SubjectAlternativeName([x509.OtherName(oid, utf8_string_der(v)) for oid, v in values])
 
 
-def issuer_alt_name() -> x509.IssuerAlternativeName:
-    """Real JPKI certificates name the service in Japanese here; ours says sandbox."""
-    return x509.IssuerAlternativeName(
-        [
-            x509.DirectoryName(
-                x509.Name(
-                    [
-                        x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
-                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "公的個人認証サービス (sandbox)"),
-                    ]
-                )
-            )
-        ]
+def _service_name() -> x509.DirectoryName:
+    return x509.DirectoryName(
+        x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "公的個人認証サービス (sandbox)"),
+            ]
+        )
     )
+
+
+def issuer_alt_name() -> x509.IssuerAlternativeName:
+    """Real JPKI leaves name the service in Japanese here; ours says sandbox."""
+    return x509.IssuerAlternativeName([_service_name()])
+
+
+def root_alt_name() -> x509.SubjectAlternativeName:
+    """Real J-LIS CA certificates carry the same directory name as their subjectAltName."""
+    return x509.SubjectAlternativeName([_service_name()])
 
 
 def leaf_key_usage(kind: CertKind) -> x509.KeyUsage:
@@ -361,8 +381,39 @@ def certificate_policies(kind: CertKind, settings: CaSettings) -> x509.Certifica
     )
 
 
-def crl_distribution_points(url: str) -> x509.CRLDistributionPoints:
-    return x509.CRLDistributionPoints([x509.DistributionPoint([x509.UniformResourceIdentifier(url)], None, None, None)])
+def crl_directory_name(ca_name: x509.Name, municipality_code: str) -> x509.Name:
+    """The directory name of a municipality's CRL, in the real form ``…, OU=CRL Distribution
+    Points, OU=<prefecture>, CN=<municipality>`` under the CA's C, O and first OU."""
+    head = [
+        ca_name.get_attributes_for_oid(NameOID.COUNTRY_NAME)[0],
+        ca_name.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0],
+        ca_name.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)[0],
+    ]
+    return x509.Name(
+        [
+            *head,
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "CRL Distribution Points"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, prefecture_of(municipality_code)),
+            x509.NameAttribute(NameOID.COMMON_NAME, check_municipality_code(municipality_code)),
+        ]
+    )
+
+
+def crl_distribution_points(
+    kind: CertKind, ca_name: x509.Name, municipality_code: str, settings: CaSettings
+) -> x509.CRLDistributionPoints:
+    """The real directory-name point first; the sandbox's HTTP partition as a second point."""
+    directory = x509.DirectoryName(crl_directory_name(ca_name, municipality_code))
+    points = [x509.DistributionPoint([directory], None, None, None)]
+    if settings.http_locations:
+        url = settings.crl_url(kind, municipality_code)
+        points.append(x509.DistributionPoint([x509.UniformResourceIdentifier(url)], None, None, None))
+    return x509.CRLDistributionPoints(points)
+
+
+def root_crl_distribution_points(ca_name: x509.Name) -> x509.CRLDistributionPoints:
+    """A J-LIS root points at its own name (the directory entry of its ARL)."""
+    return x509.CRLDistributionPoints([x509.DistributionPoint([x509.DirectoryName(ca_name)], None, None, None)])
 
 
 def authority_info_access(kind: CertKind, settings: CaSettings) -> x509.AuthorityInformationAccess:

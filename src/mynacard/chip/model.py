@@ -1,8 +1,10 @@
 """The chip of the My Number Card: PIN objects, on-chip keys, certificates and card data.
 
-``Chip`` is the service-level view. It persists through ``on_change``: the callback receives
-the state every time the state changes, and in particular *before* a PIN is compared
-(R_PIN_4), so a card pulled out of the reader mid-command has still spent the try.
+``Chip`` is the service-level view. Its PIN objects live in a ``PinCounters`` (the state in
+memory, or rows of the store): a VERIFY spends and records the try *before* the PIN is
+compared (R_PIN_4), so a card pulled out of the reader mid-command has still spent it, and
+concurrent commands never compare more PINs than the counter allows. The rest of the state
+persists through ``on_change``, which receives the state every time it changes.
 The per-session security status used by the APDU front end is in ``session.ChipSession``.
 """
 
@@ -13,21 +15,22 @@ from collections.abc import Callable
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from mynacard.chip.counters import PinCounters, StateCounters
 from mynacard.chip.pins import (
-    FACE_MAX_TRIES,
-    MAX_TRIES,
     SLOT_PIN,
     FacePin,
     KeySlot,
     PinId,
-    PinRecord,
+    PinVerifier,
     ascii_upper,
     check_pin_format,
+    face_pin_matches,
+    pin_matches,
 )
 from mynacard.chip.signing import max_input_length, sign_padded
 from mynacard.chip.state import CardInfo, ChipState
 from mynacard.crypto import KeyGenerator, new_rsa_key, seal_private_key, unseal_private_key
-from mynacard.errors import PinLocked, StateError, ValidationError, WrongPin
+from mynacard.errors import StateError, ValidationError, WrongPin
 
 OnChange = Callable[[ChipState], None]
 
@@ -38,13 +41,19 @@ class Chip:
     """One card's chip. Private keys are made here and never handed out (R_CERT_2)."""
 
     def __init__(
-        self, state: ChipState, *, master_key: bytes, on_change: OnChange | None = None
+        self,
+        state: ChipState,
+        *,
+        master_key: bytes,
+        on_change: OnChange | None = None,
+        pins: PinCounters | None = None,
     ) -> None:
         if len(master_key) != 32:
             raise ValueError("The master key must be 32 bytes.")
         self.state = state
         self._master_key = master_key
         self._on_change = on_change
+        self.pins: PinCounters = pins if pins is not None else StateCounters(lambda: self.state, self._changed)
         # Unsealed keys, keyed by the sealed blob they came from.
         self._keys: dict[KeySlot, tuple[bytes, rsa.RSAPrivateKey, rsa.RSAPrivateNumbers]] = {}
 
@@ -65,17 +74,14 @@ class Chip:
         """Set a PIN and reset its counter (first setting, or reset at the window, R_PIN_5)."""
         pin_id = PinId(pin_id)
         normalized = check_pin_format(pin_id, value)
-        self.state.pins[pin_id] = PinRecord.new(normalized.encode("ascii"), MAX_TRIES[pin_id])
-        self._changed()
+        self.pins.set(pin_id, PinVerifier.new(normalized.encode("ascii")))
 
     def is_set(self, pin_id: PinId) -> bool:
-        return self.state.pins.get(PinId(pin_id)) is not None
+        return self.pins.is_set(PinId(pin_id))
 
     def tries_left(self, pin_id: PinId) -> int:
         """Tries left, read without spending one (R_PIN_7). An unset PIN shows the maximum."""
-        pin_id = PinId(pin_id)
-        rec = self.state.pins.get(pin_id)
-        return MAX_TRIES[pin_id] if rec is None else rec.tries_left
+        return self.pins.tries_left(PinId(pin_id))
 
     def is_locked(self, pin_id: PinId) -> bool:
         return self.tries_left(pin_id) == 0
@@ -91,27 +97,17 @@ class Chip:
         self.verify_pin_bytes(pin_id, value.encode("utf-8"))
 
     def verify_pin_bytes(self, pin_id: PinId, value: bytes) -> None:
-        """The chip's VERIFY: spend a try and persist it, then compare (R_PIN_4).
+        """The chip's VERIFY: spend a try and record it, then compare (R_PIN_4).
 
         Raises ``PinLocked`` (nothing changes) when no try is left, ``WrongPin`` with the
-        tries left after a mismatch, ``StateError`` when the PIN was never set.
+        tries left after a mismatch, ``StateError`` when the PIN was never set. If the try
+        cannot be recorded, the error of the store propagates and nothing is compared.
         """
-        pin_id = PinId(pin_id)
-        rec = self.state.pins.get(pin_id)
-        if rec is None:
-            raise StateError(
-                f"The {pin_id.value} PIN has not been set.",
-                "暗証番号が設定されていません。",
-                pin=pin_id.value,
-            )
-        if rec.tries_left <= 0:
-            raise PinLocked(pin_id.value)
-        rec.tries_left -= 1
-        self._changed()
-        if not rec.matches(value):
-            raise WrongPin(pin_id.value, rec.tries_left)
-        rec.tries_left = MAX_TRIES[pin_id]
-        self._changed()
+        spent = self.pins.spend(PinId(pin_id))
+        assert spent.verifier is not None
+        if not pin_matches(spent.verifier, bytes(value)):
+            raise WrongPin(spent.pin.value, spent.tries_left)
+        self.pins.succeeded(spent)
 
     def change_pin(self, pin_id: PinId, old: str, new: str) -> None:
         """Change a PIN after entering the current one (R_PIN_6).
@@ -127,7 +123,7 @@ class Chip:
     # -- card-face PINs (券面事項確認AP) --------------------------------------------------------
 
     def face_tries_left(self, which: FacePin) -> int:
-        return self.state.face_pin_tries.get(FacePin(which), FACE_MAX_TRIES)
+        return self.pins.tries_left(FacePin(which))
 
     def verify_face_pin(self, which: FacePin, value: bytes) -> None:
         """VERIFY of PIN A or PIN B of the card-face AP, counted like the other PINs."""
@@ -140,15 +136,10 @@ class Chip:
                 "券面事項確認用の暗証番号が使用できません。",
                 pin=which.value,
             )
-        tries = self.face_tries_left(which)
-        if tries <= 0:
-            raise PinLocked(which.value)
-        self.state.face_pin_tries[which] = tries - 1
-        self._changed()
-        if value != expected.encode("ascii"):
-            raise WrongPin(which.value, tries - 1)
-        self.state.face_pin_tries[which] = FACE_MAX_TRIES
-        self._changed()
+        spent = self.pins.spend(which)
+        if not face_pin_matches(expected.encode("ascii"), bytes(value)):
+            raise WrongPin(which.value, spent.tries_left)
+        self.pins.succeeded(spent)
 
     # -- keys and certificates ----------------------------------------------------------------
 
@@ -238,8 +229,9 @@ class Chip:
         The card-face PINs derive from this data, so their counters start afresh.
         """
         self.state.card_info = info.validate()
-        self.state.face_pin_tries = {p: FACE_MAX_TRIES for p in FacePin}
         self._changed()
+        for which in FacePin:
+            self.pins.set(which, None)
 
     # -- signing ------------------------------------------------------------------------------
 

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+
+from argon2.low_level import Type, hash_secret_raw
 
 from mynacard.errors import ValidationError
 
@@ -108,30 +111,131 @@ def check_pin_format(pin_id: PinId, value: str) -> str:
     return value
 
 
-@dataclass
-class PinRecord:
-    """One PIN object: a salted hash of its value and its error counter.
+#: Argon2id cost of a PIN verifier: time cost, memory in KiB, lanes. Production default: OWASP's
+#: recommended minimum for Argon2id (t=2, m=19 MiB, p=1), about 30-60 ms a derivation on
+#: one core. ``MYNACARD_PIN_KDF="t=1,m=64,p=1"`` (tests, fuzzing) makes it cost microseconds;
+#: each verifier records its own parameters, so a change of the setting keeps old ones valid.
+PRODUCTION_KDF = (2, 19456, 1)
 
-    The hash is HMAC-SHA256 keyed by a random salt: it keeps values out of dumps of the state
-    and costs microseconds, so a fuzz test can run 100,000 VERIFY commands. A 4-digit PIN
-    cannot be protected by hashing anyway; the chip's protection is the counter.
+
+def kdf_parameters() -> tuple[int, int, int]:
+    """The Argon2id parameters for new verifiers, from ``MYNACARD_PIN_KDF`` or the default."""
+    raw = os.environ.get("MYNACARD_PIN_KDF", "").strip()
+    if not raw:
+        return PRODUCTION_KDF
+    try:
+        fields = dict(part.split("=", 1) for part in raw.replace(" ", "").split(","))
+        t, m, p = int(fields["t"]), int(fields["m"]), int(fields["p"])
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f'MYNACARD_PIN_KDF should read "t=2,m=19456,p=1", not {raw!r}.') from exc
+    if t < 1 or p < 1 or m < 8 * p:
+        raise ValueError("MYNACARD_PIN_KDF: t and p must be >= 1 and m >= 8*p KiB (Argon2).")
+    return t, m, p
+
+
+def _argon2id(secret: bytes, salt: bytes, t: int, m: int, p: int) -> bytes:
+    return hash_secret_raw(secret, salt, time_cost=t, memory_cost=m, parallelism=p, hash_len=32, type=Type.ID)
+
+
+@dataclass(frozen=True)
+class PinVerifier:
+    """What the chip keeps of a PIN: an Argon2id hash under a random salt (slow, salted).
+
+    A 4-digit PIN has 10,000 values, so no hash protects it alone: in the store the verifier
+    is also sealed under the master key (``services.pinstore``), and the chip's real
+    protection is the counter. ``legacy_salt`` marks a verifier upgraded from the earlier
+    HMAC-SHA256 form without knowing the PIN: Argon2id is then taken of that HMAC.
     """
 
     salt: bytes
     digest: bytes
-    tries_left: int
+    t: int
+    m: int
+    p: int
+    legacy_salt: bytes | None = None
 
     @classmethod
-    def new(cls, value: bytes, tries: int) -> PinRecord:
+    def new(cls, value: bytes) -> PinVerifier:
+        t, m, p = kdf_parameters()
         salt = os.urandom(16)
-        return cls(salt=salt, digest=_pin_digest(salt, value), tries_left=tries)
+        return cls(salt, _argon2id(value, salt, t, m, p), t, m, p)
+
+    @classmethod
+    def from_legacy_hmac(cls, hmac_salt: bytes, hmac_digest: bytes) -> PinVerifier:
+        """Wrap an HMAC-SHA256 verifier of the first chip-state format in Argon2id."""
+        t, m, p = kdf_parameters()
+        salt = os.urandom(16)
+        return cls(salt, _argon2id(hmac_digest, salt, t, m, p), t, m, p, legacy_salt=hmac_salt)
+
+    def to_dict(self) -> dict[str, object]:
+        d: dict[str, object] = {
+            "kdf": "argon2id",
+            "t": self.t,
+            "m": self.m,
+            "p": self.p,
+            "salt": self.salt.hex(),
+            "digest": self.digest.hex(),
+        }
+        if self.legacy_salt is not None:
+            d["legacy_hmac_salt"] = self.legacy_salt.hex()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> PinVerifier:
+        if d.get("kdf") != "argon2id":
+            raise ValueError(f"Unknown PIN verifier {d.get('kdf')!r}.")
+        legacy = d.get("legacy_hmac_salt")
+        return cls(
+            bytes.fromhex(str(d["salt"])),
+            bytes.fromhex(str(d["digest"])),
+            int(str(d["t"])),
+            int(str(d["m"])),
+            int(str(d["p"])),
+            None if legacy is None else bytes.fromhex(str(legacy)),
+        )
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.to_dict(), sort_keys=True).encode("ascii")
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> PinVerifier:
+        return cls.from_dict(json.loads(raw.decode("ascii")))
+
+
+def pin_matches(verifier: PinVerifier, value: bytes) -> bool:
+    """The chip's comparison of an entered PIN with its verifier (constant time).
+
+    Every comparison the chip makes goes through here, after the try is spent (R_PIN_4); the
+    concurrency tests count calls of this function.
+    """
+    secret = value if verifier.legacy_salt is None else hmac.new(verifier.legacy_salt, value, hashlib.sha256).digest()
+    derived = _argon2id(secret, verifier.salt, verifier.t, verifier.m, verifier.p)
+    return hmac.compare_digest(verifier.digest, derived)
+
+
+def face_pin_matches(expected: bytes, value: bytes) -> bool:
+    """The comparison of a card-face PIN with the value the card face gives (constant time)."""
+    return hmac.compare_digest(expected, value)
+
+
+@dataclass
+class PinRecord:
+    """One PIN object: its verifier and its error counter.
+
+    ``generation`` grows every time the PIN is set, so that a correct entry resets the counter
+    only of the value it was compared with, never of a PIN set at the window meanwhile.
+    """
+
+    verifier: PinVerifier
+    tries_left: int
+    generation: int = 0
+
+    @classmethod
+    def new(cls, value: bytes, tries: int, generation: int = 0) -> PinRecord:
+        return cls(verifier=PinVerifier.new(value), tries_left=tries, generation=generation)
 
     def matches(self, value: bytes) -> bool:
-        return hmac.compare_digest(self.digest, _pin_digest(self.salt, value))
-
-
-def _pin_digest(salt: bytes, value: bytes) -> bytes:
-    return hmac.new(salt, value, hashlib.sha256).digest()
+        return pin_matches(self.verifier, value)
 
 
 class FacePin(StrEnum):

@@ -2,7 +2,12 @@
 
 The state is plain data with a JSON form, so a repository can store it in one column and
 the chip model can be rebuilt from it. Private keys are stored sealed (AES-GCM under the
-master key, see ``mynacard.crypto``): a dump of the state does not reveal them.
+master key, see ``mynacard.crypto``): a dump of the state does not reveal them. PIN verifiers
+are Argon2id hashes (``pins.PinVerifier``); the store keeps them and the counters in rows of
+their own, sealed, and seals this JSON as a whole (``services.pinstore``).
+
+Version 1 of the JSON held HMAC-SHA256 verifiers; ``from_json`` still reads it and wraps each
+one in Argon2id (``PinVerifier.from_legacy_hmac``), so an old state is upgraded on first read.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from typing import Any
 
 from stdnum.jp import in_ as individual_number
 
-from mynacard.chip.pins import FACE_MAX_TRIES, FacePin, KeySlot, PinId, PinRecord
+from mynacard.chip.pins import FACE_MAX_TRIES, FacePin, KeySlot, PinId, PinRecord, PinVerifier
 from mynacard.errors import ValidationError
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+LEGACY_VERSION = 1
 
 
 @dataclass
@@ -126,19 +132,21 @@ class ChipState:
         default_factory=lambda: {p: FACE_MAX_TRIES for p in FacePin}
     )
 
-    def to_json(self) -> str:
+    def to_json(self, *, include_pins: bool = True) -> str:
+        """The JSON form; without the PIN objects when the store keeps them in rows."""
         pins: dict[str, Any] = {}
-        for pin_id in PinId:
-            rec = self.pins.get(pin_id)
-            pins[pin_id.value] = (
-                None
-                if rec is None
-                else {
-                    "salt": _b64(rec.salt),
-                    "digest": _b64(rec.digest),
-                    "tries_left": rec.tries_left,
-                }
-            )
+        if include_pins:
+            for pin_id in PinId:
+                rec = self.pins.get(pin_id)
+                pins[pin_id.value] = (
+                    None
+                    if rec is None
+                    else {
+                        "verifier": rec.verifier.to_dict(),
+                        "tries_left": rec.tries_left,
+                        "generation": rec.generation,
+                    }
+                )
         data = {
             "version": STATE_VERSION,
             "card_id": self.card_id,
@@ -147,7 +155,9 @@ class ChipState:
             "certificates": {s.value: _b64(b) for s, b in sorted(self.certificates.items())},
             "ca_certificates": {s.value: _b64(b) for s, b in sorted(self.ca_certificates.items())},
             "card_info": None if self.card_info is None else self.card_info.to_dict(),
-            "face_pin_tries": {p.value: n for p, n in sorted(self.face_pin_tries.items())},
+            "face_pin_tries": (
+                {p.value: n for p, n in sorted(self.face_pin_tries.items())} if include_pins else {}
+            ),
         }
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
@@ -155,19 +165,22 @@ class ChipState:
     def from_json(cls, text: str) -> ChipState:
         """Rebuild a state from ``to_json`` output; ``ValueError`` if it is not one."""
         data = json.loads(text)
-        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+        if not isinstance(data, dict) or data.get("version") not in (STATE_VERSION, LEGACY_VERSION):
             raise ValueError(f"Not a chip state of version {STATE_VERSION}.")
+        legacy = data["version"] == LEGACY_VERSION
         try:
             pins: dict[PinId, PinRecord | None] = {}
             for pin_id in PinId:
                 raw = data["pins"].get(pin_id.value)
-                pins[pin_id] = (
-                    None
-                    if raw is None
-                    else PinRecord(
-                        _unb64(raw["salt"]), _unb64(raw["digest"]), int(raw["tries_left"])
+                if raw is None:
+                    pins[pin_id] = None
+                elif legacy:
+                    verifier = PinVerifier.from_legacy_hmac(_unb64(raw["salt"]), _unb64(raw["digest"]))
+                    pins[pin_id] = PinRecord(verifier, int(raw["tries_left"]))
+                else:
+                    pins[pin_id] = PinRecord(
+                        PinVerifier.from_dict(raw["verifier"]), int(raw["tries_left"]), int(raw["generation"])
                     )
-                )
             info = data.get("card_info")
             return cls(
                 card_id=str(data["card_id"]),

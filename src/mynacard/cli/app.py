@@ -49,6 +49,10 @@ class Options:
             self._office = Office(
                 store=store, master_key=load_or_create_master_key(self.key_path()), base_url=self.base_url
             )
+            # Chip states of the first, plain form are sealed now (needs the master key).
+            from mynacard.services.pinstore import upgrade_all
+
+            upgrade_all(self._office, self.now())
         return self._office
 
     def now(self) -> datetime:

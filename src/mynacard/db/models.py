@@ -139,6 +139,24 @@ class Card(Base):
     chip_state: Mapped[str | None] = mapped_column(Text)
 
 
+class ChipPin(Base):
+    """One PIN object of a card's chip: its sealed verifier and its error counter (R_PIN_4).
+
+    Kept apart from ``Card.chip_state`` so that a try is spent by a conditional UPDATE of one
+    row (``tries_left = tries_left - 1 WHERE tries_left > 0``), committed before the PIN is
+    compared. ``pin`` is a ``PinId`` or a card-face ``FacePin`` (whose verifier is NULL: it is
+    compared with the card data); ``generation`` grows each time the PIN is set.
+    """
+
+    __tablename__ = "chip_pins"
+
+    card_id: Mapped[str] = mapped_column(ForeignKey("cards.id"), primary_key=True)
+    pin: Mapped[str] = mapped_column(String(12), primary_key=True)
+    tries_left: Mapped[int] = mapped_column(Integer)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    verifier: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
 class Certificate(Base):
     __tablename__ = "certificates"
 

@@ -1,4 +1,8 @@
-"""Loading a card's chip from the store and writing it back (the chip is a library)."""
+"""Loading a card's chip from the store and writing it back (the chip is a library).
+
+The PIN objects are rows of their own, spent atomically (``services.pinstore``); the rest of
+the chip state is sealed in the card's row.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +10,31 @@ from mynacard.chip import CardInfo, Chip, ChipState
 from mynacard.db.models import Card, Resident
 from mynacard.errors import StateError
 from mynacard.services.context import Work
+from mynacard.services.pinstore import StorePins, create_pin_rows, seal_state, upgrade_chip
 
 
 def chip_of(w: Work, card: Card) -> Chip:
-    """The chip of ``card``. Every change is written to the card's row and flushed at once, so
-    a PIN try is spent in the store before the PIN is compared (R_PIN_4)."""
+    """The chip of ``card``. A PIN try is committed in the store before the PIN is compared
+    (R_PIN_4): a workflow checks PINs before it changes anything. Other changes of the chip
+    are written to the card's row and flushed at once."""
     if card.chip_state is None:
         raise StateError(
             f"Card {card.id} has no chip yet: J-LIS has not made it.", "このカードはまだ作成されていません。"
         )
+    master_key = w.office.master_key
+    state = upgrade_chip(w.session, card, master_key)
 
     def persist(state: ChipState) -> None:
-        card.chip_state = state.to_json()
+        card.chip_state = seal_state(state, master_key)
         w.session.flush()
 
-    return Chip(ChipState.from_json(card.chip_state), master_key=w.office.master_key, on_change=persist)
+    return Chip(state, master_key=master_key, on_change=persist, pins=StorePins(w.office, card.id, work=w))
 
 
 def new_chip(w: Work, card: Card) -> Chip:
     chip = Chip.blank(card.id, master_key=w.office.master_key)
-    card.chip_state = chip.state.to_json()
+    card.chip_state = seal_state(chip.state, w.office.master_key)
+    create_pin_rows(w.session, chip.state, w.office.master_key)
     return chip_of(w, card)
 
 

@@ -55,7 +55,9 @@ def authority(w: Work, kind: CertKind | str) -> CertificateAuthority:
     kind = CertKind(kind)
     row = repo.ca_row(w.session, kind.value)
     if row is None:
-        ca = CertificateAuthority.generate(kind, at=w.at, settings=settings(w), key=w.office.keygen())
+        # One root per kind and no rollover: 20 years, since simulated time runs for decades
+        # (J-LIS roots are valid 10 years; see ca.profile).
+        ca = CertificateAuthority.generate(kind, at=w.at, settings=settings(w), key=w.office.keygen(), years=20)
         row = CertificateAuthorityRow(
             kind=kind.value,
             certificate_der=ca.certificate.public_bytes(_DER),

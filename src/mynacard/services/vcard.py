@@ -1,15 +1,15 @@
-"""A card of the store, inserted in a reader: the chip persists through the card's row.
+"""A card of the store, inserted in a reader: the chip persists through the store.
 
 ``StoreCard`` is what a reader transport (``mynacard.vcard.VpcdClient``, or the cardholder
 client's in-process transport) talks to. Before each command it reloads the chip state from
-the card's row, so a PIN reset at the window applies to a card that stays inserted; every
-state change the command makes (``Chip.on_change``) is committed at once in its own short
-transaction, with the row locked (``SELECT ... FOR UPDATE`` on PostgreSQL). So a VERIFY has
-spent its try in the store before the card compares the PIN and answers (R_PIN_4), and the
-counters and lock state survive a restart of the card.
+the card's row, so a PIN reset at the window applies to a card that stays inserted. The PIN
+objects are rows of the store (``services.pinstore.StorePins``): a VERIFY spends its try with
+one conditional UPDATE, committed in its own short transaction *before* the PIN is compared
+(R_PIN_4). So any number of readers, threads and processes on one card compare exactly as
+many PINs as its counter allows, and the counters survive a restart of the card.
 
-If a commit fails, the command answers 6F00 (the card OS turns the error into a status word)
-and the PIN is not compared: the card never says 9000 for a try it could not record.
+If the try cannot be recorded, the command answers 6F00 (the card OS turns the error into a
+status word) and the PIN is not compared: the card never answers for a try it did not record.
 """
 
 from __future__ import annotations
@@ -18,12 +18,16 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import update
+
 from mynacard.chip import Chip, ChipState, VirtualCard
 from mynacard.chip.apdu import SW, Response
 from mynacard.db import repositories as repo
+from mynacard.db.models import Card
 from mynacard.errors import StateError
 from mynacard.services.common import card as card_row
 from mynacard.services.context import Office
+from mynacard.services.pinstore import StorePins, is_sealed, open_state, seal_state, upgrade_chip
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +45,12 @@ class StoreCard:
         self.clock = clock
         self.actor = actor
         self._stored = self._read()
-        self.chip = Chip(ChipState.from_json(self._stored), master_key=office.master_key, on_change=self._commit)
+        self.chip = Chip(
+            open_state(card_id, self._stored, office.master_key),
+            master_key=office.master_key,
+            on_change=self._commit,
+            pins=StorePins(office, card_id, clock=clock, actor=actor),
+        )
         self._card = VirtualCard(self.chip)
 
     @property
@@ -57,22 +66,32 @@ class StoreCard:
                     "このカードはまだ作成されていません。",
                     card_id=self.card_id,
                 )
+            if not is_sealed(c.chip_state):  # a store of the first form: upgrade on first read
+                locked = repo.card(w.session, self.card_id, for_update=True)
+                assert locked is not None
+                upgrade_chip(w.session, locked, self.office.master_key)
+            assert c.chip_state is not None
             return c.chip_state
 
     def _refresh(self) -> None:
-        """Take over a change made in the store meanwhile (a PIN reset at the window)."""
+        """Take over a change made in the store meanwhile (new card data, keys)."""
         stored = self._read()
         if stored != self._stored:
             self._stored = stored
-            self.chip.state = ChipState.from_json(stored)
+            self.chip.state = open_state(self.card_id, stored, self.office.master_key)
 
     def _commit(self, state: ChipState) -> None:
-        text = state.to_json()
+        """Write a change of the (non-PIN) state, only over the state it was made from."""
+        text = seal_state(state, self.office.master_key)
         with self.office.work(at=self.clock(), actor=self.actor) as w:
-            c = repo.card(w.session, self.card_id, for_update=True)
-            if c is None:
-                raise StateError(f"Card {self.card_id} is gone from the store.", "カードがありません。")
-            c.chip_state = text
+            done = w.session.execute(
+                update(Card)
+                .where(Card.id == self.card_id, Card.chip_state == self._stored)
+                .values(chip_state=text)
+                .execution_options(synchronize_session=False)
+            )
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                raise StateError(f"Card {self.card_id} changed in the store meanwhile.", "カードの状態が変わりました。")
         self._stored = text
 
     def reset(self) -> bytes:

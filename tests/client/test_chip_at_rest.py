@@ -1,0 +1,110 @@
+"""The chip's secrets at rest: sealed state, slow salted PIN verifiers, and the upgrade of a
+store written in the first (plain, HMAC) form."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+
+import pytest
+from cryptography.exceptions import InvalidTag
+from sqlalchemy import delete, select, update
+
+from mynacard.chip import PinId
+from mynacard.chip.pins import PRODUCTION_KDF, kdf_parameters
+from mynacard.client import JpkiCard
+from mynacard.db.models import Card, ChipPin, Resident
+from mynacard.services.pinstore import SEALED_PREFIX, StorePins, open_state, open_verifier, upgrade_all
+from mynacard.services.vcard import DEMO_PINS, open_card
+from tests.client.conftest import AT, MASTER_KEY, clock
+
+
+def raw_rows(office, card_id):
+    with office.store.session() as s:
+        card = s.get(Card, card_id)
+        resident = s.get(Resident, card.resident_id)
+        rows = s.scalars(select(ChipPin).where(ChipPin.card_id == card_id))
+        pins = {row.pin: (row.tries_left, row.verifier) for row in rows}
+        return card.chip_state, card.security_code, resident.individual_number, pins
+
+
+def test_chip_state_reveals_no_number_code_or_pin(office, card_id) -> None:
+    """A dump of the store shows neither the individual number nor the security code nor any
+    PIN or verifier in clear: the chip state and each verifier are sealed (AES-GCM)."""
+    state, code, number, pins = raw_rows(office, card_id)
+    assert state.startswith(SEALED_PREFIX)
+    for secret in (number, code, "見本", *DEMO_PINS.values()):
+        assert secret.encode() not in state.encode()
+        assert all(v is None or secret.encode() not in v for _, v in pins.values())
+    assert set(pins) == {"sign", "auth", "resident", "card_info", "face_a", "face_b"}
+    assert open_state(card_id, state, MASTER_KEY).card_info.individual_number == number
+    with pytest.raises(InvalidTag):
+        open_state(card_id, state, os.urandom(32))
+
+
+def test_verifiers_are_salted_argon2id_under_the_setting(office, card_id) -> None:
+    *_, pins = raw_rows(office, card_id)
+    verifiers = [open_verifier(card_id, PinId(p), pins[p][1], MASTER_KEY) for p in ("auth", "resident", "card_info")]
+    assert {v.to_dict()["kdf"] for v in verifiers} == {"argon2id"}
+    assert (verifiers[0].t, verifiers[0].m, verifiers[0].p) == kdf_parameters()
+    # The three 4-digit PINs have the same value (R_PIN_3) but different salts and digests.
+    assert len({v.salt for v in verifiers}) == 3 and len({v.digest for v in verifiers}) == 3
+    # A verifier sealed for one PIN does not open as another's (bound to card and PIN).
+    with pytest.raises(InvalidTag):
+        open_verifier(card_id, PinId.AUTH, pins["resident"][1], MASTER_KEY)
+
+
+def test_production_kdf_is_the_default(monkeypatch) -> None:
+    monkeypatch.delenv("MYNACARD_PIN_KDF")
+    assert kdf_parameters() == PRODUCTION_KDF == (2, 19456, 1)
+    monkeypatch.setenv("MYNACARD_PIN_KDF", "t=2")
+    with pytest.raises(ValueError, match="MYNACARD_PIN_KDF"):
+        kdf_parameters()
+
+
+def _as_first_form(office, card_id: str, tries: dict[str, int]) -> None:
+    """Rewrite the card as the first form stored it: plain JSON, HMAC verifiers, no PIN rows."""
+    with office.work(at=AT, actor="test") as w:
+        card = w.session.get(Card, card_id)
+        data = json.loads(open_state(card_id, card.chip_state, MASTER_KEY).to_json(include_pins=False))
+        data["version"] = 1
+        data["pins"] = {}
+        for pin, value in DEMO_PINS.items():
+            salt = os.urandom(16)
+            digest = hmac.new(salt, value.encode(), hashlib.sha256).digest()
+            data["pins"][pin] = {
+                "salt": base64.b64encode(salt).decode(),
+                "digest": base64.b64encode(digest).decode(),
+                "tries_left": tries.get(pin, 3 if pin != "sign" else 5),
+            }
+        data["face_pin_tries"] = {"face_a": 10, "face_b": 7}
+        w.session.execute(delete(ChipPin).where(ChipPin.card_id == card_id))
+        plain = json.dumps(data, ensure_ascii=False)
+        w.session.execute(update(Card).where(Card.id == card_id).values(chip_state=plain))
+
+
+def test_first_form_store_is_upgraded_when_opened(office, card_id) -> None:
+    """``upgrade_all`` (run by ``mynacard`` on opening a store) seals the state and moves the
+    PINs into rows, wrapping each HMAC in Argon2id: the holder's PINs and counters survive."""
+    _as_first_form(office, card_id, {"sign": 2})
+    assert upgrade_all(office, AT) == 1
+    state, _, number, pins = raw_rows(office, card_id)
+    assert state.startswith(SEALED_PREFIX) and number.encode() not in state.encode()
+    assert pins["sign"][0] == 2 and pins["face_b"][0] == 7
+    assert open_verifier(card_id, PinId.SIGN, pins["sign"][1], MASTER_KEY).legacy_salt is not None
+    card = JpkiCard(open_card(office, card_id, clock))
+    card.verify(PinId.SIGN, DEMO_PINS["sign"])
+    assert card.tries_left(PinId.SIGN) == 5
+    assert upgrade_all(office, AT) == 0
+
+
+def test_first_form_card_is_upgraded_on_first_read_by_a_reader(office, card_id) -> None:
+    _as_first_form(office, card_id, {"auth": 1})
+    card = JpkiCard(open_card(office, card_id, clock))
+    assert card.tries_left(PinId.AUTH) == 1
+    card.verify(PinId.AUTH, DEMO_PINS["auth"])
+    assert StorePins(office, card_id, clock=clock).tries_left(PinId.AUTH) == 3
+    assert raw_rows(office, card_id)[0].startswith(SEALED_PREFIX)
