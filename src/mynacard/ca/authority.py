@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -22,7 +21,7 @@ from mynacard.ca import ocsp as _ocsp
 from mynacard.ca import profile as p
 from mynacard.ca.errors import ProfileError
 from mynacard.ca.profile import CaSettings, CertKind, CertRequest
-from mynacard.crypto import new_rsa_key, seal_private_key, unseal_private_key
+from mynacard.crypto import Signer, new_rsa_key, seal_private_key, sign_x509, unseal_private_key
 from mynacard.timeutil import end_of_day
 
 MAX_SERIAL_BITS = 159  # RFC 5280: at most 20 octets, positive
@@ -63,11 +62,11 @@ class CertificateAuthority:
         self,
         kind: CertKind,
         certificate: x509.Certificate,
-        key: rsa.RSAPrivateKey,
+        key: Signer,
         settings: CaSettings = CaSettings(),  # noqa: B008 - frozen, so a shared default is safe
     ) -> None:
         self.kind = CertKind(kind)
-        if not isinstance(key, rsa.RSAPrivateKey):
+        if not isinstance(key, Signer) or not isinstance(key.public_key(), rsa.RSAPublicKey):
             raise TypeError("The CA key must be an RSA private key (R_CERT_2).")
         if key.public_key() != certificate.public_key():
             raise ValueError("The CA key does not match the CA certificate.")
@@ -99,7 +98,7 @@ class CertificateAuthority:
         *,
         at: datetime,
         settings: CaSettings = CaSettings(),  # noqa: B008
-        key: rsa.RSAPrivateKey | None = None,
+        key: Signer | None = None,
         years: int = 20,
     ) -> CertificateAuthority:
         """A new self-signed root, valid from ``at`` for ``years`` years (R_CERT_2)."""
@@ -108,11 +107,11 @@ class CertificateAuthority:
         if years < 1:
             raise ValueError("A root must be valid for at least one year.")
         key = key or new_rsa_key()
-        if not isinstance(key, rsa.RSAPrivateKey) or key.key_size != p.RSA_KEY_BITS:
+        if not isinstance(key, Signer) or key.key_size != p.RSA_KEY_BITS:
             raise ValueError(f"The CA key must be RSA-{p.RSA_KEY_BITS} (R_CERT_2).")
         name = p.root_name(kind, settings)
         ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-        cert = (
+        cert = sign_x509(
             x509.CertificateBuilder()
             .subject_name(name)
             .issuer_name(name)
@@ -123,13 +122,15 @@ class CertificateAuthority:
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(p.root_key_usage(), critical=True)
             .add_extension(ski, critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
-            .sign(key, hashes.SHA256())
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False),
+            key,
         )
         return cls(kind, cert, key, settings)
 
     def sealed_key(self, master_key: bytes) -> bytes:
         """The CA private key encrypted under ``master_key``, for storage at rest."""
+        if not isinstance(self._key, rsa.RSAPrivateKey):
+            raise ValueError("The CA key is held in a token: it never leaves it, so it cannot be sealed.")
         return seal_private_key(self._key, master_key, context=_seal_context(self.kind))
 
     @classmethod
@@ -186,7 +187,7 @@ class CertificateAuthority:
         )
         if request.subject is not None:
             builder = builder.add_extension(p.basic_four_attributes(request.subject), critical=False)
-        return builder.sign(self._key, hashes.SHA256())
+        return sign_x509(builder, self._key)
 
     def issue_ocsp_responder(
         self, public_key: rsa.RSAPublicKey, *, at: datetime, lifetime: timedelta
@@ -209,7 +210,7 @@ class CertificateAuthority:
                 x509.NameAttribute(NameOID.COMMON_NAME, f"{self.kind.value} CA OCSP responder"),
             ]
         )
-        return (
+        return sign_x509(
             x509.CertificateBuilder()
             .subject_name(name)
             .issuer_name(self.certificate.subject)
@@ -222,8 +223,8 @@ class CertificateAuthority:
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
             .add_extension(x509.OCSPNoCheck(), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-            .add_extension(self._aki, critical=False)
-            .sign(self._key, hashes.SHA256())
+            .add_extension(self._aki, critical=False),
+            self._key,
         )
 
     def _check_subject(self, request: CertRequest) -> None:
@@ -299,7 +300,7 @@ class CertificateAuthority:
         at: datetime,
         nonce: bytes | None = None,
         responder_certificate: x509.Certificate | None = None,
-        responder_key: rsa.RSAPrivateKey | None = None,
+        responder_key: Signer | None = None,
     ) -> ocsp.OCSPResponse:
         """An OCSP response for ``certificate`` (R_CERT_8); see ``mynacard.ca.ocsp``.
 
