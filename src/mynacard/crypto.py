@@ -234,6 +234,11 @@ class StoreKeys:
         self._master_key = master_key
 
     @cached_property
+    def fingerprint(self) -> str:
+        """A short check value of the master key (it reveals nothing of the key)."""
+        return _derive(self._master_key, b"fingerprint")[:8].hex()
+
+    @cached_property
     def numbers(self) -> NumberVault:
         return NumberVault(self._master_key)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mynacard.chip import CardInfo, Chip, ChipState
+from mynacard.db import repositories as repo
 from mynacard.db.models import Card, Resident
 from mynacard.errors import StateError
 from mynacard.services.context import Work
@@ -31,7 +32,7 @@ def new_chip(w: Work, card: Card) -> Chip:
 
 def card_info(resident: Resident, card: Card) -> CardInfo:
     return CardInfo(
-        individual_number=resident.individual_number,
+        individual_number=repo.number_of(resident),
         name=resident.name,
         address=resident.address,
         birth_date=resident.birth_date,
