@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-
 from typing import Any
 
 from sqlalchemy import select

@@ -36,7 +36,8 @@ def _keys(what: str) -> Any:
         raise ConfigError(
             f"Converting this store ({what}) needs its master key: set MYNACARD_MASTER_KEY or "
             "MYNACARD_KEY_FILE, or open it with the mynacard command.",
-            "データベースの変換にはマスター鍵が必要です。MYNACARD_MASTER_KEY または MYNACARD_KEY_FILE を設定してください。",
+            "データベースの変換にはマスター鍵が必要です。"
+            "MYNACARD_MASTER_KEY または MYNACARD_KEY_FILE を設定してください。",
         )
     return keys
 
