@@ -100,8 +100,8 @@ class Store:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest revision (Alembic ``upgrade head``)."""
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to the newest revision (Alembic ``upgrade head``), or to ``revision``."""
         from alembic import command
         from alembic.config import Config
 
@@ -111,7 +111,7 @@ class Store:
         cfg.attributes["store_keys"] = self.keys
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, revision)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
