@@ -83,7 +83,7 @@ def test_a_second_ceremony_is_refused(softhsm, office):
 
 
 def test_cli_ceremony_prints_fingerprints_and_records_it(softhsm, tmp_path, monkeypatch):
-    module, token_label, pin = softhsm
+    module, token_label, _pin = softhsm
     db = str(tmp_path / "ca.db")
     monkeypatch.setenv("MYNACARD_MASTER_KEY", base64.b64encode(b"k" * 32).decode())
     runner = CliRunner()
