@@ -110,6 +110,10 @@ def _rekey_audit_chain(conn: sa.Connection) -> None:
 
 def upgrade() -> None:
     conn = op.get_bind()
+    # Before any DDL: SQLite commits a schema change at once, so a refusal must come first.
+    for table, what in (("residents", "individual numbers"), ("audit_log", "the audit trail")):
+        if conn.execute(sa.text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None:
+            _keys(what)
     with op.batch_alter_table("residents") as batch_op:
         batch_op.add_column(sa.Column("number_sealed", sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column("number_hash", sa.String(length=64), nullable=True))
