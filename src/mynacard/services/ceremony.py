@@ -10,6 +10,7 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
+from sqlalchemy.exc import IntegrityError
 
 from mynacard import audit
 from mynacard.ca import CertificateAuthority, CertKind
@@ -66,6 +67,13 @@ def ceremony(w: Work, *, token: Token | None = None, years: int = 20) -> list[Ne
                 crl_number=0,
             )
         )
+        try:
+            w.session.flush()
+        except IntegrityError:  # another ceremony (or a first use) made it meanwhile
+            raise StateError(
+                f"The {kind.value} CA was created meanwhile by another process: a ceremony never replaces a CA.",
+                "認証局は別の処理によってすでに作成されました。",
+            ) from None
         new = NewCa(
             kind=kind.value,
             subject=ca.certificate.subject.rfc4514_string(),
@@ -80,5 +88,4 @@ def ceremony(w: Work, *, token: Token | None = None, years: int = 20) -> list[Ne
             w.session, at=w.at, actor=w.actor, role="cli", action="ca.ceremony", target=f"ca:{kind.value}",
             fingerprint=new.fingerprint, key_store=new.key_store, subject=new.subject,
         )
-    w.session.flush()
     return made
