@@ -39,11 +39,13 @@ def _old_hash(prev: str, row: dict) -> str:
     return hashlib.sha256(prev.encode() + b"\n" + canon).hexdigest()
 
 
-def old_store(path, *, break_at: int | None = None) -> str:
+def old_store(path, *, break_at: int | None = None, url: str | None = None) -> str:
     """A store at revision 0002 with two residents and an unkeyed audit chain of four entries."""
-    db = str(path / "old.db")
-    Store(db).migrate("0002")
-    engine = sa.create_engine(f"sqlite:///{db}")
+    db = url or str(path / "old.db")
+    old = Store(db)
+    old.migrate("0002")
+    old.dispose()
+    engine = sa.create_engine(db if url else f"sqlite:///{db}")
     with engine.begin() as c:
         c.execute(sa.text("INSERT INTO municipalities (code, name, prefecture, card_fee, cert_fee, found_policy) "
                           "VALUES ('174076', '中能登町', '石川県', 800, 200, 'release')"))
@@ -103,3 +105,16 @@ def test_converting_needs_the_master_key(tmp_path):
     store = Store(db, keys=StoreKeys(MASTER_KEY))
     store.migrate()  # and it goes through once the key is given
     assert audit.verify(store) == (4, [])
+
+
+@pytest.mark.postgres
+def test_the_upgrade_converts_a_postgresql_store(tmp_path, pg_url):
+    old_store(tmp_path, url=pg_url)
+    store = Store(pg_url, keys=StoreKeys(MASTER_KEY))
+    store.migrate()
+    with store.sessions() as s:
+        assert [repo.number_of(repo.resident_by_number(s, n)) for n in NUMBERS] == NUMBERS
+        rows = s.execute(sa.text("SELECT * FROM residents")).all()
+    assert not any(n in repr(rows) for n in NUMBERS)
+    assert audit.verify(store) == (4, [])
+    store.dispose()

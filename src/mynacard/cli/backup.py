@@ -22,6 +22,9 @@ def backup_cmd(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Ne
 
     o = opts(ctx)
     store = o.office().store
+    if file.exists():  # checked before the trail records a backup that would not be written
+        raise fail(ConfigError(f"{file} exists: a backup never overwrites a file. Name a new file.",
+                               "バックアップ先のファイルがすでにあります。新しいファイル名を指定してください。"))
     try:
         audit.append(store, at=o.now(), actor=o.actor[:64] or "cli", role="cli", action="store.backup",
                      target=f"file:{file.name}"[:100])
