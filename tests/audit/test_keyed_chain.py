@@ -7,12 +7,14 @@ import hashlib
 import hmac
 import os
 
+import pytest
 from sqlalchemy import select
 
 from mynacard import audit
 from mynacard.audit.log import GENESIS, _canonical
 from mynacard.db.staff import AuditEntry
 from mynacard.db.store import Store
+from mynacard.errors import ConfigError
 from mynacard.services.context import Office
 from tests.services.conftest import MASTER_KEY, at
 
@@ -68,8 +70,12 @@ def test_the_chain_verifies_only_under_its_own_master_key(tmp_path):
     office = _office(tmp_path)
     _fill(office)
     office.store.dispose()
+    # opening the store with another key is refused at once, saying what to set
+    with pytest.raises(ConfigError, match="another master key"):
+        Office(store=Store(str(tmp_path / "audit.db")), master_key=os.urandom(32))
+    # and the chain itself does not verify under another key
     other = Store(str(tmp_path / "audit.db"))
-    Office(store=other, master_key=os.urandom(32))
+    other.bind_keys(os.urandom(32))
     _, problems = audit.verify(other)
     assert len(problems) == 4
     same = Store(str(tmp_path / "audit.db"))

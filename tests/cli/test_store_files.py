@@ -43,3 +43,16 @@ def test_a_malformed_master_key_is_a_clear_error(tmp_path):
     res = CliRunner().invoke(cli, ["--db", str(tmp_path / "t.db"), "events"],
                              env={"MYNACARD_MASTER_KEY": "not base64!"})
     assert res.exit_code == 2 and "32-byte key in base64" in res.output
+
+
+def test_another_master_key_is_refused_before_anything_is_read(tmp_path):
+    import base64
+
+    db = str(tmp_path / "t.db")
+    first = {"MYNACARD_MASTER_KEY": base64.b64encode(os.urandom(32)).decode()}
+    res = CliRunner().invoke(cli, ["--db", db, "municipality", "add", "174076", "中能登町", "石川県"], env=first)
+    assert res.exit_code == 0, res.output
+    other = {"MYNACARD_MASTER_KEY": base64.b64encode(os.urandom(32)).decode()}
+    res = CliRunner().invoke(cli, ["--db", db, "events"], env=other)
+    assert res.exit_code == 2 and "another master key" in res.output and "Traceback" not in res.output
+    assert CliRunner().invoke(cli, ["--db", db, "events"], env=first).exit_code == 0

@@ -50,9 +50,9 @@ class Options:
                 master_key = load_master_key(self.key_path())
                 store = Store(self.db, keys=StoreKeys(master_key))
                 store.migrate()
+                self._office = Office(store=store, master_key=master_key, base_url=self.base_url)
             except MynaError as e:
                 raise fail(e) from None
-            self._office = Office(store=store, master_key=master_key, base_url=self.base_url)
         return self._office
 
     def now(self) -> datetime:

@@ -216,9 +216,12 @@ def check_key(store: Store, path: Path) -> dict[str, Any]:
 
 
 def row_count(store: Store) -> int:
-    """How many rows the store holds in all (0 for a new, empty store)."""
+    """How many rows the store holds in all (0 for a new, empty store; the store's own facts,
+    such as its key's check value, do not count)."""
     with store.engine.connect() as conn:
-        return sum(conn.execute(select(func.count()).select_from(t)).scalar_one() for t in _tables())
+        return sum(
+            conn.execute(select(func.count()).select_from(t)).scalar_one() for t in _tables() if t.name != "store_meta"
+        )
 
 
 def restore(store: Store, path: Path, *, replace: bool = False) -> BackupInfo:

@@ -239,3 +239,13 @@ class ExpiryNotice(Base):
     expires_on: Mapped[date] = mapped_column(Date)
     sent_on: Mapped[date] = mapped_column(Date)
     application_id: Mapped[str] = mapped_column(String(23))
+
+
+class StoreMeta(Base):
+    """Facts about the store itself, e.g. the check value of the master key it is written under
+    (``master_key_check``), so that opening it with another key is refused at once."""
+
+    __tablename__ = "store_meta"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

@@ -88,6 +88,37 @@ class Store:
             )
         self.keys = keys
 
+    def check_key(self) -> None:
+        """Refuse a master key other than the one the store is written under (recorded on first
+        use), before anything is read or written with it."""
+        from sqlalchemy import insert, select
+        from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+        from mynacard.db.models import StoreMeta
+
+        keys = self.require_keys()
+        q = select(StoreMeta.value).where(StoreMeta.name == "master_key_check")
+        try:
+            with self.engine.connect() as conn:
+                recorded = conn.execute(q).scalar()
+        except (OperationalError, ProgrammingError):  # not migrated yet: nothing to compare with
+            return
+        if recorded is None:
+            try:
+                with self.write_lock, self.engine.begin() as conn:
+                    conn.execute(insert(StoreMeta).values(name="master_key_check", value=keys.fingerprint))
+                return
+            except IntegrityError:  # recorded meanwhile by another process
+                with self.engine.connect() as conn:
+                    recorded = conn.execute(q).scalar()
+        if recorded != keys.fingerprint:
+            raise ConfigError(
+                f"This store is written under another master key (check value {recorded}; the key given has "
+                f"{keys.fingerprint}). Set MYNACARD_MASTER_KEY or MYNACARD_KEY_FILE to the store's own key.",
+                "このデータベースは別のマスター鍵で作成されています。正しい MYNACARD_MASTER_KEY または "
+                "MYNACARD_KEY_FILE を設定してください。",
+            )
+
     def require_keys(self) -> StoreKeys:
         if self.keys is None:
             raise ConfigError(

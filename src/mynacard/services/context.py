@@ -32,6 +32,7 @@ class Office:
     def __post_init__(self) -> None:
         # The store derives the keys of the audit chain and of the numbers at rest from it.
         self.store.bind_keys(self.master_key)
+        self.store.check_key()
 
     @contextmanager
     def work(self, *, at: datetime, actor: str) -> Iterator[Work]:

@@ -123,6 +123,18 @@ def upgrade() -> None:
         batch_op.alter_column("number_hash", existing_type=sa.String(length=64), nullable=False)
         batch_op.create_unique_constraint("uq_residents_number_hash", ["number_hash"])
         batch_op.drop_column("individual_number")
+    op.create_table(
+        "store_meta",
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("value", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+    keys = context.config.attributes.get("store_keys")
+    if keys is not None:
+        op.bulk_insert(
+            sa.table("store_meta", sa.column("name", sa.String), sa.column("value", sa.String)),
+            [{"name": "master_key_check", "value": keys.fingerprint}],
+        )
     with op.batch_alter_table("certificate_authorities") as batch_op:
         batch_op.add_column(sa.Column("key_ref", sa.String(length=200), nullable=True))
     with op.batch_alter_table("ocsp_responders") as batch_op:
