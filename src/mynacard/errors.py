@@ -89,3 +89,11 @@ class PinLocked(PinError):
             pin=pin,
             tries_left=0,
         )
+
+
+class ConfigError(MynaError):
+    """The installation is not set up for the command: a missing master key, an unreachable
+    key store (PKCS#11 token), a store that would be overwritten."""
+
+    code = "config"
+    http_status = 500

@@ -8,6 +8,7 @@ from typing import Any
 
 from mynacard.ca.era import ERA_STARTS, Era
 from mynacard.db.models import CARD_STATE_JA, CERT_STATUS_JA, Card, CardState, Certificate, CertStatus, Resident
+from mynacard.db.repositories import number_of
 from mynacard.rules.events import CERT_KIND_JA, CertKind
 from mynacard.timeutil import JST
 
@@ -48,7 +49,7 @@ def resident_dict(r: Resident) -> dict[str, Any]:
         "municipality_code": r.municipality_code,
         "nationality": r.nationality,
         "period_of_stay_end": iso(r.period_of_stay_end),
-        "number": "********" + r.individual_number[-4:],
+        "number": "********" + number_of(r)[-4:],
     }
 
 

@@ -34,8 +34,10 @@ def test_number_change_lapses_card_and_applies_free_reissue_R_NUM_2(office):
     rid = new_resident(office)
     card_id = issued_card(office, rid)
     with office.work(at=at("2026-01-01"), actor="clerk") as w:
-        old_number = repo.resident(w.session, rid).individual_number
+        old_number = repo.number_of(repo.resident(w.session, rid))
         res = lifecycle.change_number(w, rid, reason="leaked on a web site")
+        assert repo.number_of(repo.resident(w.session, rid)) == res.new_number
+        assert repo.resident_by_number(w.session, old_number) is None
         assert res.application.application.fee_total == 0
         assert res.application.application.reason == "number_change"
         assert res.new_number != old_number

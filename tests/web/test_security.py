@@ -113,6 +113,7 @@ def test_audit_verify_command_exit_code(tmp_path, office, staff, monkeypatch):
 
     register(staff["clerk"])
     db = office.store.url.removeprefix("sqlite:///")
+    monkeypatch.setenv("MYNACARD_MASTER_KEY", __import__("base64").b64encode(office.master_key).decode())
     runner = CliRunner()
     ok = runner.invoke(cli, ["--db", db, "audit", "verify"])
     assert ok.exit_code == 0, ok.output

@@ -1,8 +1,10 @@
 """Appending to and verifying the audit log.
 
-Each entry's ``hash`` is SHA-256 over the previous entry's hash and a canonical JSON of the
-entry's own fields, so editing an entry breaks its hash and deleting one breaks the next entry's
-``prev_hash``. A successful action's entry is appended in the action's own transaction
+Each entry's ``hash`` is an HMAC-SHA256 over the previous entry's hash and a canonical JSON of
+the entry's own fields, so editing an entry breaks its hash and deleting one breaks the next
+entry's ``prev_hash``. The HMAC key is derived from the master key, which is kept outside the
+database: whoever can write the database but does not hold the key cannot recompute the chain,
+so a rewritten chain fails ``verify`` as well. A successful action's entry is appended in the action's own transaction
 (``append_in``), so neither can exist without the other; a refused or failed request is audited
 in a transaction of its own (``append``), since its workflow rolled back.
 """
@@ -10,6 +12,7 @@ in a transaction of its own (``append``), since its workflow rolled back.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +23,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from mynacard.db.staff import AuditEntry
-from mynacard.db.store import Store
+from mynacard.db.store import Store, keys_of
 from mynacard.timeutil import require_aware
 
 GENESIS = "0" * 64
@@ -41,8 +44,9 @@ def _canonical(e: AuditEntry) -> bytes:
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def entry_hash(prev_hash: str, e: AuditEntry) -> str:
-    return hashlib.sha256(prev_hash.encode() + b"\n" + _canonical(e)).hexdigest()
+def entry_hash(key: bytes, prev_hash: str, e: AuditEntry) -> str:
+    """The entry's link in the chain: HMAC-SHA256 under the audit key (see ``StoreKeys.audit``)."""
+    return hmac.new(key, prev_hash.encode() + b"\n" + _canonical(e), hashlib.sha256).hexdigest()
 
 
 def _clean(details: dict[str, Any]) -> dict[str, Any]:
@@ -76,6 +80,7 @@ def append_in(
     transaction-scoped advisory lock; on SQLite by the store's write lock, which every unit of
     work holds (``Office.work``)."""
     require_aware(at)
+    key = keys_of(s).audit
     if s.get_bind().dialect.name == "postgresql":
         s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
     last = _last(s)
@@ -91,7 +96,7 @@ def append_in(
         details=_clean(details),
         prev_hash=prev,
     )
-    e.hash = entry_hash(prev, e)
+    e.hash = entry_hash(key, prev, e)
     s.add(e)
     s.flush()
     return e
@@ -146,8 +151,10 @@ def verify(store: Store, *, expect_head: tuple[int, str] | None = None) -> tuple
 
     An edited entry shows as a hash mismatch; a deleted one as a gap in the IDs and a
     ``prev_hash`` that does not match the entry before. (Deleting the newest entries leaves
-    no trace in the chain itself: export the head hash elsewhere to catch that.)
+    no trace in the chain itself: export the head hash elsewhere to catch that.) A chain rewritten
+    without the audit key fails at its first entry.
     """
+    key = store.require_keys().audit
     problems: list[AuditProblem] = []
     prev_hash, prev_id, n = GENESIS, 0, 0
     with store.sessions() as s:
@@ -157,7 +164,7 @@ def verify(store: Store, *, expect_head: tuple[int, str] | None = None) -> tuple
                 problems.append(AuditProblem(e.id, f"entries {prev_id + 1}..{e.id - 1} are missing"))
             if e.prev_hash != prev_hash:
                 problems.append(AuditProblem(e.id, "prev_hash does not match the entry before"))
-            if entry_hash(e.prev_hash, e) != e.hash:
+            if not hmac.compare_digest(entry_hash(key, e.prev_hash, e), e.hash):
                 problems.append(AuditProblem(e.id, "the entry was edited (hash mismatch)"))
             prev_hash, prev_id = e.hash, e.id
             if expect_head is not None and e.id == expect_head[0] and e.hash != expect_head[1]:

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -23,7 +22,7 @@ from mynacard.ca import ocsp as _ocsp
 from mynacard.ca import profile as p
 from mynacard.ca.errors import ProfileError
 from mynacard.ca.profile import CaSettings, CertKind, CertRequest
-from mynacard.crypto import new_rsa_key, seal_private_key, unseal_private_key
+from mynacard.crypto import Signer, new_rsa_key, seal_private_key, sign_x509, unseal_private_key
 from mynacard.timeutil import JST, end_of_day
 
 MAX_SERIAL_BITS = 159  # RFC 5280: at most 20 octets, positive
@@ -71,11 +70,11 @@ class CertificateAuthority:
         self,
         kind: CertKind,
         certificate: x509.Certificate,
-        key: rsa.RSAPrivateKey,
+        key: Signer,
         settings: CaSettings = CaSettings(),  # noqa: B008 - frozen, so a shared default is safe
     ) -> None:
         self.kind = CertKind(kind)
-        if not isinstance(key, rsa.RSAPrivateKey):
+        if not isinstance(key, Signer) or not isinstance(key.public_key(), rsa.RSAPublicKey):
             raise TypeError("The CA key must be an RSA private key (R_CERT_2).")
         if key.public_key() != certificate.public_key():
             raise ValueError("The CA key does not match the CA certificate.")
@@ -107,7 +106,7 @@ class CertificateAuthority:
         *,
         at: datetime,
         settings: CaSettings = CaSettings(),  # noqa: B008
-        key: rsa.RSAPrivateKey | None = None,
+        key: Signer | None = None,
         years: int = ROOT_YEARS,
     ) -> CertificateAuthority:
         """A new self-signed root, valid from ``at`` through 23:59:59 JST of the day before the
@@ -117,11 +116,11 @@ class CertificateAuthority:
         if years < 1:
             raise ValueError("A root must be valid for at least one year.")
         key = key or new_rsa_key()
-        if not isinstance(key, rsa.RSAPrivateKey) or key.key_size != p.RSA_KEY_BITS:
+        if not isinstance(key, Signer) or key.key_size != p.RSA_KEY_BITS:
             raise ValueError(f"The CA key must be RSA-{p.RSA_KEY_BITS} (R_CERT_2).")
         name = p.root_name(kind, settings)
         last_day = _add_years(start.astimezone(JST), years).date() - timedelta(days=1)
-        cert = (
+        cert = sign_x509(
             x509.CertificateBuilder()
             .subject_name(name)
             .issuer_name(name)
@@ -133,13 +132,15 @@ class CertificateAuthority:
             .add_extension(p.root_alt_name(), critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(p.root_crl_distribution_points(name), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256())
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False),
+            key,
         )
         return cls(kind, cert, key, settings)
 
     def sealed_key(self, master_key: bytes) -> bytes:
         """The CA private key encrypted under ``master_key``, for storage at rest."""
+        if not isinstance(self._key, rsa.RSAPrivateKey):
+            raise ValueError("The CA key is held in a token: it never leaves it, so it cannot be sealed.")
         return seal_private_key(self._key, master_key, context=_seal_context(self.kind))
 
     @classmethod
@@ -202,7 +203,7 @@ class CertificateAuthority:
             builder = builder.add_extension(p.authority_info_access(self.kind, self.settings), critical=False)
         if request.subject is not None:
             builder = builder.add_extension(p.basic_four_attributes(request.subject), critical=False)
-        return builder.sign(self._key, hashes.SHA256())
+        return sign_x509(builder, self._key)
 
     def issue_ocsp_responder(
         self, public_key: rsa.RSAPublicKey, *, at: datetime, lifetime: timedelta
@@ -225,7 +226,7 @@ class CertificateAuthority:
                 x509.NameAttribute(NameOID.COMMON_NAME, f"{self.kind.value} CA OCSP responder"),
             ]
         )
-        return (
+        return sign_x509(
             x509.CertificateBuilder()
             .subject_name(name)
             .issuer_name(self.certificate.subject)
@@ -238,8 +239,8 @@ class CertificateAuthority:
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
             .add_extension(x509.OCSPNoCheck(), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-            .add_extension(self._aki, critical=False)
-            .sign(self._key, hashes.SHA256())
+            .add_extension(self._aki, critical=False),
+            self._key,
         )
 
     def _check_subject(self, request: CertRequest) -> None:
@@ -315,7 +316,7 @@ class CertificateAuthority:
         at: datetime,
         nonce: bytes | None = None,
         responder_certificate: x509.Certificate | None = None,
-        responder_key: rsa.RSAPrivateKey | None = None,
+        responder_key: Signer | None = None,
     ) -> ocsp.OCSPResponse:
         """An OCSP response for ``certificate`` (R_CERT_8); see ``mynacard.ca.ocsp``.
 

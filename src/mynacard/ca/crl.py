@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mynacard.ca.profile import whole_seconds
+from mynacard.crypto import Signer, sign_x509
 
 DEFAULT_CRL_LIFETIME = timedelta(days=1)
 MAX_CRL_NUMBER_BITS = 159  # RFC 5280 5.2.3: up to 20 octets
@@ -82,7 +81,7 @@ def _revoked(entry: RevocationEntry, delta: bool) -> x509.RevokedCertificate:
 def build_crl(
     *,
     issuer: x509.Certificate,
-    key: rsa.RSAPrivateKey,
+    key: Signer,
     entries: Sequence[RevocationEntry],
     at: datetime,
     number: int,
@@ -135,4 +134,4 @@ def build_crl(
         builder = builder.add_extension(idp, critical=True)
     for entry in sorted(entries, key=lambda e: e.serial):
         builder = builder.add_revoked_certificate(_revoked(entry, delta_of is not None))
-    return builder.sign(key, hashes.SHA256())
+    return sign_x509(builder, key)

@@ -22,10 +22,11 @@ from asn1crypto import ocsp as asn1_ocsp  # type: ignore[import-untyped]
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509 import ocsp
 
 from mynacard.ca.profile import whole_seconds
+from mynacard.crypto import Signer
 
 RESPONSE_LIFETIME = timedelta(days=1)
 MAX_NONCE_BYTES = 32  # RFC 8954 section 2.1
@@ -101,7 +102,7 @@ def build_ocsp_response(
     status: CertStatus,
     at: datetime,
     signer_certificate: x509.Certificate,
-    signer_key: rsa.RSAPrivateKey,
+    signer_key: Signer,
     nonce: bytes | None = None,
 ) -> ocsp.OCSPResponse:
     """A successful, signed OCSP response for ``certificate`` issued by ``issuer``."""

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from mynacard.crypto import load_or_create_master_key
+from mynacard.crypto import StoreKeys, load_master_key
 from mynacard.db.store import Store
 from mynacard.errors import MynaError
 from mynacard.services.context import Office, Work
@@ -34,21 +34,25 @@ class Options:
     base_url: str
     _office: Office | None = None
 
-    def key_path(self) -> Path:
+    def key_path(self) -> Path | None:
+        """The master key file: MYNACARD_KEY_FILE, else ``<db>.key`` beside a SQLite file. A
+        database server has no default: its key must be configured (see ``load_master_key``)."""
         env = os.environ.get("MYNACARD_KEY_FILE")
         if env:
             return Path(env)
         if "://" not in self.db:
             return Path(self.db + ".key")
-        return Path("mynacard.key")
+        return None
 
     def office(self) -> Office:
         if self._office is None:
-            store = Store(self.db)
-            store.migrate()
-            self._office = Office(
-                store=store, master_key=load_or_create_master_key(self.key_path()), base_url=self.base_url
-            )
+            try:
+                master_key = load_master_key(self.key_path())
+                store = Store(self.db, keys=StoreKeys(master_key))
+                store.migrate()
+                self._office = Office(store=store, master_key=master_key, base_url=self.base_url)
+            except MynaError as e:
+                raise fail(e) from None
             # Chip states of the first, plain form are sealed now (needs the master key).
             from mynacard.services.pinstore import upgrade_all
 

@@ -10,6 +10,8 @@ import typer
 from mynacard.cli import ops
 from mynacard.cli.admin import admin_app, audit_app
 from mynacard.cli.app import Options, at_callback
+from mynacard.cli.backup import backup_cmd, restore_cmd
+from mynacard.cli.ca import ca_app
 from mynacard.cli.cards import card_app
 from mynacard.cli.certs import cert_app
 from mynacard.cli.client import client_app
@@ -53,6 +55,9 @@ app.command("events")(ops.events)
 app.command("export")(ops.export_cmd)
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
+app.add_typer(ca_app, name="ca")
+app.command("backup")(backup_cmd)
+app.command("restore")(restore_cmd)
 app.add_typer(vcard_app, name="vcard")
 app.add_typer(client_app, name="client")
 app.command("serve")(serve)

@@ -84,7 +84,10 @@ class Resident(Base):
     __tablename__ = "residents"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    individual_number: Mapped[str] = mapped_column(String(12), unique=True)
+    # The individual number is never stored in clear: sealed (AES-GCM) for reading it back, and
+    # a keyed hash (HMAC) for finding the resident by it. See ``repositories.number_of``.
+    number_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    number_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     name_kana: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(400))
@@ -178,7 +181,9 @@ class CertificateAuthorityRow(Base):
 
     kind: Mapped[str] = mapped_column(String(4), primary_key=True)
     certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
-    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)  # empty when the key is in a token
+    # RFC 7512 URI of the key in a PKCS#11 token (HSM); None when sealed_key holds it.
+    key_ref: Mapped[str | None] = mapped_column(String(200))
     crl_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -272,3 +277,13 @@ class WindowRecord(Base):
     recorded_role: Mapped[str] = mapped_column(String(20))
     recorded_at: Mapped[datetime] = mapped_column(AwareDateTime)
     used_by: Mapped[str | None] = mapped_column(String(23))  # the application ID that claimed it
+
+
+class StoreMeta(Base):
+    """Facts about the store itself, e.g. the check value of the master key it is written under
+    (``master_key_check``), so that opening it with another key is refused at once."""
+
+    __tablename__ = "store_meta"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

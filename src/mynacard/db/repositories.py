@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from mynacard.db.models import (
     CARD_ENDED,
@@ -25,6 +26,7 @@ from mynacard.db.models import (
     Resident,
     WindowRecord,
 )
+from mynacard.db.store import keys_of
 
 
 def municipality(s: Session, code: str) -> Municipality | None:
@@ -36,7 +38,36 @@ def resident(s: Session, resident_id: int) -> Resident | None:
 
 
 def resident_by_number(s: Session, number: str) -> Resident | None:
-    return s.scalars(select(Resident).where(Resident.individual_number == number)).first()
+    """The resident with ``number``, found by its keyed hash (numbers are sealed at rest)."""
+    digest = keys_of(s).numbers.lookup(str(number))
+    return s.scalars(select(Resident).where(Resident.number_hash == digest)).first()
+
+
+def number_columns(s: Session, number: str) -> dict[str, Any]:
+    """The stored form of ``number``: ``Resident(**number_columns(s, n), ...)``."""
+    vault = keys_of(s).numbers
+    return {"number_sealed": vault.seal(str(number)), "number_hash": vault.lookup(str(number))}
+
+
+def set_number(r: Resident, number: str) -> None:
+    s = object_session(r)
+    assert s is not None, "the resident must belong to a session"
+    for k, v in number_columns(s, number).items():
+        setattr(r, k, v)
+
+
+def number_of(r: Resident) -> str:
+    """The resident's number in clear. Reads for a purpose go through ``residents.read_number``,
+    which records them (R_NUM_3); this is for writing the chip and the like."""
+    s = object_session(r)
+    assert s is not None, "the resident must belong to a session"
+    return keys_of(s).numbers.open(r.number_sealed)
+
+
+def has_number(r: Resident, number: str) -> bool:
+    s = object_session(r)
+    assert s is not None, "the resident must belong to a session"
+    return r.number_hash == keys_of(s).numbers.lookup(str(number))
 
 
 def find_residents(

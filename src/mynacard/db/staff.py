@@ -68,7 +68,8 @@ class OcspResponder(Base):
 
     kind: Mapped[str] = mapped_column(String(4), primary_key=True)
     certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
-    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)  # empty when the key is in a token
+    key_ref: Mapped[str | None] = mapped_column(String(200))  # RFC 7512 URI of a key in a PKCS#11 token
     not_after: Mapped[datetime] = mapped_column(AwareDateTime)
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from mynacard.crypto import StoreKeys
+from mynacard.errors import ConfigError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -28,18 +32,46 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-class Store:
-    """One database: an engine, a session factory and the schema's migrations."""
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database or an in-memory one)."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
 
-    def __init__(self, db: str) -> None:
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` empty and readable by its owner alone (0600), unless it exists: SQLite
+    would create it with the umask (0644), readable by every local user. Its journals take the
+    database file's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+class Store:
+    """One database: an engine, a session factory and the schema's migrations.
+
+    ``keys`` (derived from the master key, see ``Office``) key the audit chain and the individual
+    numbers at rest; every session of this store reaches them through ``session.info["store"]``.
+    """
+
+    def __init__(self, db: str, keys: StoreKeys | None = None) -> None:
         self.url = database_url(db)
+        self.keys = keys
+        path = sqlite_path(self.url)
+        if path is not None:
+            create_private_file(path)
         kwargs: dict[str, Any] = {}
         if self.url.startswith("postgresql"):
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={"store": self})
         # SQLite has one writer at a time: units of work in this process take turns (re-entrant,
         # so a nested transaction in the same thread does not wait on itself). PostgreSQL needs
         # no process lock: row locks and advisory locks serialise what must be.
@@ -47,21 +79,70 @@ class Store:
             threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
         )
 
+    def bind_keys(self, master_key: bytes) -> None:
+        """Use the keys derived from ``master_key`` (once; a different key is refused)."""
+        keys = StoreKeys(master_key)
+        if self.keys is not None and self.keys.fingerprint != keys.fingerprint:
+            raise ConfigError(
+                "This store is already open under another master key.", "別のマスター鍵で開かれています。"
+            )
+        self.keys = keys
+
+    def check_key(self) -> None:
+        """Refuse a master key other than the one the store is written under (recorded on first
+        use), before anything is read or written with it."""
+        from sqlalchemy import insert, select
+        from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+        from mynacard.db.models import StoreMeta
+
+        keys = self.require_keys()
+        q = select(StoreMeta.value).where(StoreMeta.name == "master_key_check")
+        try:
+            with self.engine.connect() as conn:
+                recorded = conn.execute(q).scalar()
+        except (OperationalError, ProgrammingError):  # not migrated yet: nothing to compare with
+            return
+        if recorded is None:
+            try:
+                with self.write_lock, self.engine.begin() as conn:
+                    conn.execute(insert(StoreMeta).values(name="master_key_check", value=keys.fingerprint))
+                return
+            except IntegrityError:  # recorded meanwhile by another process
+                with self.engine.connect() as conn:
+                    recorded = conn.execute(q).scalar()
+        if recorded != keys.fingerprint:
+            raise ConfigError(
+                f"This store is written under another master key (check value {recorded}; the key given has "
+                f"{keys.fingerprint}). Set MYNACARD_MASTER_KEY or MYNACARD_KEY_FILE to the store's own key.",
+                "このデータベースは別のマスター鍵で作成されています。正しい MYNACARD_MASTER_KEY または "
+                "MYNACARD_KEY_FILE を設定してください。",
+            )
+
+    def require_keys(self) -> StoreKeys:
+        if self.keys is None:
+            raise ConfigError(
+                "The store was opened without its master key (MYNACARD_MASTER_KEY or MYNACARD_KEY_FILE).",
+                "マスター鍵なしでデータベースが開かれました。",
+            )
+        return self.keys
+
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest revision (Alembic ``upgrade head``)."""
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to the newest revision (Alembic ``upgrade head``), or to ``revision``."""
         from alembic import command
         from alembic.config import Config
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.attributes["connection_url"] = self.url
+        cfg.attributes["store_keys"] = self.keys
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, revision)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -70,3 +151,11 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def keys_of(session: Session) -> StoreKeys:
+    """The keys of the store ``session`` belongs to (a ``ConfigError`` if it has none)."""
+    store = session.info.get("store")
+    if not isinstance(store, Store):
+        raise ConfigError("This session does not belong to a Store.", "データベースの設定が正しくありません。")
+    return store.require_keys()

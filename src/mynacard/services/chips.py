@@ -7,6 +7,7 @@ the chip state is sealed in the card's row.
 from __future__ import annotations
 
 from mynacard.chip import CardInfo, Chip, ChipState
+from mynacard.db import repositories as repo
 from mynacard.db.models import Card, Resident
 from mynacard.errors import StateError
 from mynacard.services.context import Work
@@ -40,7 +41,7 @@ def new_chip(w: Work, card: Card) -> Chip:
 
 def card_info(resident: Resident, card: Card) -> CardInfo:
     return CardInfo(
-        individual_number=resident.individual_number,
+        individual_number=repo.number_of(resident),
         name=resident.name,
         address=resident.address,
         birth_date=resident.birth_date,

@@ -29,6 +29,11 @@ class Office:
     base_url: str = "http://127.0.0.1:8000"
     options: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # The store derives the keys of the audit chain and of the numbers at rest from it.
+        self.store.bind_keys(self.master_key)
+        self.store.check_key()
+
     @contextmanager
     def work(self, *, at: datetime, actor: str) -> Iterator[Work]:
         """One transaction. Committed when the block ends; rolled back on any error, except a

@@ -39,12 +39,12 @@ def change_number(w: Work, resident_id: int, *, reason: str, new_number: str | N
         )
     r = residents.get(w, resident_id)
     number = IndividualNumber(new_number) if new_number else IndividualNumber.generate()
-    if number == r.individual_number or repo.resident_by_number(w.session, number) is not None:
+    if repo.has_number(r, number) or repo.resident_by_number(w.session, number) is not None:
         raise StateError("The new number is already in use.", "新しい個人番号はすでに使われています。")
     old = repo.live_card(w.session, r.id)
     if old is not None:
         end_card(w, card(w, old.id), CardState.LAPSED, LifeEvent.NUMBER_CHANGED, "number changed")
-    r.individual_number = str(number)
+    repo.set_number(r, number)
     w.log("number_changed", resident_id=r.id, reason=reason)
     applied = cards.apply(w, r.id, kind="new", reason=ReissueReason.NUMBER_CHANGE, channel="window")
     return NumberChange(number, old, applied)

@@ -68,6 +68,11 @@ def authority(w: Work, kind: CertKind | str) -> CertificateAuthority:
         w.session.flush()
         w.log("ca_created", kind=kind.value, subject=ca.certificate.subject.rfc4514_string())
         return ca
+    if row.key_ref:  # the key is in a PKCS#11 token (mynacard ca ceremony --token)
+        from mynacard import hsm
+
+        cert = x509.load_der_x509_certificate(row.certificate_der)
+        return CertificateAuthority(kind, cert, hsm.signer(row.key_ref), settings(w))
     return CertificateAuthority.load(
         kind, row.certificate_der, row.sealed_key, w.office.master_key, settings=settings(w)
     )

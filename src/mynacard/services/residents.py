@@ -119,7 +119,7 @@ def register(
     if residence_status in UNBOUND_STATUSES:
         stay_end = None
     r = Resident(
-        individual_number=str(number),
+        **repo.number_columns(w.session, number),
         name=name.strip(),
         name_kana=name_kana,
         address=address.strip(),
@@ -149,7 +149,7 @@ def read_number(w: Work, resident_id: int, purpose: str) -> IndividualNumber:
     r = get(w, resident_id)
     w.session.add(NumberRead(at=w.at, actor=w.actor, resident_id=r.id, purpose=purpose))
     w.log("number_read", resident_id=r.id, purpose=purpose)
-    return IndividualNumber(r.individual_number)
+    return IndividualNumber(repo.number_of(r))
 
 
 def number_history(w: Work, resident_id: int) -> Sequence[NumberRead]:

@@ -1,21 +1,24 @@
 """The delegated OCSP signing certificate of each CA (RFC 6960 4.2.2.2).
 
 Issued by the CA with extendedKeyUsage id-kp-OCSPSigning and id-pkix-ocsp-nocheck (so that
-clients do not ask for its own status), stored with its key sealed under the master key, and
-re-issued when the (possibly simulated) time leaves its validity.
+clients do not ask for its own status), stored with its key sealed under the master key (or, when
+the CA's key is in a PKCS#11 token, with a new key made in that token), and re-issued with a new
+key when the (possibly simulated) time leaves its validity.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from mynacard import hsm
 from mynacard.ca import CertKind
-from mynacard.crypto import seal_private_key, unseal_private_key
+from mynacard.crypto import Signer, seal_private_key, unseal_private_key
+from mynacard.db import repositories as repo
 from mynacard.db.staff import OcspResponder
 from mynacard.services import pki
 from mynacard.services.context import Work
@@ -27,7 +30,7 @@ RENEW_BEFORE = timedelta(days=7)
 @dataclass(frozen=True)
 class Responder:
     certificate: x509.Certificate
-    key: rsa.RSAPrivateKey
+    key: Signer
 
 
 def _context(kind: str) -> bytes:
@@ -41,17 +44,29 @@ def responder(w: Work, kind: CertKind | str) -> Responder:
     if row is not None:
         cert = x509.load_der_x509_certificate(row.certificate_der)
         if cert.not_valid_before_utc <= w.at < cert.not_valid_after_utc - RENEW_BEFORE:
+            if row.key_ref:
+                return Responder(cert, hsm.signer(row.key_ref))
             key = unseal_private_key(row.sealed_key, w.office.master_key, context=_context(kind.value))
             return Responder(cert, key)
     ca = pki.authority(w, kind)
-    key = w.office.keygen()
+    ca_row = repo.ca_row(w.session, kind.value)
+    key: Signer
+    key_ref: str | None
+    if ca_row is not None and ca_row.key_ref:  # the responder's key goes where the CA's is
+        token = hsm.open_token(hsm.KeyRef.parse(ca_row.key_ref).token)
+        token_key = token.generate(f"mynacard-{kind.value}-ocsp-{secrets.token_hex(4)}")
+        key, key_ref, sealed = token_key, token_key.uri, b""
+    else:
+        file_key = w.office.keygen()
+        key, key_ref = file_key, None
+        sealed = seal_private_key(file_key, w.office.master_key, context=_context(kind.value))
     cert = ca.issue_ocsp_responder(key.public_key(), at=w.at, lifetime=LIFETIME)
-    sealed = seal_private_key(key, w.office.master_key, context=_context(kind.value))
     if row is None:
         row = OcspResponder(kind=kind.value, certificate_der=b"", sealed_key=b"", not_after=w.at)
         w.session.add(row)
     row.certificate_der = cert.public_bytes(Encoding.DER)
     row.sealed_key = sealed
+    row.key_ref = key_ref
     row.not_after = cert.not_valid_after_utc
     w.log("ocsp_responder_issued", kind=kind.value, serial=cert.serial_number)
     return Responder(cert, key)

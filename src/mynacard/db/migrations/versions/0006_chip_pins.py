@@ -1,7 +1,7 @@
 """chip PIN objects in rows of their own (atomic tries; sealed Argon2id verifiers)
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-11-27 23:40:00
 
 Existing chips are upgraded on first read, not here (that needs the master key, which the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0006'
-down_revision = '0002'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
