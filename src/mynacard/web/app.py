@@ -178,6 +178,7 @@ def create_app(
         return resp
 
     from mynacard.web.api import admin, cards, certs, documents, hotline, residents, session
+    from mynacard.web.login import router as login_router
     from mynacard.web.ocsp import router as pki_router
     from mynacard.web.ui import routes as ui
 
@@ -190,6 +191,7 @@ def create_app(
         admin.router,
         documents.router,
         pki_router,
+        login_router,
     ):
         app.include_router(r)
     app.include_router(ui.router, include_in_schema=False)

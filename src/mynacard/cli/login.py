@@ -1,0 +1,50 @@
+"""``mynacard login``: relying parties of the login provider (the authentication-app API)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mynacard.cli.app import console, emit, work
+from mynacard.services import login
+
+login_app = typer.Typer(
+    help="Relying parties of the card-login provider (デジタル認証アプリ相当).", no_args_is_help=True
+)
+
+
+@login_app.command("register")
+def register(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(help="Client ID: 1 to 255 characters of 0-9, a-z, A-Z")],
+    name: Annotated[str, typer.Option(help="The site's name, shown to the holder")],
+    redirect_uri: Annotated[list[str], typer.Option("--redirect-uri", help="A redirect URI (repeat for more)")],
+    jwks: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="The client's public JWK set (private_key_jwt, as the real API)"
+        ),
+    ] = None,
+    secret: Annotated[bool, typer.Option("--secret", help="Also issue a client secret (sandbox convenience)")] = False,
+) -> None:
+    """Register a relying party: its redirect URIs and how it authenticates at the token endpoint."""
+    keys: dict[str, Any] | None = None
+    if jwks is not None:
+        try:
+            keys = json.loads(jwks.read_text())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise typer.BadParameter(f"not a JSON JWK set: {exc}", param_hint="--jwks") from None
+    with work(ctx) as w:
+        reg = login.register_client(w, client_id, name, redirect_uri, jwks=keys, with_secret=secret)
+        data = {"client_id": reg.client.client_id, "name": reg.client.name, "redirect_uris": reg.client.redirect_uris}
+    if reg.secret:
+        data["client_secret"] = reg.secret
+    emit(ctx, data)
+    if reg.secret:
+        console.print("The secret is shown only now; keep it. シークレットは今だけ表示されます。")
+
+
+__all__ = ["login_app"]
