@@ -3,22 +3,29 @@ card, ID tokens, userinfo and refusals (R_CERT_1: the authentication certificate
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import secrets
 from datetime import datetime, timedelta
 
 import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from mynacard.db import repositories as repo
 from mynacard.db.login import LoginRequest
 from mynacard.db.models import Event
-from mynacard.services import certificates, loss
+from mynacard.services import certificates, login, loss
 from mynacard.services.login import subject
 from mynacard.services.vcard import DEMO_PINS
 from mynacard.timeutil import JST
 from tests.login.conftest import AT, OIDC, REDIRECT, approve, back, card_answer, exchange, start
 
 
-def login_once(office, card_id, web, site, scope="openid", at=AT):
-    s = start(web, scope)
+def login_once(office, card_id, web, site, scope="openid", at=AT, **extra):
+    s = start(web, scope, **extra)
     r = approve(office, card_id, web, s, at=at)
     assert r.status_code == 200, r.text
     q = back(web, s)
@@ -33,7 +40,9 @@ def id_claims(web, token: str, at=AT) -> dict:
     header = jwt.get_unverified_header(token)
     key = next(k for k in keys.keys if k.key_id == header["kid"])
     # The provider runs at the simulated time AT: check exp against it, not the wall clock.
-    claims = jwt.decode(token, key.key, algorithms=["RS256"], audience="RP00000001", options={"verify_exp": False, "verify_iat": False})
+    claims = jwt.decode(
+        token, key.key, algorithms=["RS256"], audience="RP00000001", options={"verify_exp": False, "verify_iat": False}
+    )
     assert claims["iat"] == int(at.timestamp()) < claims["exp"]
     return claims
 
@@ -160,3 +169,83 @@ def test_refusals_are_in_the_event_log(office, card_id, web, site) -> None:
     with office.work(at=AT, actor="test") as w:
         refused = [e for e in w.session.query(Event).all() if e.action == "login_refused"]
     assert refused and refused[-1].details["reason"] == "bad_signature"
+
+
+def test_signing_transaction_R_CERT_1(office, card_id, web, site) -> None:
+    """A client-credentials token opens a transaction over a digest; the holder signs it with
+    the signing certificate during the login; the site fetches the signature."""
+    cc = web.post(f"{OIDC}/token", data={"grant_type": "client_credentials"}, auth=("RP00000001", site))
+    assert cc.status_code == 200 and cc.json()["scope"] == "sign"
+    document = "利用規約に同意します。".encode()
+    digest = hashlib.sha256(document).digest()
+    tx = web.post(
+        "/api/sign-transactions",
+        json={"digest": base64.b64encode(digest).decode()},
+        headers={"Authorization": f"Bearer {cc.json()['access_token']}"},
+    )
+    assert tx.status_code == 201, tx.text
+    tx_id = tx.json()["sign_transaction_id"]
+    _, tokens = login_once(office, card_id, web, site, "openid sign", sign_transaction_id=tx_id)
+    r = web.get(f"/api/sign-transactions/{tx_id}", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert r.status_code == 200, r.text
+    cert = x509.load_der_x509_certificate(base64.b64decode(r.json()["certificate"]))
+    # The signature is the card's, over the document: anyone can check it with the certificate.
+    cert.public_key().verify(base64.b64decode(r.json()["signature"]), document, padding.PKCS1v15(), hashes.SHA256())
+    with office.work(at=AT, actor="test") as w:
+        assert cert.serial_number == repo.current_certificate(w.session, card_id, "sign").serial
+    # The client-credentials token cannot read a login's result, nor can a login open a transaction.
+    cc_headers = {"Authorization": f"Bearer {cc.json()['access_token']}"}
+    assert web.get(f"/api/sign-transactions/{tx_id}", headers=cc_headers).status_code == 401
+    r = web.post(
+        "/api/sign-transactions",
+        json={"digest": base64.b64encode(digest).decode()},
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+    )
+    assert r.status_code == 401
+
+
+def test_sign_scope_needs_an_open_transaction(web) -> None:
+    s_params = {"scope": "openid sign", "sign_transaction_id": "65a04b4e-af8b-45a2-8713-5ec2631bab64"}
+    r = web.get(f"{OIDC}/auth", params={**base_params(), **s_params})
+    assert r.status_code == 302 and "error=invalid_request" in r.headers["location"]
+
+
+def test_private_key_jwt_client_authentication(office, card_id, web, site) -> None:
+    """The real API's client authentication: a JWT signed with the client's own key."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    public.update(kid="k1", use="sig", alg="RS256")
+    with office.work(at=AT, actor="test") as w:
+        login.register_client(w, "RP00000002", "鍵で認証するサイト", [REDIRECT], jwks={"keys": [public]})
+    token_url = "http://127.0.0.1:8000/api/realms/main/protocol/openid-connect/token"
+
+    def assertion(signing_key, exp_after=timedelta(minutes=1)) -> str:
+        now = int(AT.timestamp())
+        claims = {
+            "iss": "RP00000002",
+            "sub": "RP00000002",
+            "aud": token_url,
+            "jti": secrets.token_hex(8),
+            "iat": now,
+            "exp": now + int(exp_after.total_seconds()),
+        }
+        return jwt.encode(claims, signing_key, algorithm="RS256", headers={"kid": "k1"})
+
+    form = {"grant_type": "client_credentials", "client_assertion_type": login.ASSERTION_TYPE}
+    assert web.post(f"{OIDC}/token", data={**form, "client_assertion": assertion(key)}).status_code == 200
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    assert web.post(f"{OIDC}/token", data={**form, "client_assertion": assertion(other)}).status_code == 401
+    stale = assertion(key, timedelta(seconds=-1))
+    assert web.post(f"{OIDC}/token", data={**form, "client_assertion": stale}).status_code == 401
+
+
+def base_params() -> dict[str, str]:
+    return {
+        "response_type": "code",
+        "client_id": "RP00000001",
+        "redirect_uri": REDIRECT,
+        "state": "s",
+        "nonce": "n",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+    }
