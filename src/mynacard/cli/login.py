@@ -48,3 +48,30 @@ def register(
 
 
 __all__ = ["login_app"]
+
+
+@login_app.command("demo-site")
+def demo_site(
+    provider: Annotated[str, typer.Option(help="The provider's issuer URL")] = "http://127.0.0.1:8000/api/realms/main",
+    client_id: Annotated[str, typer.Option(help="The site's client ID at the provider")] = "DEMOSITE",
+    client_secret: Annotated[str, typer.Option(envvar="MYNACARD_DEMO_SITE_SECRET", help="Its client secret")] = "",
+    port: Annotated[int, typer.Option(help="Port of the demo site")] = 8100,
+) -> None:
+    """Run the demo relying-party site: login with the card and a document signature through the provider.
+
+    Register it first: mynacard login register DEMOSITE --name サンプル電子申請
+    --redirect-uri http://127.0.0.1:8100/callback --secret
+    """
+    import uvicorn
+
+    from mynacard.web.rp_demo import create_site
+
+    if not client_secret:
+        raise typer.BadParameter(
+            "give the secret that `mynacard login register ... --secret` printed", param_hint="--client-secret"
+        )
+    site_url = f"http://127.0.0.1:{port}"
+    console.print(f"Demo site at {site_url} (client {client_id} of {provider}). サンプルサイトを起動しました。")
+    uvicorn.run(
+        create_site(provider, client_id, client_secret, site_url), host="127.0.0.1", port=port, log_level="warning"
+    )
