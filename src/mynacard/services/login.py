@@ -139,7 +139,7 @@ def register_client(
         name=name,
         redirect_uris=uris,
         jwks=jwks,
-        secret_hash=_digest(secret) if secret else None,
+        secret_hash=digest(secret) if secret else None,
         created_at=w.at,
     )
     w.session.add(client)
@@ -205,7 +205,7 @@ def start(w: Work, params: dict[str, str]) -> tuple[LoginRequest, str]:
         created_at=w.at,
         expires_at=w.at + REQUEST_LIFETIME,
         status="pending",
-        claims={"browser": _digest(browser)},
+        claims={"browser": digest(browser)},
     )
     w.session.add(row)
     w.log("login_started", client_id=req.client_id, request=row.id[:8], scope=row.scope)
@@ -454,7 +454,7 @@ def finish(w: Work, request_id: str, browser: str | None) -> tuple[LoginRequest,
     Returns the request and the code (None while pending, or when refused or expired).
     """
     row = request(w, request_id, for_update=True)
-    if not browser or not hmac.compare_digest((row.claims or {}).get("browser", ""), _digest(browser)):
+    if not browser or not hmac.compare_digest((row.claims or {}).get("browser", ""), digest(browser)):
         raise LoginError(
             "access_denied",
             "request",
@@ -464,7 +464,7 @@ def finish(w: Work, request_id: str, browser: str | None) -> tuple[LoginRequest,
     if row.status != "approved" or row.code_hash is not None:
         return row, None
     code = secrets.token_urlsafe(32)
-    row.code_hash, row.code_expires_at = _digest(code), w.at + CODE_LIFETIME
+    row.code_hash, row.code_expires_at = digest(code), w.at + CODE_LIFETIME
     return row, code
 
 
@@ -500,7 +500,7 @@ def authenticate_client(w: Work, form: dict[str, str], basic: tuple[str, str] | 
         return c
     cid, secret = basic or (form.get("client_id", ""), form.get("client_secret", ""))
     c = w.session.get(LoginClient, cid)
-    if c is None or not c.secret_hash or not secret or not hmac.compare_digest(c.secret_hash, _digest(secret)):
+    if c is None or not c.secret_hash or not secret or not hmac.compare_digest(c.secret_hash, digest(secret)):
         raise ClientAuthError("Client authentication failed.")
     return c
 
@@ -518,7 +518,7 @@ def exchange_code(w: Work, c: LoginClient, form: dict[str, str], issuer: str) ->
     code = form.get("code", "")
     row = w.session.scalars(
         select(LoginRequest)
-        .where(LoginRequest.code_hash == _digest(code))
+        .where(LoginRequest.code_hash == digest(code))
         .with_for_update()
         .execution_options(populate_existing=True)
     ).first()
@@ -566,7 +566,7 @@ def _token(w: Work, c: LoginClient, grant: str, scope: str, request_id: str | No
     value = secrets.token_urlsafe(32)
     w.session.add(
         LoginToken(
-            token_hash=_digest(value),
+            token_hash=digest(value),
             client_id=c.client_id,
             grant=grant,
             request_id=request_id,
@@ -578,7 +578,7 @@ def _token(w: Work, c: LoginClient, grant: str, scope: str, request_id: str | No
 
 
 def bearer(w: Work, token: str | None, grant: str) -> LoginToken:
-    row = w.session.get(LoginToken, _digest(token)) if token else None
+    row = w.session.get(LoginToken, digest(token)) if token else None
     if row is None or row.grant != grant or row.expires_at <= w.at:
         raise TokenError("The access token is missing, unknown, of the wrong kind, or expired.")
     return row
@@ -725,7 +725,7 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _digest(value: str) -> str:
+def digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 

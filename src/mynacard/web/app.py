@@ -180,6 +180,7 @@ def create_app(
     from mynacard.web.api import admin, cards, certs, documents, hotline, residents, session
     from mynacard.web.login import router as login_router
     from mynacard.web.ocsp import router as pki_router
+    from mynacard.web.portal import router as portal_router
     from mynacard.web.ui import routes as ui
 
     for r in (
@@ -194,6 +195,7 @@ def create_app(
         login_router,
     ):
         app.include_router(r)
+    app.include_router(portal_router)
     app.include_router(ui.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(BodyLimit, limit=max_body)

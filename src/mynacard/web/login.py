@@ -259,9 +259,10 @@ def _back(redirect_uri: str, params: dict[str, str], request_params: dict[str, s
 
 
 def _page(request: Request, name: str, status: int, **ctx: Any) -> HTMLResponse:
+    from mynacard.timeutil import JST
     from mynacard.web.ui.render import templates
 
-    return templates.TemplateResponse(request, name, {"me": None, "now": None, **ctx}, status_code=status)
+    return templates.TemplateResponse(request, name, {"me": None, "now": None, "JST": JST, **ctx}, status_code=status)
 
 
 def _qr_svg(link: str) -> str:
