@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from mynacard.db import repositories as repo
-from mynacard.db.login import LoginRequest
 from mynacard.db.models import Event
+from mynacard.db.relying import LoginRequest
 from mynacard.services import certificates, login, loss
 from mynacard.services.login import subject
 from mynacard.services.vcard import DEMO_PINS

@@ -13,6 +13,7 @@ from mynacard.cli.app import Options, at_callback
 from mynacard.cli.cards import card_app
 from mynacard.cli.certs import cert_app
 from mynacard.cli.client import client_app
+from mynacard.cli.kiosk import kiosk_app
 from mynacard.cli.login import login_app
 from mynacard.cli.residents import municipality_app, resident_app
 from mynacard.cli.serve import serve
@@ -57,6 +58,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(vcard_app, name="vcard")
 app.add_typer(client_app, name="client")
 app.add_typer(login_app, name="login")
+app.add_typer(kiosk_app, name="kiosk")
 app.command("serve")(serve)
 
 

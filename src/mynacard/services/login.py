@@ -34,8 +34,8 @@ from sqlalchemy.exc import IntegrityError
 
 from mynacard.crypto import seal_private_key, unseal_private_key
 from mynacard.db import repositories as repo
-from mynacard.db.login import LoginClient, LoginKey, LoginRequest, LoginToken, SignTransaction
 from mynacard.db.models import CertStatus
+from mynacard.db.relying import LoginClient, LoginKey, LoginRequest, LoginToken, SignTransaction
 from mynacard.errors import MynaError, NotFoundError, ValidationError
 from mynacard.rules.login import (
     ATTRIBUTE_SCOPES,

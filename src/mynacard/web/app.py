@@ -178,6 +178,7 @@ def create_app(
         return resp
 
     from mynacard.web.api import admin, cards, certs, documents, hotline, residents, session
+    from mynacard.web.kiosk import router as kiosk_router
     from mynacard.web.login import router as login_router
     from mynacard.web.ocsp import router as pki_router
     from mynacard.web.portal import router as portal_router
@@ -196,6 +197,7 @@ def create_app(
     ):
         app.include_router(r)
     app.include_router(portal_router)
+    app.include_router(kiosk_router)
     app.include_router(ui.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(BodyLimit, limit=max_body)

@@ -1,5 +1,5 @@
-"""The tables of the login provider (the authentication-app API): relying parties, requests,
-tokens, signing transactions and the provider's own signing key."""
+"""The tables of the relying side: the login provider (the authentication-app API) with its relying
+parties, requests, tokens, signing transactions and key, and the convenience-store kiosk."""
 
 from __future__ import annotations
 
@@ -93,3 +93,29 @@ class LoginKey(Base):
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
+class MunicipalSeal(Base):
+    """A municipality's electronic seal (電子公印) for the documents it issues, and the sandbox's
+    LGPKI-like root that certifies it (``code`` = "root")."""
+
+    __tablename__ = "municipal_seals"
+
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
+class KioskDocument(Base):
+    """A certificate issued at a convenience-store kiosk (コンビニ交付), kept for its download."""
+
+    __tablename__ = "kiosk_documents"
+
+    number: Mapped[str] = mapped_column(String(24), primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # residence_certificate (住民票の写し)
+    fee: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    download_hash: Mapped[str] = mapped_column(String(64))  # the kiosk screen's one download link
