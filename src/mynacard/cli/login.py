@@ -42,9 +42,16 @@ def register(
         data = {"client_id": reg.client.client_id, "name": reg.client.name, "redirect_uris": reg.client.redirect_uris}
     if reg.secret:
         data["client_secret"] = reg.secret
-    emit(ctx, data)
-    if reg.secret:
-        console.print("The secret is shown only now; keep it. シークレットは今だけ表示されます。")
+
+    def render(d: dict[str, Any]) -> None:
+        console.print(f"Registered {d['client_id']} ({d['name']}). クライアントを登録しました。")
+        for uri in d["redirect_uris"]:
+            console.print(f"  redirect URI: {uri}")
+        if "client_secret" in d:
+            console.print(f"  client secret: {d['client_secret']}")
+            console.print("  The secret is shown only now; keep it. シークレットは今だけ表示されます。")
+
+    emit(ctx, data, render)
 
 
 __all__ = ["login_app"]
@@ -75,3 +82,19 @@ def demo_site(
     uvicorn.run(
         create_site(provider, client_id, client_secret, site_url), host="127.0.0.1", port=port, log_level="warning"
     )
+
+
+@login_app.command("demo-card")
+def demo_card(ctx: typer.Context) -> None:
+    """Issue a demo card in the store, to try the login, the portal and the kiosk without a card
+    reader (`mynacard client --card CARD approve LINK`); prints its ID and PINs."""
+    from mynacard.cli.app import opts
+    from mynacard.cli.vcard import _print_demo
+    from mynacard.services.vcard import issue_demo_card
+
+    o = opts(ctx)
+    card_id = issue_demo_card(o.office(), o.now())
+    if o.json:
+        emit(ctx, {"card_id": card_id})
+    else:
+        _print_demo(card_id)
