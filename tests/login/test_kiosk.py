@@ -93,3 +93,14 @@ def test_kiosk_screen_in_the_browser_flow(office, card_id, web, clock) -> None:
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     other = web.get(f"/kiosk/document/{number}", cookies={"kiosk_doc": "guess"})
     assert other.status_code == 404  # only the kiosk session that issued it can fetch it
+
+
+def test_kiosk_refuses_a_suspended_card_R_LOSS_1(tmp_path) -> None:
+    from mynacard.services import loss
+
+    db, card_id, office = setup(tmp_path)
+    with office.work(at=AT, actor="hotline") as w:
+        holder = repo.resident(w.session, repo.card(w.session, card_id).resident_id)
+        loss.hotline_suspend(w, name=holder.name, birth_date=holder.birth_date, caller="本人")
+    r = kiosk(db, card_id, "2026-02-16T10:00", tmp_path / "x.pdf")
+    assert r.exit_code == 2 and "一時保留" in r.output and not (tmp_path / "x.pdf").exists()

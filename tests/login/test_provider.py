@@ -249,3 +249,29 @@ def base_params() -> dict[str, str]:
         "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
         "code_challenge_method": "S256",
     }
+
+
+def test_refusals_before_the_card_are_audited_too(office, card_id, web, site) -> None:
+    web.get(f"{OIDC}/auth", params={**base_params(), "redirect_uri": "https://evil.example/cb"})
+    s = start(web)
+    approve(office, card_id, web, s)
+    code = back(web, s)["code"]
+    exchange(web, code, "y" * 43, site)  # PKCE mismatch
+    with office.work(at=AT, actor="test") as w:
+        stages = [
+            (e.details.get("stage"), e.details["reason"])
+            for e in w.session.query(Event).all()
+            if e.action == "login_refused"
+        ]
+    assert ("authorize", "invalid_request") in stages
+    assert ("token", "invalid_grant") in stages
+
+
+def test_revoked_certificate_is_refused_R_CERT_6(office, card_id, web, site) -> None:
+    s = start(web)
+    _, answer = card_answer(office, card_id, web, s)  # made with the certificate still on the card
+    with office.work(at=AT, actor="window") as w:
+        certificates.revoke(w, card_id, "auth")
+    r = web.post(s.path, json=answer)
+    assert r.status_code == 403 and r.json()["refusal"] == "revoked"
+    assert back(web, s)["error"] == "access_denied"

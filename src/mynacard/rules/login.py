@@ -35,6 +35,7 @@ class LoginError(ValidationError):
     """A request the provider refuses, with the OAuth 2.0 error code to send back."""
 
     code = "login_refused"
+    keep_changes = True  # the provider records the refusal although it changes nothing else
 
     def __init__(self, error: str, field: str, message: str, message_ja: str = "") -> None:
         super().__init__(field, message, message_ja, error=error)

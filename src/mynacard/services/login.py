@@ -12,15 +12,17 @@ and the certificate's status in the store at that moment.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
 import os
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import jwt
 from cryptography import x509
@@ -53,6 +55,8 @@ CODE_LIFETIME = timedelta(seconds=60)
 TOKEN_LIFETIME = timedelta(minutes=10)
 TRANSACTION_LIFETIME = timedelta(minutes=10)
 KEY_ID = "mynacard-login-1"
+P = ParamSpec("P")
+R = TypeVar("R")
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 # The otherName OIDs of the basic four attributes in the signing certificate (R_CERT_9).
@@ -69,6 +73,7 @@ class ClientAuthError(MynaError):
 
     code = "invalid_client"
     http_status = 401
+    keep_changes = True  # the refusal's audit entry stays
 
 
 class GrantError(MynaError):
@@ -76,12 +81,11 @@ class GrantError(MynaError):
 
     code = "invalid_grant"
     http_status = 400
+    keep_changes = True  # the refusal's audit entry stays
 
 
 class CodeReplayed(GrantError):
     """A code presented twice; the tokens it gave are withdrawn, and that withdrawal is kept."""
-
-    keep_changes = True
 
 
 class TokenError(MynaError):
@@ -89,6 +93,26 @@ class TokenError(MynaError):
 
     code = "invalid_token"
     http_status = 401
+
+
+def _audited(stage: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Record every refusal of ``stage`` in the event log; the refusal families keep the entry
+    (``keep_changes``) although the rest of the unit of work is rolled back with them."""
+
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return fn(*args, **kwargs)
+            except (LoginError, ClientAuthError, GrantError) as e:
+                w = args[0]
+                assert isinstance(w, Work)
+                w.log("login_refused", stage=stage, reason=str(e.fields.get("error", e.code)), detail=e.message[:200])
+                raise
+
+        return run
+
+    return wrap
 
 
 # -- relying parties ----------------------------------------------------------------------------
@@ -156,7 +180,7 @@ def client(w: Work, client_id: str) -> LoginClient:
     return c
 
 
-def check_redirect(w: Work, params: dict[str, str]) -> tuple[LoginClient, str]:
+def _check_redirect(w: Work, params: dict[str, str]) -> tuple[LoginClient, str]:
     """The client and the redirect URI, both checked, before anything is sent back to it.
 
     An unknown client or an unregistered redirect URI must not be redirected to: the adapter
@@ -174,16 +198,20 @@ def check_redirect(w: Work, params: dict[str, str]) -> tuple[LoginClient, str]:
     return c, uri
 
 
+check_redirect = _audited("authorize")(_check_redirect)
+
+
 # -- the authorization request -----------------------------------------------------------------
 
 
+@_audited("authorize")
 def start(w: Work, params: dict[str, str]) -> tuple[LoginRequest, str]:
     """Open an authorization request; returns it and the browser's secret (its cookie).
 
     The browser's secret binds the code to the browser that started the request: the approval
     link (shown as a QR code to the holder) alone cannot collect the code.
     """
-    check_redirect(w, params)
+    _check_redirect(w, params)
     req = parse_authorization(params)
     if req.sign_transaction_id is not None:
         tx = w.session.get(SignTransaction, req.sign_transaction_id)
@@ -468,6 +496,7 @@ def finish(w: Work, request_id: str, browser: str | None) -> tuple[LoginRequest,
     return row, code
 
 
+@_audited("token")
 def authenticate_client(w: Work, form: dict[str, str], basic: tuple[str, str] | None, token_url: str) -> LoginClient:
     """Client authentication at the token endpoint: ``private_key_jwt`` (the real API's method),
     or, as a sandbox convenience, ``client_secret_basic`` / ``client_secret_post``."""
@@ -513,6 +542,7 @@ class Tokens:
     id_token: str | None = None
 
 
+@_audited("token")
 def exchange_code(w: Work, c: LoginClient, form: dict[str, str], issuer: str) -> Tokens:
     """``grant_type=authorization_code``: the code, its redirect URI and the PKCE verifier."""
     code = form.get("code", "")
@@ -535,7 +565,6 @@ def exchange_code(w: Work, c: LoginClient, form: dict[str, str], issuer: str) ->
     if form.get("redirect_uri") != row.redirect_uri:
         raise GrantError("redirect_uri differs from the authorization request's.")
     if not pkce_matches(form.get("code_verifier"), row.code_challenge):
-        w.log("login_refused", client_id=c.client_id, request=row.id[:8], reason="pkce_mismatch")
         raise GrantError("The code_verifier does not match the code_challenge (PKCE).")
     row.status = "exchanged"
     assert row.resident_id is not None and row.auth_time is not None
