@@ -15,7 +15,7 @@ from mynacard.cli.main import app as cli
 from mynacard.crypto import load_or_create_master_key
 from mynacard.db import repositories as repo
 from mynacard.db.models import Event
-from mynacard.db.relying import MunicipalSeal
+from mynacard.db.provider import MunicipalSeal
 from mynacard.db.store import Store
 from mynacard.services.context import Office
 from mynacard.services.vcard import DEMO_PINS, issue_demo_card

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from mynacard.db import repositories as repo
 from mynacard.db.models import Event
-from mynacard.db.relying import LoginRequest
+from mynacard.db.provider import LoginRequest
 from mynacard.services import certificates, login, loss
 from mynacard.services.login import subject
 from mynacard.services.vcard import DEMO_PINS

@@ -26,7 +26,7 @@ from mynacard.ca.seal import seal_certificate, seal_root
 from mynacard.crypto import seal_private_key, unseal_private_key
 from mynacard.db import repositories as repo
 from mynacard.db.models import CardState
-from mynacard.db.relying import KioskDocument, LoginClient, LoginRequest, MunicipalSeal
+from mynacard.db.provider import KioskDocument, LoginClient, LoginRequest, MunicipalSeal
 from mynacard.errors import NotAllowedError, NotFoundError
 from mynacard.pdf.residence import residence_certificate_pdf
 from mynacard.rules.eligibility import kiosk_open, kiosk_refusal

@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from mynacard.crypto import seal_private_key, unseal_private_key
 from mynacard.db import repositories as repo
 from mynacard.db.models import CertStatus
-from mynacard.db.relying import LoginClient, LoginKey, LoginRequest, LoginToken, SignTransaction
+from mynacard.db.provider import LoginClient, LoginKey, LoginRequest, LoginToken, SignTransaction
 from mynacard.errors import MynaError, NotFoundError, ValidationError
 from mynacard.rules.login import (
     ATTRIBUTE_SCOPES,

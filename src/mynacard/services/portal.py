@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mynacard.db import repositories as repo
 from mynacard.db.models import CARD_STATE_JA, CERT_STATUS_JA, CardState, CertStatus
-from mynacard.db.relying import LoginClient, LoginRequest, LoginToken
+from mynacard.db.provider import LoginClient, LoginRequest, LoginToken
 from mynacard.rules.events import CERT_KIND_JA
 from mynacard.rules.validity import renewal_window_opens
 from mynacard.services import login
