@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
+import mynacard.db.provider
 import mynacard.db.staff  # noqa: F401  (registers the office service's tables)
 from mynacard.db.models import Base, Municipality
 from mynacard.db.store import Store

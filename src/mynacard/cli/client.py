@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from rich.markup import escape
 from rich.table import Table
 
 from mynacard.chip import KeySlot, PinId, check_pin_format
@@ -322,6 +323,46 @@ def sign_xml_cmd(
             raise ValidationError("file", f"Cannot sign this XML: {exc}", "このXMLには署名できません。") from exc
         out.write_bytes(signed)
     _signed(op, out)
+
+
+@client_app.command("approve")
+def approve_cmd(
+    ctx: typer.Context,
+    link: Annotated[str, typer.Argument(help="The link (or QR code) the site's login page shows")],
+    pin: Annotated[str | None, typer.Option("--pin", help="Authentication PIN (asked when omitted)")] = None,
+    sign_pin: Annotated[
+        str | None, typer.Option("--sign-pin", help="Signing password, when the site asks for it (asked when omitted)")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve without asking (scripts)")] = False,
+) -> None:
+    """Approve a login with the card, as the authentication app does (ログインの承認)."""
+    from mynacard.client import approve as ap
+
+    try:
+        request = ap.fetch(link)
+    except MynaError as e:
+        raise fail(e) from None
+    asks = {"name": "氏名 name", "address": "住所 address", "birthdate": "生年月日 birth date", "gender": "性別 sex"}
+    site = f"[bold]{escape(request['client_name'])}[/] ({escape(request['client_id'])})"
+    console.print(f"{site} asks for / が求めています:")
+    console.print("  - 利用者証明用電子証明書による本人確認 (login with the authentication certificate)")
+    for a in request.get("attributes", []):
+        console.print(f"  - {asks.get(a, a)} (from the signing certificate / 署名用電子証明書から)")
+    if request.get("sign"):
+        console.print(f"  - 電子署名 (a signature over the document digest {escape(request['sign']['digest'])})")
+    if not yes and not typer.confirm("承認しますか? Approve?", default=False):
+        console.print("Not approved. 承認しませんでした。")
+        raise typer.Exit(1)
+    with session(ctx) as card:
+        auth_pin = ask_pin(card, PinId.AUTH, pin)
+        password = ask_pin(card, PinId.SIGN, sign_pin) if request.get("needs_signing_certificate") else None
+        signatures = ap.answer(card, request, auth_pin, password)
+    try:
+        result = ap.send(link, signatures)
+    except MynaError as e:
+        raise fail(e) from None
+    done = "Approved: return to the browser. 承認しました。ブラウザーに戻ってください。"
+    emit(ctx, result, lambda _: console.print(done))
 
 
 def _signed(op: sig.CardOperation, out: Path) -> None:

@@ -15,6 +15,8 @@ from mynacard.cli.ca import ca_app
 from mynacard.cli.cards import card_app
 from mynacard.cli.certs import cert_app
 from mynacard.cli.client import client_app
+from mynacard.cli.kiosk import kiosk_app
+from mynacard.cli.login import login_app
 from mynacard.cli.residents import municipality_app, resident_app
 from mynacard.cli.serve import serve
 from mynacard.cli.vcard import vcard_app
@@ -60,6 +62,8 @@ app.command("backup")(backup_cmd)
 app.command("restore")(restore_cmd)
 app.add_typer(vcard_app, name="vcard")
 app.add_typer(client_app, name="client")
+app.add_typer(login_app, name="login")
+app.add_typer(kiosk_app, name="kiosk")
 app.command("serve")(serve)
 
 

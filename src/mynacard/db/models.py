@@ -76,6 +76,8 @@ class Municipality(Base):
     prefecture: Mapped[str] = mapped_column(String(20))
     card_fee: Mapped[int] = mapped_column(Integer, default=800)
     cert_fee: Mapped[int] = mapped_column(Integer, default=200)
+    # 住民票の写し at a convenience-store kiosk (コンビニ交付): each municipality sets its fee.
+    kiosk_fee: Mapped[int] = mapped_column(Integer, default=200, server_default="200")
     # R_LOSS_3 [policy]: "release" lifts holds when a card is found; "reissue" revokes them.
     found_policy: Mapped[str] = mapped_column(String(10), default="release")
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from mynacard.crypto import KeyGenerator, new_rsa_key
 from mynacard.db.models import Event
 from mynacard.db.store import Store
-from mynacard.errors import PinError
+from mynacard.errors import MynaError, PinError
 from mynacard.timeutil import jst_date, require_aware
 
 
@@ -46,6 +46,14 @@ class Office:
                 yield w
             except PinError:
                 session.commit()
+                raise
+            except MynaError as e:
+                # A refusal whose record must outlive it (a replayed login code withdraws the
+                # tokens it gave) keeps what the unit of work did before the refusal.
+                if getattr(e, "keep_changes", False):
+                    session.commit()
+                else:
+                    session.rollback()
                 raise
             except BaseException:
                 session.rollback()

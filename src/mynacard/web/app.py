@@ -178,7 +178,10 @@ def create_app(
         return resp
 
     from mynacard.web.api import admin, cards, certs, documents, hotline, residents, session
+    from mynacard.web.kiosk import router as kiosk_router
+    from mynacard.web.login import router as login_router
     from mynacard.web.ocsp import router as pki_router
+    from mynacard.web.portal import router as portal_router
     from mynacard.web.ui import routes as ui
 
     for r in (
@@ -190,8 +193,11 @@ def create_app(
         admin.router,
         documents.router,
         pki_router,
+        login_router,
     ):
         app.include_router(r)
+    app.include_router(portal_router)
+    app.include_router(kiosk_router)
     app.include_router(ui.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(BodyLimit, limit=max_body)
