@@ -11,13 +11,14 @@ URL, with onlyContainsUserCerts. Which entries belong to the CRL is the caller's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from mynacard.ca.profile import whole_seconds
 
@@ -65,25 +66,114 @@ def _check_number(value: int, name: str) -> int:
     return value
 
 
-def _revoked(entry: RevocationEntry, delta: bool) -> x509.RevokedCertificate:
-    reason = entry.crl_reason
-    if reason is x509.ReasonFlags.remove_from_crl and not delta:
-        raise ValueError("removeFromCRL may appear only in a delta CRL (RFC 5280 5.3.1).")
-    builder = (
-        x509.RevokedCertificateBuilder()
-        .serial_number(entry.serial)
-        .revocation_date(whole_seconds(entry.revoked_at, "revoked_at"))
-    )
-    if reason is not None:
-        builder = builder.add_extension(x509.CRLReason(reason), critical=False)
-    return builder.build()
+# --- the revokedCertificates list, encoded in linear time ---------------------------------------
+#
+# cryptography's CRL builder copies its entry list on every add_revoked_certificate (quadratic in
+# the number of entries), so the list is DER-encoded here and spliced into the TBSCertList of a
+# CRL that cryptography built and signed without entries; the splice is then signed again.
+
+#: One entry as the store yields it: serial, revocation time (aware), reasonCode to write or None.
+RawEntry = tuple[int, datetime, x509.ReasonFlags | None]
+
+_REASON_CODES = {
+    x509.ReasonFlags.unspecified: 0,
+    x509.ReasonFlags.key_compromise: 1,
+    x509.ReasonFlags.ca_compromise: 2,
+    x509.ReasonFlags.affiliation_changed: 3,
+    x509.ReasonFlags.superseded: 4,
+    x509.ReasonFlags.cessation_of_operation: 5,
+    x509.ReasonFlags.certificate_hold: 6,
+    x509.ReasonFlags.remove_from_crl: 8,
+    x509.ReasonFlags.privilege_withdrawn: 9,
+    x509.ReasonFlags.aa_compromise: 10,
+}
+
+
+def _der_len(n: int) -> bytes:
+    if n < 0x80:
+        return bytes((n,))
+    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((0x80 | len(b),)) + b
+
+
+def _tlv(tag: int, content: bytes) -> bytes:
+    return bytes((tag,)) + _der_len(len(content)) + content
+
+
+def _reason_extensions(code: int) -> bytes:
+    # Extensions ::= SEQUENCE { Extension { id-ce-cRLReasons, OCTET STRING { ENUMERATED code } } }
+    ext = _tlv(0x06, b"\x55\x1d\x15") + _tlv(0x04, _tlv(0x0A, bytes((code,))))
+    return _tlv(0x30, _tlv(0x30, ext))
+
+
+_REASON_DER = {flag: _reason_extensions(code) for flag, code in _REASON_CODES.items()}
+
+
+def _time(at: datetime) -> bytes:
+    """RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 (UTC, whole seconds)."""
+    t = at.astimezone(UTC)
+    if t.year < 2050:
+        return b"\x17\x0d" + f"{t.year % 100:02d}{t.month:02d}{t.day:02d}{t.hour:02d}{t.minute:02d}{t.second:02d}Z".encode()
+    return b"\x18\x0f" + f"{t.year:04d}{t.month:02d}{t.day:02d}{t.hour:02d}{t.minute:02d}{t.second:02d}Z".encode()
+
+
+def encode_revoked(entries: Iterable[RevocationEntry] | Iterable[RawEntry], *, delta: bool = False) -> bytes:
+    """The DER of ``revokedCertificates`` (the SEQUENCE OF entries, tag included), or b"" when
+    there is none. Entries are encoded as they come: a stream of millions costs its bytes only."""
+    out = bytearray()
+    for e in entries:
+        if isinstance(e, RevocationEntry):
+            serial, at, reason = e.serial, e.revoked_at, e.crl_reason
+        else:
+            serial, at, reason = e
+            if not isinstance(serial, int) or serial <= 0:
+                raise ValueError("The serial of a revoked certificate must be a positive int.")
+            if reason is x509.ReasonFlags.unspecified:
+                reason = None
+        if reason is x509.ReasonFlags.remove_from_crl and not delta:
+            raise ValueError("removeFromCRL may appear only in a delta CRL (RFC 5280 5.3.1).")
+        body = _tlv(0x02, serial.to_bytes(serial.bit_length() // 8 + 1, "big")) + _time(at)
+        if reason is not None:
+            body += _REASON_DER[reason]
+        out += b"\x30" + _der_len(len(body)) + body
+    if not out:
+        return b""
+    return b"\x30" + _der_len(len(out)) + bytes(out)
+
+
+def _read_tlv(der: bytes, pos: int) -> tuple[int, int]:
+    """(start of content, end) of the TLV at ``pos``."""
+    n = der[pos + 1]
+    if n < 0x80:
+        return pos + 2, pos + 2 + n
+    k = n & 0x7F
+    length = int.from_bytes(der[pos + 2 : pos + 2 + k], "big")
+    return pos + 2 + k, pos + 2 + k + length
+
+
+def _resign(empty: x509.CertificateRevocationList, revoked: bytes, key: rsa.RSAPrivateKey) -> bytes:
+    """``empty`` with ``revoked`` inserted before its crlExtensions ([0]), signed again."""
+    tbs = empty.tbs_certlist_bytes
+    start, end = _read_tlv(tbs, 0)
+    pos = start
+    while pos < end and tbs[pos] != 0xA0:  # version, signature, issuer, thisUpdate, nextUpdate
+        pos = _read_tlv(tbs, pos)[1]
+    content = tbs[start:pos] + revoked + tbs[pos:end]
+    new_tbs = b"\x30" + _der_len(len(content)) + content
+    signature = key.sign(new_tbs, padding.PKCS1v15(), hashes.SHA256())
+    outer = empty.public_bytes(Encoding.DER)
+    o_start, _ = _read_tlv(outer, 0)
+    alg_start = _read_tlv(outer, o_start)[1]
+    alg = outer[alg_start : _read_tlv(outer, alg_start)[1]]  # signatureAlgorithm, as cryptography wrote it
+    body = new_tbs + alg + _tlv(0x03, b"\x00" + signature)
+    return b"\x30" + _der_len(len(body)) + body
 
 
 def build_crl(
     *,
     issuer: x509.Certificate,
     key: rsa.RSAPrivateKey,
-    entries: Sequence[RevocationEntry],
+    entries: Iterable[RevocationEntry] | Iterable[RawEntry],
     at: datetime,
     number: int,
     idp_url: str | None = None,
@@ -98,9 +188,11 @@ def build_crl(
     if nxt <= this_update:
         raise ValueError("The next update must be after this update.")
     _check_number(number, "number")
-    serials = [e.serial for e in entries]
-    if len(set(serials)) != len(serials):
-        raise ValueError("A certificate may be listed only once in a CRL.")
+    if isinstance(entries, Sequence):
+        checked = sorted(entries, key=lambda e: e.serial)  # type: ignore[union-attr]
+        if any(a.serial == b.serial for a, b in zip(checked, checked[1:], strict=False)):  # type: ignore[union-attr]
+            raise ValueError("A certificate may be listed only once in a CRL.")
+        entries = checked
     ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     builder = (
         x509.CertificateRevocationListBuilder()
@@ -133,6 +225,8 @@ def build_crl(
             only_contains_attribute_certs=False,
         )
         builder = builder.add_extension(idp, critical=True)
-    for entry in sorted(entries, key=lambda e: e.serial):
-        builder = builder.add_revoked_certificate(_revoked(entry, delta_of is not None))
-    return builder.sign(key, hashes.SHA256())
+    empty = builder.sign(key, hashes.SHA256())
+    revoked = encode_revoked(entries, delta=delta_of is not None)
+    if not revoked:
+        return empty  # RFC 5280 5.1.2.6: no entries, no revokedCertificates field
+    return x509.load_der_x509_crl(_resign(empty, revoked, key))
