@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -112,9 +113,10 @@ _REASON_DER = {flag: _reason_extensions(code) for flag, code in _REASON_CODES.it
 def _time(at: datetime) -> bytes:
     """RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 (UTC, whole seconds)."""
     t = at.astimezone(UTC)
+    rest = f"{t.month:02d}{t.day:02d}{t.hour:02d}{t.minute:02d}{t.second:02d}Z"
     if t.year < 2050:
-        return b"\x17\x0d" + f"{t.year % 100:02d}{t.month:02d}{t.day:02d}{t.hour:02d}{t.minute:02d}{t.second:02d}Z".encode()
-    return b"\x18\x0f" + f"{t.year:04d}{t.month:02d}{t.day:02d}{t.hour:02d}{t.minute:02d}{t.second:02d}Z".encode()
+        return b"\x17\x0d" + f"{t.year % 100:02d}{rest}".encode()
+    return b"\x18\x0f" + f"{t.year:04d}{rest}".encode()
 
 
 def encode_revoked(entries: Iterable[RevocationEntry] | Iterable[RawEntry], *, delta: bool = False) -> bytes:
@@ -139,6 +141,10 @@ def encode_revoked(entries: Iterable[RevocationEntry] | Iterable[RawEntry], *, d
     if not out:
         return b""
     return b"\x30" + _der_len(len(out)) + bytes(out)
+
+
+def _serial_of(e: RevocationEntry | RawEntry) -> int:
+    return e.serial if isinstance(e, RevocationEntry) else e[0]
 
 
 def _read_tlv(der: bytes, pos: int) -> tuple[int, int]:
@@ -189,8 +195,8 @@ def build_crl(
         raise ValueError("The next update must be after this update.")
     _check_number(number, "number")
     if isinstance(entries, Sequence):
-        checked = sorted(entries, key=lambda e: e.serial)  # type: ignore[union-attr]
-        if any(a.serial == b.serial for a, b in zip(checked, checked[1:], strict=False)):  # type: ignore[union-attr]
+        checked = sorted(entries, key=_serial_of)
+        if any(_serial_of(a) == _serial_of(b) for a, b in pairwise(checked)):
             raise ValueError("A certificate may be listed only once in a CRL.")
         entries = checked
     ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value

@@ -17,7 +17,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mynacard.errors import MynaError
 from mynacard.services.context import Office
 from mynacard.web.clock import Clock
-from mynacard.web.pki.ocsp import watch
 from mynacard.web.state import ServiceState
 
 log = logging.getLogger("mynacard.web")
@@ -120,7 +119,6 @@ def create_app(
     app.state.mynacard = ServiceState(
         office=office, clock=clock or Clock(), max_body=max_body, secure_cookies=secure_cookies
     )
-    watch(office.store.sessions)
 
     @app.exception_handler(MynaError)
     async def myna_error(request: Request, exc: MynaError) -> Response:

@@ -1,6 +1,9 @@
 """Public revocation endpoints (R_CERT_8): OCSP (RFC 6960 appendix A: GET with the base64
 request in the path, POST with the DER body), CRLs and delta CRLs at the URLs the certificates
-name, and the CA certificates (caIssuers). No login: relying parties use them."""
+name, and the CA certificates (caIssuers). No login: relying parties use them.
+
+All of them answer from the publisher (``mynacard.services.revocation``): a current OCSP
+response or CRL is a lookup, run in the thread pool, never on the event loop."""
 
 from __future__ import annotations
 
@@ -12,13 +15,12 @@ from urllib.parse import unquote
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import APIRouter, Depends, Path, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from mynacard.ca import malformed_request_response
 from mynacard.errors import NotFoundError
-from mynacard.services import pki
-from mynacard.web.pki import crls
-from mynacard.web.pki.ocsp import answer, refresh_changed
-from mynacard.web.pki.responder import responder
+from mynacard.services import pki, revocation
+from mynacard.services.revocation import crls
 from mynacard.web.state import ServiceState, state
 
 router = APIRouter(tags=["revocation"])
@@ -31,9 +33,7 @@ _CER_NAME = re.compile(r"^(sign|auth)(-ocsp)?\.cer$")
 
 
 def _ocsp(st: ServiceState, kind: str, data: bytes) -> Response:
-    with st.office.work(at=st.clock.now(), actor="ocsp") as w:
-        der = answer(w, kind, data)
-        refresh_changed(w)
+    der = revocation.answer(st.office, kind, data, at=st.clock.now())
     return Response(der, media_type=OCSP_RESPONSE, headers={"Cache-Control": "max-age=60"})
 
 
@@ -60,7 +60,7 @@ async def ocsp_post(kind: Kind, request: Request, st: Annotated[ServiceState, De
     body = await request.body()
     if not body or len(body) > MAX_OCSP_REQUEST:
         return _malformed()
-    return _ocsp(st, kind, body)
+    return await run_in_threadpool(_ocsp, st, kind, body)
 
 
 @router.get("/crl/{name}", summary="Full or delta CRL of a CA: sign.crl, auth-delta.crl",
@@ -83,8 +83,7 @@ def crl_partition(kind: Kind, name: Annotated[str, Path(max_length=20)],
 
 
 def _crl(st: ServiceState, kind: str, scope: str, delta: bool) -> Response:
-    with st.office.work(at=st.clock.now(), actor="crl") as w:
-        der = crls.delta_crl(w, kind, scope) if delta else crls.full_crl(w, kind, scope)
+    der = crls.serve(st.office, kind, scope, delta, at=st.clock.now())
     return Response(der, media_type="application/pkix-crl", headers={"Cache-Control": "max-age=300"})
 
 
@@ -97,7 +96,7 @@ def ca_certificate(name: Annotated[str, Path(max_length=20)],
         raise NotFoundError(f"No certificate {name}.", "証明書が見つかりません。")
     with st.office.work(at=st.clock.now(), actor="ca") as w:
         if m.group(2):
-            cert = responder(w, m.group(1)).certificate
+            cert = revocation.responder(w, m.group(1)).certificate
         else:
             cert = pki.authority(w, m.group(1)).certificate
         der = cert.public_bytes(Encoding.DER)

@@ -2,13 +2,15 @@
 
 Issued by the CA with extendedKeyUsage id-kp-OCSPSigning and id-pkix-ocsp-nocheck (so that
 clients do not ask for its own status), stored with its key sealed under the master key, and
-re-issued when the (possibly simulated) time leaves its validity.
+re-issued when the (possibly simulated) time leaves its validity. Every response the office
+signs, whichever adapter asked for it, is signed by this responder, never by the CA key.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -34,15 +36,21 @@ def _context(kind: str) -> bytes:
     return b"ocsp-responder:" + kind.encode()
 
 
+@lru_cache(maxsize=16)
+def _load(certificate_der: bytes, sealed_key: bytes, master_key: bytes, kind: str) -> Responder:
+    """A stored responder, unsealed once per process (the sealed bytes are the cache key)."""
+    key = unseal_private_key(sealed_key, master_key, context=_context(kind))
+    return Responder(x509.load_der_x509_certificate(certificate_der), key)
+
+
 def responder(w: Work, kind: CertKind | str) -> Responder:
     """The responder of ``kind`` at ``w.at``, issued (or re-issued) when needed."""
     kind = CertKind(kind)
     row = w.session.get(OcspResponder, kind.value)
     if row is not None:
-        cert = x509.load_der_x509_certificate(row.certificate_der)
-        if cert.not_valid_before_utc <= w.at < cert.not_valid_after_utc - RENEW_BEFORE:
-            key = unseal_private_key(row.sealed_key, w.office.master_key, context=_context(kind.value))
-            return Responder(cert, key)
+        r = _load(row.certificate_der, row.sealed_key, w.office.master_key, kind.value)
+        if r.certificate.not_valid_before_utc <= w.at < r.certificate.not_valid_after_utc - RENEW_BEFORE:
+            return r
     ca = pki.authority(w, kind)
     key = w.office.keygen()
     cert = ca.issue_ocsp_responder(key.public_key(), at=w.at, lifetime=LIFETIME)
