@@ -43,15 +43,28 @@ def _load(certificate_der: bytes, sealed_key: bytes, master_key: bytes, kind: st
     return Responder(x509.load_der_x509_certificate(certificate_der), key)
 
 
+def _current(w: Work, row: OcspResponder | None, kind: str) -> Responder | None:
+    if row is None:
+        return None
+    r = _load(row.certificate_der, row.sealed_key, w.office.master_key, kind)
+    if r.certificate.not_valid_before_utc <= w.at < r.certificate.not_valid_after_utc - RENEW_BEFORE:
+        return r
+    return None
+
+
 def responder(w: Work, kind: CertKind | str) -> Responder:
     """The responder of ``kind`` at ``w.at``, issued (or re-issued) when needed."""
     kind = CertKind(kind)
     row = w.session.get(OcspResponder, kind.value)
-    if row is not None:
-        r = _load(row.certificate_der, row.sealed_key, w.office.master_key, kind.value)
-        if r.certificate.not_valid_before_utc <= w.at < r.certificate.not_valid_after_utc - RENEW_BEFORE:
-            return r
+    r = _current(w, row, kind.value)
+    if r is not None:
+        return r
     ca = pki.authority(w, kind)
+    pki.lock(w, kind)  # one issuer at a time; another may have issued it meanwhile
+    row = w.session.get(OcspResponder, kind.value, populate_existing=True)
+    r = _current(w, row, kind.value)
+    if r is not None:
+        return r
     key = w.office.keygen()
     cert = ca.issue_ocsp_responder(key.public_key(), at=w.at, lifetime=LIFETIME)
     sealed = seal_private_key(key, w.office.master_key, context=_context(kind.value))
