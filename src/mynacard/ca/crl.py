@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -73,8 +74,9 @@ def _check_number(value: int, name: str) -> int:
 # the number of entries), so the list is DER-encoded here and spliced into the TBSCertList of a
 # CRL that cryptography built and signed without entries; the splice is then signed again.
 
-#: One entry as the store yields it: serial, revocation time (aware), reasonCode to write or None.
-RawEntry = tuple[int, datetime, x509.ReasonFlags | None]
+#: One entry as the store yields it: serial, revocation time (aware, or its DER from ``der_time``),
+#: reasonCode to write or None.
+RawEntry = tuple[int, datetime | bytes, x509.ReasonFlags | None]
 
 _REASON_CODES = {
     x509.ReasonFlags.unspecified: 0,
@@ -112,7 +114,11 @@ _REASON_DER = {flag: _reason_extensions(code) for flag, code in _REASON_CODES.it
 
 def _time(at: datetime) -> bytes:
     """RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 (UTC, whole seconds)."""
-    t = at.astimezone(UTC)
+    return der_time(at.astimezone(UTC))
+
+
+def der_time(t: datetime) -> bytes:
+    """The DER Time of ``t``, a UTC time (naive or aware; its offset is not looked at)."""
     rest = f"{t.month:02d}{t.day:02d}{t.hour:02d}{t.minute:02d}{t.second:02d}Z"
     if t.year < 2050:
         return b"\x17\x0d" + f"{t.year % 100:02d}{rest}".encode()
@@ -126,7 +132,7 @@ def encode_revoked(entries: Iterable[RevocationEntry] | Iterable[RawEntry], *, d
     for e in entries:
         if isinstance(e, RevocationEntry):
             serial, at, reason = e.serial, e.revoked_at, e.crl_reason
-        else:
+        else:  # at: an aware datetime, or already a DER Time (see ``der_time``)
             serial, at, reason = e
             if not isinstance(serial, int) or serial <= 0:
                 raise ValueError("The serial of a revoked certificate must be a positive int.")
@@ -134,7 +140,8 @@ def encode_revoked(entries: Iterable[RevocationEntry] | Iterable[RawEntry], *, d
                 reason = None
         if reason is x509.ReasonFlags.remove_from_crl and not delta:
             raise ValueError("removeFromCRL may appear only in a delta CRL (RFC 5280 5.3.1).")
-        body = _tlv(0x02, serial.to_bytes(serial.bit_length() // 8 + 1, "big")) + _time(at)
+        body = _tlv(0x02, serial.to_bytes(serial.bit_length() // 8 + 1, "big")) + (
+            at if isinstance(at, bytes) else _time(at))
         if reason is not None:
             body += _REASON_DER[reason]
         out += b"\x30" + _der_len(len(body)) + body
@@ -175,7 +182,7 @@ def _resign(empty: x509.CertificateRevocationList, revoked: bytes, key: rsa.RSAP
     return b"\x30" + _der_len(len(body)) + body
 
 
-def build_crl(
+def build_crl_der(
     *,
     issuer: x509.Certificate,
     key: rsa.RSAPrivateKey,
@@ -186,7 +193,7 @@ def build_crl(
     next_update: datetime | None = None,
     delta_of: int | None = None,
     freshest_url: str | None = None,
-) -> x509.CertificateRevocationList:
+) -> bytes:
     """Sign a CRL over ``entries``; a delta CRL when ``delta_of`` (the base cRLNumber) is given.
     A full CRL with ``freshest_url`` names where its delta CRLs are (freshestCRL, RFC 5280 5.2.6)."""
     this_update = whole_seconds(at)
@@ -234,5 +241,10 @@ def build_crl(
     empty = builder.sign(key, hashes.SHA256())
     revoked = encode_revoked(entries, delta=delta_of is not None)
     if not revoked:
-        return empty  # RFC 5280 5.1.2.6: no entries, no revokedCertificates field
-    return x509.load_der_x509_crl(_resign(empty, revoked, key))
+        return empty.public_bytes(Encoding.DER)  # RFC 5280 5.1.2.6: no entries, no revokedCertificates
+    return _resign(empty, revoked, key)
+
+
+def build_crl(**kwargs: Any) -> x509.CertificateRevocationList:
+    """``build_crl_der`` parsed (same arguments)."""
+    return x509.load_der_x509_crl(build_crl_der(**kwargs))
