@@ -99,6 +99,9 @@ def _der_len(n: int) -> bytes:
     return bytes((0x80 | len(b),)) + b
 
 
+_SHORT = [bytes((n,)) for n in range(128)]
+
+
 def _tlv(tag: int, content: bytes) -> bytes:
     return bytes((tag,)) + _der_len(len(content)) + content
 
@@ -140,11 +143,11 @@ def encode_revoked(entries: Iterable[RevocationEntry] | Iterable[RawEntry], *, d
                 reason = None
         if reason is x509.ReasonFlags.remove_from_crl and not delta:
             raise ValueError("removeFromCRL may appear only in a delta CRL (RFC 5280 5.3.1).")
-        body = _tlv(0x02, serial.to_bytes(serial.bit_length() // 8 + 1, "big")) + (
-            at if isinstance(at, bytes) else _time(at))
+        sb = serial.to_bytes(serial.bit_length() // 8 + 1, "big")  # at most 21 octets
+        body = b"\x02" + _SHORT[len(sb)] + sb + (at if isinstance(at, bytes) else _time(at))
         if reason is not None:
             body += _REASON_DER[reason]
-        out += b"\x30" + _der_len(len(body)) + body
+        out += b"\x30" + _SHORT[len(body)] + body  # an entry is under 128 octets
     if not out:
         return b""
     return b"\x30" + _der_len(len(out)) + bytes(out)
