@@ -13,6 +13,7 @@ after it (their revocation time is later), and released holds as removeFromCRL (
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -91,18 +92,36 @@ def _fresh(this_update: datetime, next_update: datetime, stale: bool, at: dateti
     return not stale and this_update <= at < next_update - REFRESH_BEFORE
 
 
-def _stored(store: Store, kind: str, scope: str, delta: bool) -> Any:
-    q = select(PublishedCrl.this_update, PublishedCrl.next_update, PublishedCrl.stale, PublishedCrl.der).where(
+_published: weakref.WeakKeyDictionary[Store, dict[tuple[str, str, bool], tuple[int, bytes]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _stored(store: Store, kind: str, scope: str, delta: bool) -> tuple[Any, bytes | None]:
+    """The published row's dates and flag, and its DER: from this process's copy when the row
+    still carries the same CRL number, so that a large CRL is not read again on every request."""
+    q = select(PublishedCrl.number, PublishedCrl.this_update, PublishedCrl.next_update, PublishedCrl.stale).where(
         PublishedCrl.kind == kind, PublishedCrl.scope == scope, PublishedCrl.delta == delta)
+    known = _published.setdefault(store, {})
     with store.engine.connect() as conn:
-        return conn.execute(q).first()
+        row = conn.execute(q).first()
+        if row is None:
+            return None, None
+        copy = known.get((kind, scope, delta))
+        if copy is None or copy[0] != row.number:
+            der = conn.execute(select(PublishedCrl.der).where(
+                PublishedCrl.kind == kind, PublishedCrl.scope == scope, PublishedCrl.delta == delta,
+                PublishedCrl.number == row.number)).scalar()
+            if der is None:
+                return row, None
+            copy = known[(kind, scope, delta)] = (row.number, bytes(der))
+    return row, copy[1]
 
 
 def serve(office: Office, kind: str, scope: str, delta: bool, *, at: datetime) -> bytes:
     """The DER of the current CRL: the stored one (a lookup) while it is current, else published."""
-    row = _stored(office.store, kind, scope, delta)
-    if row is not None and _fresh(row.this_update, row.next_update, row.stale, at):
-        return bytes(row.der)
+    row, der = _stored(office.store, kind, scope, delta)
+    if row is not None and der is not None and _fresh(row.this_update, row.next_update, row.stale, at):
+        return der
     with office.work(at=at, actor="crl") as w:
         return delta_crl(w, kind, scope) if delta else full_crl(w, kind, scope)
 
