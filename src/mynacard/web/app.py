@@ -176,6 +176,7 @@ def create_app(
         return resp
 
     from mynacard.web.api import admin, cards, certs, documents, hotline, residents, session
+    from mynacard.web.ocsp import RevocationFastPath
     from mynacard.web.ocsp import router as pki_router
     from mynacard.web.ui import routes as ui
 
@@ -193,4 +194,5 @@ def create_app(
     app.include_router(ui.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(BodyLimit, limit=max_body)
+    app.add_middleware(RevocationFastPath)  # outermost: OCSP and CRLs skip the rest
     return app

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -101,3 +101,70 @@ def ca_certificate(name: Annotated[str, Path(max_length=20)],
             cert = pki.authority(w, m.group(1)).certificate
         der = cert.public_bytes(Encoding.DER)
     return Response(der, media_type="application/pkix-cert")
+
+
+# --- the fast path ----------------------------------------------------------------------------
+
+_SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                     (b"referrer-policy", b"same-origin")]
+
+
+class RevocationFastPath:
+    """OCSP (POST) and CRL requests answered ahead of the framework's routing and middleware:
+    at relying-party rates their cost is the publisher's lookup, run in a worker thread. Anything
+    else, and any request the fast path does not recognise (a bad name: a 404 with its message),
+    goes on to the application unchanged, whose routes above document and serve the same URLs."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            path, method = scope["path"], scope["method"]
+            if method == "POST" and path in ("/ocsp/sign", "/ocsp/auth"):
+                await self._ocsp(scope, receive, send, path[6:])
+                return
+            if method == "GET" and path.startswith("/crl/"):
+                found = _crl_target(path[5:])
+                if found is not None:
+                    st = scope["app"].state.mynacard
+                    der = await run_in_threadpool(crls.serve, st.office, *found, at=st.clock.now())
+                    await _send(send, der, b"application/pkix-crl", b"max-age=300")
+                    return
+        await self.app(scope, receive, send)
+
+    async def _ocsp(self, scope: Any, receive: Any, send: Any, kind: str) -> None:
+        body = bytearray()
+        while True:
+            msg = await receive()
+            if msg["type"] != "http.request":
+                return
+            body += msg.get("body", b"")
+            if len(body) > MAX_OCSP_REQUEST:
+                break
+            if not msg.get("more_body", False):
+                break
+        if not body or len(body) > MAX_OCSP_REQUEST:
+            der = malformed_request_response().public_bytes(Encoding.DER)
+        else:
+            st = scope["app"].state.mynacard
+            der = await run_in_threadpool(revocation.answer, st.office, kind, bytes(body), at=st.clock.now())
+        await _send(send, der, OCSP_RESPONSE.encode(), b"max-age=60")
+
+
+def _crl_target(name: str) -> tuple[str, str, bool] | None:
+    m = _CRL_NAME.fullmatch(name)
+    if m is not None:
+        return m.group(1), "", bool(m.group(2))
+    kind, _, rest = name.partition("/")
+    m = _PART_NAME.fullmatch(rest)
+    if kind in ("sign", "auth") and m is not None:
+        return kind, m.group(1), bool(m.group(2))
+    return None
+
+
+async def _send(send: Any, body: bytes, media_type: bytes, cache: bytes) -> None:
+    headers = [(b"content-type", media_type), (b"content-length", str(len(body)).encode()),
+               (b"cache-control", cache), *_SECURITY_HEADERS]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
