@@ -45,7 +45,7 @@ class Options:
     def office(self) -> Office:
         if self._office is None:
             store = Store(self.db)
-            store.migrate()
+            store.migrate_if_behind()
             self._office = Office(
                 store=store, master_key=load_or_create_master_key(self.key_path()), base_url=self.base_url
             )
