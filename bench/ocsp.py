@@ -98,14 +98,14 @@ def setup(work: Path, m: int):  # type: ignore[no-untyped-def]
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.x509 import ocsp
+    from revdata import MASTER_KEY, T0
 
     from mynacard.ca import CertRequest
     from mynacard.crypto import new_rsa_key
-    from mynacard.db.models import Card, Certificate, CertStatus, Resident
+    from mynacard.db.models import Card, Certificate, Resident
     from mynacard.db.store import Store
     from mynacard.services import pki, residents, revocation
     from mynacard.services.context import Office
-    from revdata import MASTER_KEY, T0
 
     db = str(work / "ocsp.db")
     store = Store(db)

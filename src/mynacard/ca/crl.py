@@ -132,6 +132,7 @@ def encode_revoked(entries: Iterable[RevocationEntry] | Iterable[RawEntry], *, d
     """The DER of ``revokedCertificates`` (the SEQUENCE OF entries, tag included), or b"" when
     there is none. Entries are encoded as they come: a stream of millions costs its bytes only."""
     out = bytearray()
+    at: datetime | bytes
     for e in entries:
         if isinstance(e, RevocationEntry):
             serial, at, reason = e.serial, e.revoked_at, e.crl_reason
