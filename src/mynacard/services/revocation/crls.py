@@ -20,7 +20,7 @@ from typing import Any
 
 from cryptography import x509
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from mynacard.ca import CertKind, RevocationEntry
 from mynacard.ca.crl import DEFAULT_CRL_LIFETIME, RawEntry
@@ -127,7 +127,9 @@ def serve(office: Office, kind: str, scope: str, delta: bool, *, at: datetime) -
 
 
 def _row(w: Work, kind: str, scope: str, delta: bool) -> PublishedCrl | None:
-    return w.session.get(PublishedCrl, (kind, scope, delta), populate_existing=True)
+    """The published row as committed now; its DER (megabytes) is read only if it is served."""
+    return w.session.get(PublishedCrl, (kind, scope, delta), populate_existing=True,
+                         options=[defer(PublishedCrl.der)])
 
 
 def full_crl(w: Work, kind: CertKind | str, scope: str = "") -> bytes:
