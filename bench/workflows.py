@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from mynacard.db import repositories as repo
 from mynacard.db.store import Store
 from mynacard.ids import IndividualNumber
-from mynacard.services import cards, loss, pki, residents
+from mynacard.services import cards, loss, pki, residents, revocation
 from mynacard.services.context import Office
 from mynacard.timeutil import JST
 
@@ -76,11 +76,11 @@ def one_resident(office: Office, i: int, results: dict[str, list[float]]) -> Non
 
     def ocsp() -> None:
         with office.work(at=at + timedelta(hours=2), actor="ocsp") as w:
-            pki.ocsp_response(w, repo.current_certificate(w.session, card_id, "auth"))
+            revocation.response(w, repo.current_certificate(w.session, card_id, "auth"))
 
     def crl() -> None:
         with office.work(at=at + timedelta(hours=3), actor="crl") as w:
-            pki.crl(w, "sign")
+            revocation.full_crl(w, "sign")
 
     for key, fn in (("hotline", suspend), ("found", found), ("ocsp", ocsp), ("crl", crl)):
         results[key].append(timed(fn))

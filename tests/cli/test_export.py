@@ -33,7 +33,8 @@ def exported(tmp_path_factory):
 
 
 def test_export_layout(exported):
-    assert sorted(p.name for p in (exported / "ca").iterdir()) == ["auth.pem", "sign.pem"]
+    assert sorted(p.name for p in (exported / "ca").iterdir()) == [
+        "auth-ocsp.pem", "auth.pem", "sign-ocsp.pem", "sign.pem"]
     assert len(list((exported / "certs").glob("*.pem"))) >= 8
     assert (exported / "crl" / "sign.crl").exists() and (exported / "crl" / "sign-174076.crl").exists()
     assert len(list((exported / "ocsp").glob("*.der"))) == len(list((exported / "certs").glob("*.pem")))
@@ -70,6 +71,21 @@ def test_the_lint_helper_fails_a_garbage_file(tmp_path, tool, args):
         path = tmp_path / name
         path.write_bytes(data)
         assert pkilint(tool, *args, path) != [], name
+
+
+def test_ocsp_responses_are_signed_by_the_delegated_responder_the_service_uses(exported):
+    from cryptography import x509
+    from cryptography.x509 import ocsp
+
+    for kind in ("sign", "auth"):
+        responder = x509.load_pem_x509_certificate((exported / "ca" / f"{kind}-ocsp.pem").read_bytes())
+        ca = x509.load_pem_x509_certificate((exported / "ca" / f"{kind}.pem").read_bytes())
+        assert responder.issuer == ca.subject and responder != ca
+        files = list(exported.glob(f"ocsp/{kind}-*.der"))
+        assert files
+        for f in files:
+            resp = ocsp.load_der_ocsp_response(f.read_bytes())
+            assert resp.certificates == [responder], f  # not the CA key: the same responder as `serve`
 
 
 def test_openssl_verifies_every_certificate_at_its_issue_time(exported):

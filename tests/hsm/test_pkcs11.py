@@ -23,7 +23,7 @@ from mynacard.db.staff import AuditEntry, OcspResponder
 from mynacard.errors import ConfigError, StateError
 from mynacard.services import pki
 from mynacard.services.ceremony import ceremony, fingerprint
-from mynacard.web.pki.responder import responder
+from mynacard.services.revocation.responders import responder
 from tests.services.conftest import at, issued_card, new_resident
 
 

@@ -9,7 +9,7 @@ from cryptography.x509 import ocsp
 
 from mynacard.db import repositories as repo
 from mynacard.errors import NotFoundError, StateError, ValidationError
-from mynacard.services import cards, certificates, loss, pki
+from mynacard.services import cards, certificates, loss, revocation
 from tests.services.conftest import at, issued_card, new_resident
 
 
@@ -21,7 +21,7 @@ def _statuses(office, card_id, when="2025-06-01"):
 def _ocsp(office, card_id, kind, when):
     with office.work(at=at(when), actor="t") as w:
         cert = repo.latest_certificate(w.session, card_id, kind)
-        resp = pki.ocsp_response(w, cert)
+        resp = revocation.response(w, cert)
         return (
             resp.certificate_status,
             resp.revocation_reason if resp.certificate_status == ocsp.OCSPCertStatus.REVOKED else None,

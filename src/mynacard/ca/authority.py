@@ -9,7 +9,7 @@ The profile is described in ``mynacard.ca.profile``.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from cryptography import x509
@@ -296,7 +296,23 @@ class CertificateAuthority:
     ) -> x509.CertificateRevocationList:
         """A CRL of ``entries`` (R_CERT_8); see ``mynacard.ca.crl.build_crl``. ``with_delta``: delta
         CRLs of this scope are published, so a full CRL names them (freshestCRL)."""
-        return _crl.build_crl(
+        der = self.build_crl_der(entries, at=at, number=number, municipality_code=municipality_code,
+                                 next_update=next_update, delta_of=delta_of, with_delta=with_delta)
+        return x509.load_der_x509_crl(der)
+
+    def build_crl_der(
+        self,
+        entries: Iterable[_crl.RevocationEntry] | Iterable[_crl.RawEntry],
+        *,
+        at: datetime,
+        number: int,
+        municipality_code: str | None = None,
+        next_update: datetime | None = None,
+        delta_of: int | None = None,
+        with_delta: bool = False,
+    ) -> bytes:
+        """``build_crl`` as DER; ``entries`` may be a stream (encoded as they come)."""
+        return _crl.build_crl_der(
             issuer=self.certificate,
             key=self._key,
             entries=entries,

@@ -11,11 +11,16 @@ URL, with onlyContainsUserCerts. Which entries belong to the CRL is the caller's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from mynacard.ca.profile import whole_seconds
 from mynacard.crypto import Signer, sign_x509
@@ -64,32 +69,136 @@ def _check_number(value: int, name: str) -> int:
     return value
 
 
-def _revoked(entry: RevocationEntry, delta: bool) -> x509.RevokedCertificate:
-    reason = entry.crl_reason
-    if reason is x509.ReasonFlags.remove_from_crl and not delta:
-        raise ValueError("removeFromCRL may appear only in a delta CRL (RFC 5280 5.3.1).")
-    builder = (
-        x509.RevokedCertificateBuilder()
-        .serial_number(entry.serial)
-        .revocation_date(whole_seconds(entry.revoked_at, "revoked_at"))
-    )
-    if reason is not None:
-        builder = builder.add_extension(x509.CRLReason(reason), critical=False)
-    return builder.build()
+# --- the revokedCertificates list, encoded in linear time ---------------------------------------
+#
+# cryptography's CRL builder copies its entry list on every add_revoked_certificate (quadratic in
+# the number of entries), so the list is DER-encoded here and spliced into the TBSCertList of a
+# CRL that cryptography built and signed without entries; the splice is then signed again.
+
+#: One entry as the store yields it: serial, revocation time (aware, or its DER from ``der_time``),
+#: reasonCode to write or None.
+RawEntry = tuple[int, datetime | bytes, x509.ReasonFlags | None]
+
+_REASON_CODES = {
+    x509.ReasonFlags.unspecified: 0,
+    x509.ReasonFlags.key_compromise: 1,
+    x509.ReasonFlags.ca_compromise: 2,
+    x509.ReasonFlags.affiliation_changed: 3,
+    x509.ReasonFlags.superseded: 4,
+    x509.ReasonFlags.cessation_of_operation: 5,
+    x509.ReasonFlags.certificate_hold: 6,
+    x509.ReasonFlags.remove_from_crl: 8,
+    x509.ReasonFlags.privilege_withdrawn: 9,
+    x509.ReasonFlags.aa_compromise: 10,
+}
 
 
-def build_crl(
+def _der_len(n: int) -> bytes:
+    if n < 0x80:
+        return bytes((n,))
+    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((0x80 | len(b),)) + b
+
+
+_SHORT = [bytes((n,)) for n in range(128)]
+
+
+def _tlv(tag: int, content: bytes) -> bytes:
+    return bytes((tag,)) + _der_len(len(content)) + content
+
+
+def _reason_extensions(code: int) -> bytes:
+    # Extensions ::= SEQUENCE { Extension { id-ce-cRLReasons, OCTET STRING { ENUMERATED code } } }
+    ext = _tlv(0x06, b"\x55\x1d\x15") + _tlv(0x04, _tlv(0x0A, bytes((code,))))
+    return _tlv(0x30, _tlv(0x30, ext))
+
+
+_REASON_DER = {flag: _reason_extensions(code) for flag, code in _REASON_CODES.items()}
+
+
+def _time(at: datetime) -> bytes:
+    """RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 (UTC, whole seconds)."""
+    return der_time(at.astimezone(UTC))
+
+
+def der_time(t: datetime) -> bytes:
+    """The DER Time of ``t``, a UTC time (naive or aware; its offset is not looked at)."""
+    rest = f"{t.month:02d}{t.day:02d}{t.hour:02d}{t.minute:02d}{t.second:02d}Z"
+    if t.year < 2050:
+        return b"\x17\x0d" + f"{t.year % 100:02d}{rest}".encode()
+    return b"\x18\x0f" + f"{t.year:04d}{rest}".encode()
+
+
+def encode_revoked(entries: Iterable[RevocationEntry] | Iterable[RawEntry], *, delta: bool = False) -> bytes:
+    """The DER of ``revokedCertificates`` (the SEQUENCE OF entries, tag included), or b"" when
+    there is none. Entries are encoded as they come: a stream of millions costs its bytes only."""
+    out = bytearray()
+    at: datetime | bytes
+    for e in entries:
+        if isinstance(e, RevocationEntry):
+            serial, at, reason = e.serial, e.revoked_at, e.crl_reason
+        else:  # at: an aware datetime, or already a DER Time (see ``der_time``)
+            serial, at, reason = e
+            if not isinstance(serial, int) or serial <= 0:
+                raise ValueError("The serial of a revoked certificate must be a positive int.")
+            if reason is x509.ReasonFlags.unspecified:
+                reason = None
+        if reason is x509.ReasonFlags.remove_from_crl and not delta:
+            raise ValueError("removeFromCRL may appear only in a delta CRL (RFC 5280 5.3.1).")
+        sb = serial.to_bytes(serial.bit_length() // 8 + 1, "big")  # at most 21 octets
+        body = b"\x02" + _SHORT[len(sb)] + sb + (at if isinstance(at, bytes) else _time(at))
+        if reason is not None:
+            body += _REASON_DER[reason]
+        out += b"\x30" + _SHORT[len(body)] + body  # an entry is under 128 octets
+    if not out:
+        return b""
+    return b"\x30" + _der_len(len(out)) + bytes(out)
+
+
+def _serial_of(e: RevocationEntry | RawEntry) -> int:
+    return e.serial if isinstance(e, RevocationEntry) else e[0]
+
+
+def _read_tlv(der: bytes, pos: int) -> tuple[int, int]:
+    """(start of content, end) of the TLV at ``pos``."""
+    n = der[pos + 1]
+    if n < 0x80:
+        return pos + 2, pos + 2 + n
+    k = n & 0x7F
+    length = int.from_bytes(der[pos + 2 : pos + 2 + k], "big")
+    return pos + 2 + k, pos + 2 + k + length
+
+
+def _resign(empty: x509.CertificateRevocationList, revoked: bytes, key: Signer) -> bytes:
+    """``empty`` with ``revoked`` inserted before its crlExtensions ([0]), signed again."""
+    tbs = empty.tbs_certlist_bytes
+    start, end = _read_tlv(tbs, 0)
+    pos = start
+    while pos < end and tbs[pos] != 0xA0:  # version, signature, issuer, thisUpdate, nextUpdate
+        pos = _read_tlv(tbs, pos)[1]
+    content = tbs[start:pos] + revoked + tbs[pos:end]
+    new_tbs = b"\x30" + _der_len(len(content)) + content
+    signature = key.sign(new_tbs, padding.PKCS1v15(), hashes.SHA256())
+    outer = empty.public_bytes(Encoding.DER)
+    o_start, _ = _read_tlv(outer, 0)
+    alg_start = _read_tlv(outer, o_start)[1]
+    alg = outer[alg_start : _read_tlv(outer, alg_start)[1]]  # signatureAlgorithm, as cryptography wrote it
+    body = new_tbs + alg + _tlv(0x03, b"\x00" + signature)
+    return b"\x30" + _der_len(len(body)) + body
+
+
+def build_crl_der(
     *,
     issuer: x509.Certificate,
     key: Signer,
-    entries: Sequence[RevocationEntry],
+    entries: Iterable[RevocationEntry] | Iterable[RawEntry],
     at: datetime,
     number: int,
     idp_url: str | None = None,
     next_update: datetime | None = None,
     delta_of: int | None = None,
     freshest_url: str | None = None,
-) -> x509.CertificateRevocationList:
+) -> bytes:
     """Sign a CRL over ``entries``; a delta CRL when ``delta_of`` (the base cRLNumber) is given.
     A full CRL with ``freshest_url`` names where its delta CRLs are (freshestCRL, RFC 5280 5.2.6)."""
     this_update = whole_seconds(at)
@@ -97,9 +206,11 @@ def build_crl(
     if nxt <= this_update:
         raise ValueError("The next update must be after this update.")
     _check_number(number, "number")
-    serials = [e.serial for e in entries]
-    if len(set(serials)) != len(serials):
-        raise ValueError("A certificate may be listed only once in a CRL.")
+    if isinstance(entries, Sequence):
+        checked = sorted(entries, key=_serial_of)
+        if any(_serial_of(a) == _serial_of(b) for a, b in pairwise(checked)):
+            raise ValueError("A certificate may be listed only once in a CRL.")
+        entries = checked
     ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     builder = (
         x509.CertificateRevocationListBuilder()
@@ -132,6 +243,13 @@ def build_crl(
             only_contains_attribute_certs=False,
         )
         builder = builder.add_extension(idp, critical=True)
-    for entry in sorted(entries, key=lambda e: e.serial):
-        builder = builder.add_revoked_certificate(_revoked(entry, delta_of is not None))
-    return sign_x509(builder, key)
+    empty = sign_x509(builder, key)
+    revoked = encode_revoked(entries, delta=delta_of is not None)
+    if not revoked:
+        return empty.public_bytes(Encoding.DER)  # RFC 5280 5.1.2.6: no entries, no revokedCertificates
+    return _resign(empty, revoked, key)
+
+
+def build_crl(**kwargs: Any) -> x509.CertificateRevocationList:
+    """``build_crl_der`` parsed (same arguments)."""
+    return x509.load_der_x509_crl(build_crl_der(**kwargs))

@@ -121,6 +121,47 @@ def build_ocsp_response(
         "this_update": this_update,
         "next_update": this_update + RESPONSE_LIFETIME,
     }
+    return _signed(single, issuer, this_update, signer_certificate, signer_key, nonce)
+
+
+def build_unknown_response(
+    *,
+    issuer: x509.Certificate,
+    request: ocsp.OCSPRequest,
+    at: datetime,
+    signer_certificate: x509.Certificate,
+    signer_key: Signer,
+) -> ocsp.OCSPResponse:
+    """A signed ``unknown`` answer (RFC 6960 2.2) for a serial this CA has no record of; the
+    CertID is the request's own, so that the client matches it."""
+    this_update = _utc(whole_seconds(at))
+    if signer_key.public_key() != signer_certificate.public_key():
+        raise ValueError("The responder key does not match the responder certificate.")
+    cert_id = asn1_ocsp.CertId(
+        {
+            "hash_algorithm": {"algorithm": request.hash_algorithm.name.replace("-", "")},
+            "issuer_name_hash": request.issuer_name_hash,
+            "issuer_key_hash": request.issuer_key_hash,
+            "serial_number": request.serial_number,
+        }
+    )
+    single = {
+        "cert_id": cert_id,
+        "cert_status": asn1_ocsp.CertStatus(name="unknown", value=None),
+        "this_update": this_update,
+        "next_update": this_update + RESPONSE_LIFETIME,
+    }
+    return _signed(single, issuer, this_update, signer_certificate, signer_key, None)
+
+
+def _signed(
+    single: dict[str, object],
+    issuer: x509.Certificate,
+    this_update: datetime,
+    signer_certificate: x509.Certificate,
+    signer_key: Signer,
+    nonce: bytes | None,
+) -> ocsp.OCSPResponse:
     extensions = []
     if nonce is not None:
         if not isinstance(nonce, bytes) or not 1 <= len(nonce) <= MAX_NONCE_BYTES:

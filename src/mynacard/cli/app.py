@@ -49,7 +49,7 @@ class Options:
             try:
                 master_key = load_master_key(self.key_path())
                 store = Store(self.db, keys=StoreKeys(master_key))
-                store.migrate()
+                store.migrate_if_behind()
                 self._office = Office(store=store, master_key=master_key, base_url=self.base_url)
             except MynaError as e:
                 raise fail(e) from None

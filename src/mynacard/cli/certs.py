@@ -13,7 +13,7 @@ from mynacard.cli.app import emit, fail, work
 from mynacard.db import repositories as repo
 from mynacard.errors import NotFoundError
 from mynacard.present import cert_dict
-from mynacard.services import certificates, loss, pki
+from mynacard.services import certificates, loss, revocation
 
 cert_app = typer.Typer(help="Certificates (電子証明書): issue, renew, revoke, CRL, OCSP.", no_args_is_help=True)
 KindArg = Annotated[str, typer.Argument(help="sign (署名用) or auth (利用者証明用)")]
@@ -100,10 +100,11 @@ def cert_ocsp(
     serial: str,
     out: Annotated[Path | None, typer.Option(help="Write the DER response here")] = None,
 ) -> None:
-    """Answer an OCSP query for a certificate: good / revoked / hold (R_CERT_8)."""
+    """Answer an OCSP query for a certificate: good / revoked / hold (R_CERT_8), with the response
+    the office's OCSP service serves (signed by the delegated responder)."""
     with work(ctx) as w:
         c = _cert(serial, w)
-        resp = pki.ocsp_response(w, c)
+        resp = revocation.response(w, c)
     if out:
         out.write_bytes(resp.public_bytes(Encoding.DER))
     status = resp.certificate_status
@@ -124,18 +125,20 @@ def cert_crl(
     out: Annotated[Path, typer.Option(help="Output file (DER)")],
     municipality: Annotated[str | None, typer.Option(help="Only this municipality's partition")] = None,
 ) -> None:
-    """Write the current CRL of a CA (holds as certificateHold, R_CERT_8)."""
+    """Write the current CRL of a CA (holds as certificateHold, R_CERT_8): the one the office's
+    CRL distribution point serves."""
+    from cryptography import x509
+
     with work(ctx) as w:
-        crl = pki.crl(w, kind, municipality_code=municipality)
-    out.write_bytes(crl.public_bytes(Encoding.DER))
+        der = revocation.full_crl(w, kind, municipality or "")
+    out.write_bytes(der)
+    crl = x509.load_der_x509_crl(der)
     emit(
         ctx,
         {
             "file": str(out),
-            "entries": len(list(crl)),
-            "number": crl.extensions.get_extension_for_class(
-                __import__("cryptography").x509.CRLNumber
-            ).value.crl_number,
+            "entries": len(crl),
+            "number": crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number,
         },
     )
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from cryptography import x509
@@ -25,8 +25,10 @@ from mynacard.chip import KeySlot, PinId, check_pin_format
 from mynacard.chip.pins import PIN_NAMES_JA
 from mynacard.cli.app import console, emit, fail, opts
 from mynacard.client import JpkiCard, PcscTransport
-from mynacard.client import signing as sig
 from mynacard.errors import MynaError, PinLocked, ValidationError, WrongPin
+
+if TYPE_CHECKING:
+    from mynacard.client import signing as sig
 
 client_app = typer.Typer(
     help="The cardholder's client: certificates, PINs and signatures with the card (利用者クライアント).",
@@ -255,6 +257,8 @@ def change_pin_cmd(
 def _login(card: JpkiCard, kind: str, pin: str | None) -> sig.CardOperation:
     slot = _slot(kind)
     pid = PinId.SIGN if slot is KeySlot.SIGN else PinId.AUTH
+    from mynacard.client import signing as sig  # pyHanko and signxml load with the first signature
+
     op = sig.CardOperation(card, slot)
     op.login(ask_pin(card, pid, pin))
     return op
@@ -273,6 +277,8 @@ def sign_cmd(
     data = file.read_bytes()
     with session(ctx) as card:
         op = _login(card, kind, pin)
+        from mynacard.client import signing as sig
+
         out.write_bytes(sig.sign_cms(sig.card_signer(op), data, at=opts(ctx).now(), pem=pem))
     _signed(op, out)
 
@@ -292,6 +298,8 @@ def sign_pdf_cmd(
     with session(ctx) as card:
         op = _login(card, kind, pin)
         try:
+            from mynacard.client import signing as sig
+
             signed = sig.sign_pdf(sig.card_signer(op), pdf, field_name=field, reason=reason)
         except MynaError:
             raise
@@ -316,6 +324,8 @@ def sign_xml_cmd(
         op = _login(card, kind, pin)
         assert op.cert is not None
         try:
+            from mynacard.client import signing as sig
+
             signed = sig.sign_xml(sig.card_key(op), op.cert, op.chain, xml, xades=xades)
         except MynaError:
             raise

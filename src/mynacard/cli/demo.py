@@ -17,7 +17,7 @@ from mynacard.cli.app import Options, console, opts
 from mynacard.db import repositories as repo
 from mynacard.errors import MynaError
 from mynacard.present import both, wareki
-from mynacard.services import batch, cards, certificates, face, holder, loss, pki, residents
+from mynacard.services import batch, cards, certificates, face, holder, loss, residents, revocation
 from mynacard.services.context import Office, Work
 from mynacard.timeutil import JST
 
@@ -48,7 +48,7 @@ class Story:
         tbl = Table("", "状態 state", "有効期限 expires", "OCSP")
         tbl.add_row("カード card " + c.id, c.state, both(c.expires_on), "")
         for cert in repo.certificates_of_card(w.session, card_id):
-            resp = pki.ocsp_response(w, cert)
+            resp = revocation.response(w, cert)
             st = resp.certificate_status.name.lower()
             if resp.certificate_status == ocsp.OCSPCertStatus.REVOKED and resp.revocation_reason:
                 st += f" ({resp.revocation_reason.name})"

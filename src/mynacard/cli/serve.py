@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+import os
+import time
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mynacard.cli.app import opts
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+_WORKER_ENV = "MYNACARD_SERVE_WORKER"
 
 
 def serve(
@@ -17,19 +26,55 @@ def serve(
                                                          "(default: it advances with real time)")] = False,
     max_body: Annotated[int, typer.Option(help="Largest request body in bytes")] = 64 * 1024,
     secure_cookies: Annotated[bool, typer.Option(help="Mark cookies Secure (behind HTTPS)")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (each answers OCSP, CRLs and the "
+                                                     "API from the same store)")] = 1,
 ) -> None:
     """Serve the JSON API (/docs), the window UI (/), the hotline (/hotline), OCSP and CRLs.
 
     The base URL (--base-url / MYNACARD_BASE_URL) must be where this server is reached: it is
-    written into every certificate's CRL and OCSP URLs. With --at the clock is simulated.
+    written into every certificate's CRL and OCSP URLs. With --at the clock is simulated; with
+    several workers each keeps the same simulated clock, started at the same instant (setting
+    the clock from the admin API then changes it in one worker only).
     """
     import uvicorn
 
+    o = opts(ctx)
+    office = o.office()  # migrates once, before any worker starts
+    typer.echo(f"mynacard office service on http://{host}:{port} (certificates name {o.base_url}), "
+               f"{workers} worker(s)")
+    if workers == 1:
+        uvicorn.run(_app(office, o.at, time.time(), frozen, max_body, secure_cookies), host=host, port=port,
+                    log_level="info", proxy_headers=False)
+        return
+    os.environ[_WORKER_ENV] = json.dumps({
+        "db": o.db, "key_file": str(o.key_path()), "base_url": o.base_url,
+        "at": o.at.isoformat() if o.at else None, "epoch": time.time(), "frozen": frozen,
+        "max_body": max_body, "secure_cookies": secure_cookies,
+    })
+    uvicorn.run("mynacard.cli.serve:worker_app", factory=True, workers=workers, host=host, port=port,
+                log_level="info", proxy_headers=False)
+
+
+def _app(office: object, at: datetime | None, epoch: float, frozen: bool, max_body: int,
+         secure_cookies: bool) -> FastAPI:
     from mynacard.web.app import create_app
     from mynacard.web.clock import Clock
 
-    o = opts(ctx)
-    app = create_app(o.office(), clock=Clock(o.at, advance=not frozen), max_body=max_body,
-                     secure_cookies=secure_cookies)
-    typer.echo(f"mynacard office service on http://{host}:{port} (certificates name {o.base_url})")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    start = None if at is None else at if frozen else at + timedelta(seconds=time.time() - epoch)
+    return create_app(office, clock=Clock(start, advance=not frozen), max_body=max_body,  # type: ignore[arg-type]
+                      secure_cookies=secure_cookies)
+
+
+def worker_app() -> FastAPI:
+    """The application of one worker process (``serve --workers N``), configured by its parent."""
+    from pathlib import Path
+
+    from mynacard.crypto import load_or_create_master_key
+    from mynacard.db.store import Store
+    from mynacard.services.context import Office
+
+    cfg = json.loads(os.environ[_WORKER_ENV])
+    office = Office(store=Store(cfg["db"]), master_key=load_or_create_master_key(Path(cfg["key_file"])),
+                    base_url=cfg["base_url"])
+    at = datetime.fromisoformat(cfg["at"]) if cfg["at"] else None
+    return _app(office, at, cfg["epoch"], cfg["frozen"], cfg["max_body"], cfg["secure_cookies"])

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -125,6 +126,7 @@ class Application(Base):
 
 class Card(Base):
     __tablename__ = "cards"
+    __table_args__ = (Index("ix_cards_state_expires_on", "state", "expires_on"),)  # the batch
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
@@ -164,6 +166,11 @@ class ChipPin(Base):
 
 class Certificate(Base):
     __tablename__ = "certificates"
+    __table_args__ = (
+        Index("ix_certificates_kind_status", "kind", "status"),  # CRLs: the listed of a CA
+        Index("ix_certificates_kind_revoked_at", "kind", "revoked_at"),  # delta CRLs: changed since
+        Index("ix_certificates_status_expires_on", "status", "expires_on"),  # the batch: expiring
+    )
 
     serial: Mapped[int] = mapped_column(BigSerial, primary_key=True)
     kind: Mapped[str] = mapped_column(String(4))  # sign / auth

@@ -88,7 +88,8 @@ class OcspCacheEntry(Base):
 
 class PublishedCrl(Base):
     """The last CRL of one scope ("" = the whole CA, else a municipality code), full or delta.
-    A full CRL keeps the entries it listed, so that a delta CRL can say what changed (R_CERT_8)."""
+    A full CRL keeps the serials it listed on hold, so that a delta CRL can list the released
+    ones (R_CERT_8)."""
 
     __tablename__ = "published_crls"
 
@@ -98,6 +99,6 @@ class PublishedCrl(Base):
     number: Mapped[int] = mapped_column(Integer)
     this_update: Mapped[datetime] = mapped_column(AwareDateTime)
     next_update: Mapped[datetime] = mapped_column(AwareDateTime)
-    entries: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # hex serial -> status
+    entries: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # hex serial -> "hold"
     der: Mapped[bytes] = mapped_column(LargeBinary)
-    version: Mapped[str] = mapped_column(String(64), default="")  # digest of the listed statuses
+    stale: Mapped[bool] = mapped_column(Boolean, default=False)  # a status it lists changed since

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,22 @@ from mynacard.crypto import StoreKeys
 from mynacard.errors import ConfigError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@lru_cache(maxsize=1)
+def _heads() -> frozenset[str]:
+    """The newest revisions, read from the migration files (those no other one revises)."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for f in (MIGRATIONS / "versions").glob("*.py"):
+        text = f.read_text(encoding="utf-8")
+        m = re.search(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", text, re.M)
+        if m:
+            revisions.add(m.group(1))
+        d = re.search(r"^down_revision\s*=\s*(.+)$", text, re.M)
+        if d:
+            revised.update(re.findall(r"['\"]([^'\"]+)['\"]", d.group(1)))
+    return frozenset(revisions - revised)
 
 
 def database_url(db: str) -> str:
@@ -143,6 +161,17 @@ class Store:
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
+
+    def migrate_if_behind(self) -> None:
+        """``migrate`` only when the schema is not at the newest revision: one read of
+        ``alembic_version`` instead of loading Alembic on every command."""
+        try:
+            with self.engine.connect() as conn:
+                current = {row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+        except Exception:  # no table yet: a new database
+            current = set()
+        if current != _heads():
+            self.migrate()
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -38,13 +38,15 @@ class Office:
     def work(self, *, at: datetime, actor: str) -> Iterator[Work]:
         """One transaction. Committed when the block ends; rolled back on any error, except a
         PIN error: the try it spent must stay spent (R_PIN_4), and workflows check PINs before
-        changing anything else."""
+        changing anything else. Before the commit, the revocation status it changed is published
+        (``mynacard.services.revocation``)."""
         require_aware(at)
         with self.store.write_lock, self.store.sessions() as session:
             w = Work(self, session, at, actor)
             try:
                 yield w
             except PinError:
+                _publish(w)
                 session.commit()
                 raise
             except MynaError as e:
@@ -59,7 +61,15 @@ class Office:
                 session.rollback()
                 raise
             else:
+                _publish(w)
                 session.commit()
+
+
+def _publish(w: Work) -> None:
+    """Keep OCSP responses and CRLs current with the statuses this unit of work changed."""
+    from mynacard.services.revocation import settle
+
+    settle(w)
 
 
 @dataclass

@@ -1,5 +1,6 @@
-"""Export for relying parties and outside tools: CA certificates, every issued certificate, the
-current CRLs and an OCSP response per certificate (R_CERT_8)."""
+"""Export for relying parties and outside tools: CA and OCSP responder certificates, every issued
+certificate, the current CRLs and an OCSP response per certificate (R_CERT_8), exactly as the
+office's CRL and OCSP services publish them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from mynacard.ca import CertKind
 from mynacard.db import repositories as repo
-from mynacard.services import pki
+from mynacard.services import pki, revocation
 from mynacard.services.context import Work
 
 
@@ -33,13 +34,16 @@ def export(w: Work, out: Path) -> ExportReport:
         p = out / "ca" / f"{kind.value}.pem"
         p.write_bytes(ca.certificate.public_bytes(Encoding.PEM))
         rep.ca.append(p)
+        p = out / "ca" / f"{kind.value}-ocsp.pem"
+        p.write_bytes(revocation.responder(w, kind).certificate.public_bytes(Encoding.PEM))
+        rep.ca.append(p)
         p = out / "crl" / f"{kind.value}.crl"
-        p.write_bytes(pki.crl(w, kind).public_bytes(Encoding.DER))
+        p.write_bytes(revocation.full_crl(w, kind))
         rep.crls.append(p)
         codes = sorted({c.municipality_code for c in repo.certificates(w.session, kind=kind.value)})
         for code in codes:
             p = out / "crl" / f"{kind.value}-{code}.crl"
-            p.write_bytes(pki.crl(w, kind, municipality_code=code).public_bytes(Encoding.DER))
+            p.write_bytes(revocation.full_crl(w, kind, code))
             rep.crls.append(p)
     for row in repo.certificates(w.session):
         name = f"{row.kind}-{row.serial:x}"
@@ -47,7 +51,7 @@ def export(w: Work, out: Path) -> ExportReport:
         p.write_bytes(x509.load_der_x509_certificate(row.der).public_bytes(Encoding.PEM))
         rep.certs.append(p)
         p = out / "ocsp" / f"{name}.der"
-        p.write_bytes(pki.ocsp_response(w, row).public_bytes(Encoding.DER))
+        p.write_bytes(revocation.response_der(w, row))
         rep.ocsp.append(p)
     w.log("exported", directory=str(out), certificates=len(rep.certs), crls=len(rep.crls))
     return rep

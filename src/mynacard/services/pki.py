@@ -1,21 +1,19 @@
-"""The two certification authorities as the office uses them: keys at rest, issuance,
-status changes (hold / release / revoke), CRLs and OCSP responses (R_CERT_2, R_CERT_8)."""
+"""The two certification authorities as the office uses them: keys at rest, issuance and
+status changes (hold / release / revoke) (R_CERT_2, R_CERT_8). What relying parties read about
+those statuses (OCSP responses, CRLs) is published by ``mynacard.services.revocation``."""
 
 from __future__ import annotations
-
-from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509 import ocsp
+from sqlalchemy import update
 
 from mynacard.ca import (
     CaSettings,
     CertificateAuthority,
     CertKind,
     CertRequest,
-    RevocationEntry,
     SigningSubject,
 )
 from mynacard.ca import CertStatus as OcspStatus
@@ -44,6 +42,27 @@ REASON_JA = {
     RevocationReason.CESSATION_OF_OPERATION: "カードの失効による失効",
     RevocationReason.CERTIFICATE_HOLD: "一時保留",
 }
+
+
+def lock(w: Work, kind: CertKind | str) -> None:
+    """Serialise the publications of a CA (CRL numbers, first CRLs, responder certificates):
+    a write on the CA's row, so that PostgreSQL row-locks it and SQLite takes its write lock."""
+    w.session.execute(
+        update(CertificateAuthorityRow)
+        .where(CertificateAuthorityRow.kind == CertKind(kind).value)
+        .values(crl_number=CertificateAuthorityRow.crl_number)
+    )
+
+
+def next_crl_number(w: Work, kind: CertKind | str) -> int:
+    """The next cRLNumber of the CA (one counter for its full and delta CRLs of every scope)."""
+    number = w.session.execute(
+        update(CertificateAuthorityRow)
+        .where(CertificateAuthorityRow.kind == CertKind(kind).value)
+        .values(crl_number=CertificateAuthorityRow.crl_number + 1)
+        .returning(CertificateAuthorityRow.crl_number)
+    ).scalar_one()
+    return int(number)
 
 
 def settings(w: Work) -> CaSettings:
@@ -179,50 +198,3 @@ def ocsp_status(cert: Certificate) -> OcspStatus:
     if cert.status == CertStatus.REVOKED:
         return OcspStatus("revoked", cert.revoked_at, REASON_FLAGS[RevocationReason(cert.reason)])
     return OcspStatus("good")
-
-
-def ocsp_response(w: Work, cert: Certificate, *, nonce: bytes | None = None) -> ocsp.OCSPResponse:
-    """A signed OCSP response for ``cert`` at ``w.at`` (good / revoked with reason / hold)."""
-    ca = authority(w, cert.kind)
-    return ca.build_ocsp_response(x509.load_der_x509_certificate(cert.der), ocsp_status(cert), at=w.at, nonce=nonce)
-
-
-def crl(
-    w: Work,
-    kind: CertKind | str,
-    *,
-    municipality_code: str | None = None,
-    next_update: datetime | None = None,
-    with_delta: bool = False,
-) -> x509.CertificateRevocationList:
-    """The current CRL of ``kind`` (whole CA, or one municipality's partition), holds as
-    certificateHold (R_CERT_8). Expired certificates leave the CRL."""
-    kind = CertKind(kind)
-    ca = authority(w, kind)
-    row = repo.ca_row(w.session, kind.value, for_update=True)
-    assert row is not None
-    row.crl_number += 1
-    certs = repo.certificates(
-        w.session,
-        kind=kind.value,
-        statuses=[CertStatus.REVOKED, CertStatus.HOLD],
-        municipality_code=municipality_code,
-    )
-    entries = [
-        RevocationEntry(
-            serial=c.serial,
-            revoked_at=c.revoked_at or c.not_before,
-            reason=REASON_FLAGS[RevocationReason(c.reason or "unspecified")],
-            on_hold=c.status == CertStatus.HOLD,
-        )
-        for c in certs
-        if c.expires_on >= w.today
-    ]
-    return ca.build_crl(
-        entries,
-        at=w.at,
-        number=row.crl_number,
-        municipality_code=municipality_code,
-        next_update=next_update or w.at + timedelta(days=1),
-        with_delta=with_delta,
-    )

@@ -17,7 +17,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mynacard.errors import MynaError
 from mynacard.services.context import Office
 from mynacard.web.clock import Clock
-from mynacard.web.pki.ocsp import watch
 from mynacard.web.state import ServiceState
 
 log = logging.getLogger("mynacard.web")
@@ -120,7 +119,6 @@ def create_app(
     app.state.mynacard = ServiceState(
         office=office, clock=clock or Clock(), max_body=max_body, secure_cookies=secure_cookies
     )
-    watch(office.store.sessions)
 
     @app.exception_handler(MynaError)
     async def myna_error(request: Request, exc: MynaError) -> Response:
@@ -180,6 +178,7 @@ def create_app(
     from mynacard.web.api import admin, cards, certs, documents, hotline, residents, session
     from mynacard.web.kiosk import router as kiosk_router
     from mynacard.web.login import router as login_router
+    from mynacard.web.ocsp import RevocationFastPath
     from mynacard.web.ocsp import router as pki_router
     from mynacard.web.portal import router as portal_router
     from mynacard.web.ui import routes as ui
@@ -201,4 +200,5 @@ def create_app(
     app.include_router(ui.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(BodyLimit, limit=max_body)
+    app.add_middleware(RevocationFastPath)  # outermost: OCSP and CRLs skip the rest
     return app

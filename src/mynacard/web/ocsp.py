@@ -1,24 +1,26 @@
 """Public revocation endpoints (R_CERT_8): OCSP (RFC 6960 appendix A: GET with the base64
 request in the path, POST with the DER body), CRLs and delta CRLs at the URLs the certificates
-name, and the CA certificates (caIssuers). No login: relying parties use them."""
+name, and the CA certificates (caIssuers). No login: relying parties use them.
+
+All of them answer from the publisher (``mynacard.services.revocation``): a current OCSP
+response or CRL is a lookup, run in the thread pool, never on the event loop."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import re
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import APIRouter, Depends, Path, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from mynacard.ca import malformed_request_response
 from mynacard.errors import NotFoundError
-from mynacard.services import pki
-from mynacard.web.pki import crls
-from mynacard.web.pki.ocsp import answer, refresh_changed
-from mynacard.web.pki.responder import responder
+from mynacard.services import pki, revocation
+from mynacard.services.revocation import crls
 from mynacard.web.state import ServiceState, state
 
 router = APIRouter(tags=["revocation"])
@@ -31,9 +33,7 @@ _CER_NAME = re.compile(r"^(sign|auth)(-ocsp)?\.cer$")
 
 
 def _ocsp(st: ServiceState, kind: str, data: bytes) -> Response:
-    with st.office.work(at=st.clock.now(), actor="ocsp") as w:
-        der = answer(w, kind, data)
-        refresh_changed(w)
+    der = revocation.answer(st.office, kind, data, at=st.clock.now())
     return Response(der, media_type=OCSP_RESPONSE, headers={"Cache-Control": "max-age=60"})
 
 
@@ -60,7 +60,7 @@ async def ocsp_post(kind: Kind, request: Request, st: Annotated[ServiceState, De
     body = await request.body()
     if not body or len(body) > MAX_OCSP_REQUEST:
         return _malformed()
-    return _ocsp(st, kind, body)
+    return await run_in_threadpool(_ocsp, st, kind, body)
 
 
 @router.get("/crl/{name}", summary="Full or delta CRL of a CA: sign.crl, auth-delta.crl",
@@ -83,8 +83,7 @@ def crl_partition(kind: Kind, name: Annotated[str, Path(max_length=20)],
 
 
 def _crl(st: ServiceState, kind: str, scope: str, delta: bool) -> Response:
-    with st.office.work(at=st.clock.now(), actor="crl") as w:
-        der = crls.delta_crl(w, kind, scope) if delta else crls.full_crl(w, kind, scope)
+    der = crls.serve(st.office, kind, scope, delta, at=st.clock.now())
     return Response(der, media_type="application/pkix-crl", headers={"Cache-Control": "max-age=300"})
 
 
@@ -97,8 +96,75 @@ def ca_certificate(name: Annotated[str, Path(max_length=20)],
         raise NotFoundError(f"No certificate {name}.", "証明書が見つかりません。")
     with st.office.work(at=st.clock.now(), actor="ca") as w:
         if m.group(2):
-            cert = responder(w, m.group(1)).certificate
+            cert = revocation.responder(w, m.group(1)).certificate
         else:
             cert = pki.authority(w, m.group(1)).certificate
         der = cert.public_bytes(Encoding.DER)
     return Response(der, media_type="application/pkix-cert")
+
+
+# --- the fast path ----------------------------------------------------------------------------
+
+_SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                     (b"referrer-policy", b"same-origin")]
+
+
+class RevocationFastPath:
+    """OCSP (POST) and CRL requests answered ahead of the framework's routing and middleware:
+    at relying-party rates their cost is the publisher's lookup, run in a worker thread. Anything
+    else, and any request the fast path does not recognise (a bad name: a 404 with its message),
+    goes on to the application unchanged, whose routes above document and serve the same URLs."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            path, method = scope["path"], scope["method"]
+            if method == "POST" and path in ("/ocsp/sign", "/ocsp/auth"):
+                await self._ocsp(scope, receive, send, path[6:])
+                return
+            if method == "GET" and path.startswith("/crl/"):
+                found = _crl_target(path[5:])
+                if found is not None:
+                    st = scope["app"].state.mynacard
+                    der = await run_in_threadpool(crls.serve, st.office, *found, at=st.clock.now())
+                    await _send(send, der, b"application/pkix-crl", b"max-age=300")
+                    return
+        await self.app(scope, receive, send)
+
+    async def _ocsp(self, scope: Any, receive: Any, send: Any, kind: str) -> None:
+        body = bytearray()
+        while True:
+            msg = await receive()
+            if msg["type"] != "http.request":
+                return
+            body += msg.get("body", b"")
+            if len(body) > MAX_OCSP_REQUEST:
+                break
+            if not msg.get("more_body", False):
+                break
+        if not body or len(body) > MAX_OCSP_REQUEST:
+            der = malformed_request_response().public_bytes(Encoding.DER)
+        else:
+            st = scope["app"].state.mynacard
+            der = await run_in_threadpool(revocation.answer, st.office, kind, bytes(body), at=st.clock.now())
+        await _send(send, der, OCSP_RESPONSE.encode(), b"max-age=60")
+
+
+def _crl_target(name: str) -> tuple[str, str, bool] | None:
+    m = _CRL_NAME.fullmatch(name)
+    if m is not None:
+        return m.group(1), "", bool(m.group(2))
+    kind, _, rest = name.partition("/")
+    m = _PART_NAME.fullmatch(rest)
+    if kind in ("sign", "auth") and m is not None:
+        return kind, m.group(1), bool(m.group(2))
+    return None
+
+
+async def _send(send: Any, body: bytes, media_type: bytes, cache: bytes) -> None:
+    headers = [(b"content-type", media_type), (b"content-length", str(len(body)).encode()),
+               (b"cache-control", cache), *_SECURITY_HEADERS]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

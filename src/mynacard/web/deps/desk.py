@@ -23,7 +23,6 @@ from mynacard.services.context import Work
 from mynacard.web.deps.auth import Principal, principal_for
 from mynacard.web.deps.roles import PERMISSIONS
 from mynacard.web.errors import Forbidden, Unauthenticated
-from mynacard.web.pki.ocsp import refresh_changed
 from mynacard.web.state import ServiceState, state
 
 SESSION_COOKIE = "myna_session"
@@ -69,7 +68,6 @@ class Desk:
         self.allow(action, target)
         with self.office.work(at=self.now, actor=self.p.username) as w:
             yield w
-            refresh_changed(w)
             # the audit entry commits with the action it records, or not at all
             audit.append_in(
                 w.session,

@@ -5,7 +5,7 @@ Converting an existing store needs its master key: ``Store.migrate`` hands the s
 (``config.attributes["store_keys"]``); the command line opens the store with them.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-27 23:30:00
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

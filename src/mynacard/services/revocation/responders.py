@@ -2,8 +2,9 @@
 
 Issued by the CA with extendedKeyUsage id-kp-OCSPSigning and id-pkix-ocsp-nocheck (so that
 clients do not ask for its own status), stored with its key sealed under the master key (or, when
-the CA's key is in a PKCS#11 token, with a new key made in that token), and re-issued with a new
-key when the (possibly simulated) time leaves its validity.
+the CA's key is in a PKCS#11 token, with a new key made in that token), and re-issued when the
+(possibly simulated) time leaves its validity. Every response the office signs, whichever adapter
+asked for it, is signed by this responder, never by the CA key.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -37,18 +39,38 @@ def _context(kind: str) -> bytes:
     return b"ocsp-responder:" + kind.encode()
 
 
+@lru_cache(maxsize=16)
+def _load(certificate_der: bytes, sealed_key: bytes, key_ref: str | None, master_key: bytes, kind: str) -> Responder:
+    """A stored responder, unsealed (or found in its token) once per process (its stored bytes
+    are the cache key)."""
+    cert = x509.load_der_x509_certificate(certificate_der)
+    if key_ref:
+        return Responder(cert, hsm.signer(key_ref))
+    return Responder(cert, unseal_private_key(sealed_key, master_key, context=_context(kind)))
+
+
+def _current(w: Work, row: OcspResponder | None, kind: str) -> Responder | None:
+    if row is None:
+        return None
+    r = _load(row.certificate_der, row.sealed_key, row.key_ref, w.office.master_key, kind)
+    if r.certificate.not_valid_before_utc <= w.at < r.certificate.not_valid_after_utc - RENEW_BEFORE:
+        return r
+    return None
+
+
 def responder(w: Work, kind: CertKind | str) -> Responder:
     """The responder of ``kind`` at ``w.at``, issued (or re-issued) when needed."""
     kind = CertKind(kind)
     row = w.session.get(OcspResponder, kind.value)
-    if row is not None:
-        cert = x509.load_der_x509_certificate(row.certificate_der)
-        if cert.not_valid_before_utc <= w.at < cert.not_valid_after_utc - RENEW_BEFORE:
-            if row.key_ref:
-                return Responder(cert, hsm.signer(row.key_ref))
-            key = unseal_private_key(row.sealed_key, w.office.master_key, context=_context(kind.value))
-            return Responder(cert, key)
+    r = _current(w, row, kind.value)
+    if r is not None:
+        return r
     ca = pki.authority(w, kind)
+    pki.lock(w, kind)  # one issuer at a time; another may have issued it meanwhile
+    row = w.session.get(OcspResponder, kind.value, populate_existing=True)
+    r = _current(w, row, kind.value)
+    if r is not None:
+        return r
     ca_row = repo.ca_row(w.session, kind.value)
     key: Signer
     key_ref: str | None

@@ -1,0 +1,64 @@
+"""How long the command takes to start: ``mynacard --help`` and one read-only command.
+
+    python bench/startup.py [--runs 7] [--src path/to/other/checkout/src]
+
+Each command runs ``--runs`` times in a fresh process (the first run of the read-only command
+creates and migrates its database and is not counted); the median wall time is printed. With
+``--src`` the same commands run against another source tree (e.g. an older commit unpacked with
+``git archive <commit> src | tar -x -C /tmp/old``) for a before/after on the same machine.
+Last line: ``RESULT startup <help s> <read-only s> ratio=<help / 0.3 s goal>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ENTRY = "from mynacard.cli.main import app; app(prog_name='mynacard')"
+
+
+def timed(args: list[str], env: dict[str, str], runs: int) -> float:
+    ts = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", ENTRY, *args], env=env, capture_output=True, check=True)
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--src", default=None, help="run against this source tree instead of the installed one")
+    a = ap.parse_args()
+    env = dict(os.environ)
+    if a.src:
+        env["PYTHONPATH"] = str(Path(a.src).resolve())
+    with tempfile.TemporaryDirectory() as tmp:
+        db = str(Path(tmp) / "s.db")
+        env["MYNACARD_MASTER_KEY"] = "YmVuY2gtbWFzdGVyLWtleS0zMi1ieXRlcy1sb25nISE="
+        subprocess.run([sys.executable, "-c", ENTRY, "--db", db, "events"], env=env, capture_output=True,
+                       check=True)
+        t0 = []
+        for _ in range(a.runs):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
+            t0.append(time.perf_counter() - t)
+        python = statistics.median(t0)
+        help_s = timed(["--help"], env, a.runs)
+        read_s = timed(["--db", db, "events"], env, a.runs)
+    print(f"source: {a.src or 'installed'}; {a.runs} runs each, median")
+    print(f"python -c pass:          {python:.3f} s")
+    print(f"mynacard --help:         {help_s:.3f} s")
+    print(f"mynacard --db X events:  {read_s:.3f} s")
+    print(f"RESULT startup {help_s:.3f} {read_s:.3f} ratio={help_s / 0.3:.2f}")
+
+
+if __name__ == "__main__":
+    main()

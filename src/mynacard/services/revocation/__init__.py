@@ -1,0 +1,78 @@
+"""The one publisher of revocation status (R_CERT_8): the delegated OCSP responders, the
+pre-signed OCSP responses and the CRLs.
+
+Every unit of work (``Office.work``) that changes a certificate's status keeps them current
+before it commits, whichever adapter ran it (web, CLI, batch, another process): the changed
+certificates' responses are signed again and the CRLs that list them are marked stale, in the
+same transaction as the change. Changes made through the ORM are noticed by themselves; a
+set-based statement reports what it changed with ``status_changed``. The web, the CLI, the
+export and the demo all answer from here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from mynacard.db import repositories as repo
+from mynacard.db.models import Certificate
+from mynacard.services.context import Work
+from mynacard.services.revocation import crls, ocsp
+from mynacard.services.revocation.crls import delta_crl, full_crl
+from mynacard.services.revocation.ocsp import answer, response, response_der
+from mynacard.services.revocation.responders import responder
+
+CHANGED = "mynacard.status_changed"
+#: Above this many changes in one unit of work (a batch), responses are dropped rather than
+#: signed again: each is signed when first asked for.
+EAGER_SIGN_LIMIT = 100
+
+
+def status_changed(w: Work, changes: list[tuple[int, str, str]]) -> None:
+    """Note certificates (serial, kind, municipality code) whose status a statement changed."""
+    w.session.info.setdefault(CHANGED, set()).update(changes)
+
+
+def _collect(session: Session, _ctx: object, _instances: object) -> None:
+    changed: set[tuple[int, str, str]] = session.info.setdefault(CHANGED, set())
+    for obj in session.dirty:
+        if isinstance(obj, Certificate) and inspect(obj).attrs.status.history.has_changes():
+            changed.add((obj.serial, obj.kind, obj.municipality_code))
+
+
+event.listen(Session, "before_flush", _collect)
+
+
+def settle(w: Work) -> int:
+    """Bring the published status up to the changes of this unit of work (called before its
+    commit by ``Office.work``). Returns how many certificates changed."""
+    if not w.session.info.get(CHANGED) and not any(isinstance(o, Certificate) for o in w.session.dirty):
+        return 0
+    w.session.flush()
+    changes: set[tuple[int, str, str]] = w.session.info.pop(CHANGED, set())
+    if not changes:
+        return 0
+    crls.mark_stale(w.session, {(kind, code) for _, kind, code in changes})
+    serials = sorted(s for s, _, _ in changes)
+    if len(serials) > EAGER_SIGN_LIMIT:
+        ocsp.forget(w.session, serials)
+    else:
+        for serial in serials:
+            cert = repo.certificate(w.session, serial)
+            if cert is not None:
+                ocsp.sign_response(w, cert)
+    w.session.flush()
+    w.session.info.pop(CHANGED, None)
+    return len(changes)
+
+
+__all__ = [
+    "answer",
+    "delta_crl",
+    "full_crl",
+    "responder",
+    "response",
+    "response_der",
+    "settle",
+    "status_changed",
+]

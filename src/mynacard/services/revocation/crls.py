@@ -1,0 +1,219 @@
+"""CRLs and delta CRLs of each scope (the whole CA, or one municipality's partition), R_CERT_8.
+
+A published CRL is kept with its DER. Serving it is a lookup: it is signed again only when a
+unit of work changed a status it lists (it is then marked stale in that unit of work, see
+``mynacard.services.revocation``), or it is getting old. Building one reads only the columns an
+entry needs, streamed, and encodes the entries as they come (``mynacard.ca.crl``), so a CRL of
+millions of entries costs its bytes, not millions of objects.
+
+A delta CRL lists what changed since the last full CRL of its scope: revocations and holds made
+after it (their revocation time is later), and released holds as removeFromCRL (RFC 5280
+5.2.4). The full CRL keeps the serials it listed on hold for that purpose.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography import x509
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, defer
+
+from mynacard.ca import CertKind, RevocationEntry
+from mynacard.ca.crl import DEFAULT_CRL_LIFETIME, RawEntry
+from mynacard.db.models import Certificate, CertStatus
+from mynacard.db.staff import PublishedCrl
+from mynacard.db.store import Store
+from mynacard.services import pki
+from mynacard.services.context import Office, Work
+from mynacard.services.revocation.upsert import upsert
+
+REFRESH_BEFORE = timedelta(hours=6)
+_HOLD = x509.ReasonFlags.certificate_hold
+_FLAGS = {r.value: flag for r, flag in pki.REASON_FLAGS.items()}
+_LISTED = (CertStatus.REVOKED.value, CertStatus.HOLD.value)
+
+
+def _listed_sql(w: Work, kind: str, scope: str, since: datetime | None = None) -> tuple[str, list[Any]]:
+    """The listed certificates as one statement for the driver itself, the revocation time
+    already formatted as RFC 5280 wants it (UTCTime through 2049, else GeneralizedTime): at
+    millions of rows, per-row type processing in Python would cost more than the whole CRL."""
+    sqlite = w.session.get_bind().dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    t = "COALESCE(revoked_at, not_before)"
+    if sqlite:
+        when = f"substr(strftime('%Y%m%d%H%M%SZ', {t}), CASE WHEN {t} < '2050' THEN 3 ELSE 1 END)"
+    else:
+        when = (f"CASE WHEN {t} < '2050-01-01' THEN to_char({t}, 'YYMMDDHH24MISS\"Z\"') "
+                f"ELSE to_char({t}, 'YYYYMMDDHH24MISS\"Z\"') END")
+    sql = (f"SELECT serial, status, reason, {when} FROM certificates WHERE kind = {mark} "
+           f"AND status IN ({mark}, {mark}) AND expires_on >= {mark}")
+    params: list[Any] = [kind, *_LISTED, w.today.isoformat() if sqlite else w.today]
+    if scope:
+        sql += f" AND municipality_code = {mark}"
+        params.append(scope)
+    if since is not None:
+        sql += f" AND revoked_at > {mark}"
+        utc = since.astimezone(UTC).replace(tzinfo=None)
+        params.append(utc.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else utc)
+    return sql, params
+
+
+def _entries(w: Work, kind: str, scope: str, since: datetime | None = None,
+             holds: list[int] | None = None) -> Iterator[RawEntry]:
+    """The listed certificates as CRL entries, streamed; the serials on hold go to ``holds``."""
+    sql, params = _listed_sql(w, kind, scope, since)
+    dbapi = w.session.connection().connection.dbapi_connection
+    assert dbapi is not None
+    sqlite = w.session.get_bind().dialect.name == "sqlite"
+    cur = dbapi.cursor() if sqlite else dbapi.cursor(name="crl_entries")  # PostgreSQL: server-side
+    hold = CertStatus.HOLD.value
+    utc_time, gen_time = b"\x17\x0d", b"\x18\x0f"
+    try:
+        cur.execute(sql, params)
+        while rows := cur.fetchmany(20_000):
+            for serial, status, reason, when in rows:
+                n = int(serial)
+                der = (utc_time if len(when) == 13 else gen_time) + when.encode()
+                if status == hold:
+                    if holds is not None:
+                        holds.append(n)
+                    yield n, der, _HOLD
+                else:
+                    yield n, der, _FLAGS.get(reason or "unspecified")
+    finally:
+        cur.close()
+
+
+def _fresh(this_update: datetime, next_update: datetime, stale: bool, at: datetime) -> bool:
+    return not stale and this_update <= at < next_update - REFRESH_BEFORE
+
+
+_published: weakref.WeakKeyDictionary[Store, dict[tuple[str, str, bool], tuple[int, bytes]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _stored(store: Store, kind: str, scope: str, delta: bool) -> tuple[Any, bytes | None]:
+    """The published row's dates and flag, and its DER: from this process's copy when the row
+    still carries the same CRL number, so that a large CRL is not read again on every request."""
+    q = select(PublishedCrl.number, PublishedCrl.this_update, PublishedCrl.next_update, PublishedCrl.stale).where(
+        PublishedCrl.kind == kind, PublishedCrl.scope == scope, PublishedCrl.delta == delta)
+    known = _published.setdefault(store, {})
+    with store.engine.connect() as conn:
+        row = conn.execute(q).first()
+        if row is None:
+            return None, None
+        copy = known.get((kind, scope, delta))
+        if copy is None or copy[0] != row.number:
+            der = conn.execute(select(PublishedCrl.der).where(
+                PublishedCrl.kind == kind, PublishedCrl.scope == scope, PublishedCrl.delta == delta,
+                PublishedCrl.number == row.number)).scalar()
+            if der is None:
+                return row, None
+            copy = known[(kind, scope, delta)] = (row.number, bytes(der))
+    return row, copy[1]
+
+
+def serve(office: Office, kind: str, scope: str, delta: bool, *, at: datetime) -> bytes:
+    """The DER of the current CRL: the stored one (a lookup) while it is current, else published."""
+    row, der = _stored(office.store, kind, scope, delta)
+    if row is not None and der is not None and _fresh(row.this_update, row.next_update, row.stale, at):
+        return der
+    with office.work(at=at, actor="crl") as w:
+        return delta_crl(w, kind, scope) if delta else full_crl(w, kind, scope)
+
+
+def _row(w: Work, kind: str, scope: str, delta: bool) -> PublishedCrl | None:
+    """The published row as committed now; its DER (megabytes) is read only if it is served."""
+    return w.session.get(PublishedCrl, (kind, scope, delta), populate_existing=True,
+                         options=[defer(PublishedCrl.der)])
+
+
+def full_crl(w: Work, kind: CertKind | str, scope: str = "") -> bytes:
+    """The DER of the current full CRL of ``kind`` (``scope`` = a municipality code or "")."""
+    kind = CertKind(kind).value
+    row = _row(w, kind, scope, False)
+    if row is not None and _fresh(row.this_update, row.next_update, row.stale, w.at):
+        return row.der
+    ca = pki.authority(w, kind)
+    number = pki.next_crl_number(w, kind)  # takes the CA's lock: one publisher at a time
+    row = _row(w, kind, scope, False)
+    if row is not None and _fresh(row.this_update, row.next_update, row.stale, w.at):
+        return row.der  # published by another unit of work while this one waited
+    holds: list[int] = []
+    this_update = w.at.replace(microsecond=0)
+    der = ca.build_crl_der(_entries(w, kind, scope, holds=holds), at=this_update, number=number,
+                           municipality_code=scope or None, next_update=this_update + DEFAULT_CRL_LIFETIME,
+                           with_delta=True)
+    values = {"number": number, "this_update": this_update, "next_update": this_update + DEFAULT_CRL_LIFETIME,
+              "entries": {format(s, "x"): CertStatus.HOLD.value for s in holds}, "der": der, "stale": False}
+    upsert(w.session, PublishedCrl, {"kind": kind, "scope": scope, "delta": False}, values)
+    # the delta of this scope was made against the previous base
+    w.session.execute(update(PublishedCrl).where(PublishedCrl.kind == kind, PublishedCrl.scope == scope,
+                                                 PublishedCrl.delta.is_(True)).values(stale=True))
+    return der
+
+
+def _der(crl: x509.CertificateRevocationList) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return crl.public_bytes(Encoding.DER)
+
+
+def delta_crl(w: Work, kind: CertKind | str, scope: str = "") -> bytes:
+    """The DER of a delta CRL against the last full CRL of the scope (published first if none)."""
+    kind = CertKind(kind).value
+    base = _row(w, kind, scope, False)
+    if base is None or not (base.this_update <= w.at < base.next_update):
+        full_crl(w, kind, scope)
+        base = _row(w, kind, scope, False)
+    assert base is not None
+    row = _row(w, kind, scope, True)
+    if row is not None and _fresh(row.this_update, row.next_update, row.stale, w.at):
+        return row.der
+    ca = pki.authority(w, kind)
+    number = pki.next_crl_number(w, kind)
+    base = _row(w, kind, scope, False)
+    assert base is not None
+    row = _row(w, kind, scope, True)
+    if row is not None and _fresh(row.this_update, row.next_update, row.stale, w.at):
+        return row.der
+    entries: list[RevocationEntry | RawEntry] = list(_entries(w, kind, scope, since=base.this_update))
+    listed = {e[0] for e in entries}  # type: ignore[index]
+    released = _released(w.session, [int(s, 16) for s in base.entries if int(s, 16) not in listed])
+    at = w.at.replace(microsecond=0)
+    entries += [RevocationEntry(serial=s, revoked_at=at, reason=x509.ReasonFlags.remove_from_crl) for s in released]
+    crl = ca.build_crl(
+        entries, at=w.at, number=number, municipality_code=scope or None,  # type: ignore[arg-type]
+        next_update=base.next_update if base.next_update > w.at else None, delta_of=base.number,
+    )
+    der = _der(crl)
+    values = {"number": number, "this_update": crl.last_update_utc,
+              "next_update": crl.next_update_utc or crl.last_update_utc + DEFAULT_CRL_LIFETIME,
+              "entries": {}, "der": der, "stale": False}
+    upsert(w.session, PublishedCrl, {"kind": kind, "scope": scope, "delta": True}, values)
+    return der
+
+
+def _released(session: Session, serials: list[int]) -> list[int]:
+    """Of the serials a base CRL listed on hold, those whose hold was released since (good again)."""
+    out: list[int] = []
+    for i in range(0, len(serials), 500):
+        chunk = [str(s) for s in serials[i : i + 500]]
+        q = select(Certificate.serial).where(Certificate.serial.in_(chunk), Certificate.status == CertStatus.GOOD)
+        out += [int(s) for s in session.scalars(q)]
+    return sorted(out)
+
+
+def mark_stale(session: Session, scopes: set[tuple[str, str]]) -> None:
+    """Mark the CRLs that list (or should list) a changed status: per kind, the CA-wide CRL and
+    the municipality's partition, full and delta."""
+    by_kind: dict[str, set[str]] = {}
+    for kind, municipality in scopes:
+        by_kind.setdefault(kind, {""}).add(municipality)
+    for kind, names in by_kind.items():
+        session.execute(update(PublishedCrl).where(PublishedCrl.kind == kind, PublishedCrl.scope.in_(sorted(names)))
+                        .values(stale=True))

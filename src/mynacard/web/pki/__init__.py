@@ -1,1 +1,0 @@
-"""Publishing revocation status: delegated OCSP responders, pre-signed responses, CRLs (R_CERT_8)."""
