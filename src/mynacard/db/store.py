@@ -158,9 +158,32 @@ class Store:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.attributes["connection_url"] = self.url
         cfg.attributes["store_keys"] = self.keys
+        if self.keys is None:
+            self._refuse_plain_store_without_keys()
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
+
+    def _refuse_plain_store_without_keys(self) -> None:
+        """A store of the first form (numbers in clear, an unkeyed audit chain) is converted
+        under the master key; without it, refuse before any migration changes the schema (SQLite
+        commits a schema change at once, so a later refusal would leave it half migrated)."""
+        from sqlalchemy import inspect, text
+
+        insp = inspect(self.engine)
+        if "residents" not in insp.get_table_names():
+            return
+        if "individual_number" not in {c["name"] for c in insp.get_columns("residents")}:
+            return
+        with self.engine.connect() as conn:
+            for table in ("residents", "audit_log"):
+                if table in insp.get_table_names() and conn.execute(text(f"SELECT 1 FROM {table} LIMIT 1")).first():
+                    raise ConfigError(
+                        "Converting this store (individual numbers, the audit trail) needs its master key: "
+                        "set MYNACARD_MASTER_KEY or MYNACARD_KEY_FILE, or open it with the mynacard command.",
+                        "データベースの変換にはマスター鍵が必要です。"
+                        "MYNACARD_MASTER_KEY または MYNACARD_KEY_FILE を設定してください。",
+                    )
 
     def migrate_if_behind(self) -> None:
         """``migrate`` only when the schema is not at the newest revision: one read of
