@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mynacard.crypto import KeyGenerator, new_rsa_key
 from mynacard.db.models import Event
 from mynacard.db.store import Store
-from mynacard.errors import PinError
+from mynacard.errors import ConflictError, PinError, StateError
 from mynacard.timeutil import jst_date, require_aware
 
 
@@ -33,20 +35,26 @@ class Office:
     def work(self, *, at: datetime, actor: str) -> Iterator[Work]:
         """One transaction. Committed when the block ends; rolled back on any error, except a
         PIN error: the try it spent must stay spent (R_PIN_4), and workflows check PINs before
-        changing anything else."""
+        changing anything else. A change the store's constraints refuse (a concurrent duplicate,
+        a second current card) is a ``ConflictError``, never a database error."""
         require_aware(at)
         with self.store.write_lock, self.store.sessions() as session:
             w = Work(self, session, at, actor)
             try:
-                yield w
-            except PinError:
-                session.commit()
-                raise
-            except BaseException:
+                try:
+                    yield w
+                    session.flush()
+                except PinError:
+                    session.commit()
+                    raise
+                except BaseException:
+                    session.rollback()
+                    raise
+                else:
+                    session.commit()
+            except IntegrityError as e:
                 session.rollback()
-                raise
-            else:
-                session.commit()
+                raise ConflictError(_constraint(e)) from None
 
 
 @dataclass
@@ -70,7 +78,11 @@ class Work:
         serial: int | None = None,
         **details: Any,
     ) -> Event:
-        """Append a step to the event log. Never put an individual number or a PIN in ``details``."""
+        """Append a step to the event log. Never put an individual number or a PIN in ``details``.
+
+        Simulated time must not run backwards for a card or a resident: a step dated before the
+        last recorded step it depends on (a hand-over before the making, ...) is refused."""
+        self._check_order(card_id=card_id, resident_id=resident_id)
         ev = Event(
             at=self.at,
             actor=self.actor,
@@ -82,3 +94,29 @@ class Work:
         )
         self.session.add(ev)
         return ev
+
+    def _check_order(self, *, card_id: str | None, resident_id: int | None) -> None:
+        for col, value, what, what_ja in (
+            (Event.card_id, card_id, f"card {card_id}", "このカード"),
+            (Event.resident_id, resident_id, f"resident {resident_id}", "この住民"),
+        ):
+            if value is None:
+                continue
+            last = self.session.scalar(select(func.max(Event.at)).where(col == value))
+            if last is not None and last > self.at:
+                raise StateError(
+                    f"The time {self.at.isoformat()} is before the last recorded step of {what} "
+                    f"({last.isoformat()}): simulated time cannot run backwards. Use a later --at.",
+                    f"{what_ja}の直前の記録({last:%Y-%m-%d %H:%M} UTC)より前の日時では処理できません。",
+                    last_at=last.isoformat(),
+                )
+
+
+def _constraint(e: IntegrityError) -> str:
+    """The name of the constraint a database refused (never the statement's values)."""
+    diag = getattr(e.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if name:
+        return str(name)
+    text = str(e.orig).splitlines()[0] if e.orig is not None else ""
+    return text.split(":", 1)[-1].strip()[:80] if "constraint failed" in text else ""
