@@ -80,9 +80,10 @@ class Work:
     ) -> Event:
         """Append a step to the event log. Never put an individual number or a PIN in ``details``.
 
-        Simulated time must not run backwards for a card or a resident: a step dated before the
-        last recorded step it depends on (a hand-over before the making, ...) is refused."""
-        self._check_order(card_id=card_id, resident_id=resident_id)
+        Simulated time must not run backwards for a card: a step of a card's life dated before
+        the card's last recorded step (a hand-over before the making, ...) is refused."""
+        if card_id is not None:
+            self._check_order(card_id)
         ev = Event(
             at=self.at,
             actor=self.actor,
@@ -95,21 +96,16 @@ class Work:
         self.session.add(ev)
         return ev
 
-    def _check_order(self, *, card_id: str | None, resident_id: int | None) -> None:
-        for col, value, what, what_ja in (
-            (Event.card_id, card_id, f"card {card_id}", "このカード"),
-            (Event.resident_id, resident_id, f"resident {resident_id}", "この住民"),
-        ):
-            if value is None:
-                continue
-            last = self.session.scalar(select(func.max(Event.at)).where(col == value))
-            if last is not None and last > self.at:
-                raise StateError(
-                    f"The time {self.at.isoformat()} is before the last recorded step of {what} "
-                    f"({last.isoformat()}): simulated time cannot run backwards. Use a later --at.",
-                    f"{what_ja}の直前の記録({last:%Y-%m-%d %H:%M} UTC)より前の日時では処理できません。",
-                    last_at=last.isoformat(),
-                )
+    def _check_order(self, card_id: str) -> None:
+        last = self.session.scalar(select(func.max(Event.at)).where(Event.card_id == card_id))
+        if last is not None and last > self.at:
+            raise StateError(
+                f"The time {self.at.isoformat()} is before the last recorded step of card {card_id} "
+                f"({last.isoformat()}): simulated time cannot run backwards. Use a later --at.",
+                f"このカードの直前の記録({last:%Y-%m-%d %H:%M} UTC)より前の日時では処理できません。",
+                card_id=card_id,
+                last_at=last.isoformat(),
+            )
 
 
 def _constraint(e: IntegrityError) -> str:

@@ -14,7 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mynacard.errors import MynaError
+from mynacard.errors import MynaError, ValidationError
+from mynacard.rules.text import check_all
 from mynacard.services.context import Office
 from mynacard.web.clock import Clock
 from mynacard.web.pki.ocsp import watch
@@ -165,7 +166,12 @@ def create_app(
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:
-        resp: Response = await call_next(request)
+        try:  # the query string of every page and endpoint: no control characters
+            check_all([{k: v} for k, v in request.query_params.multi_items()])
+        except ValidationError as e:
+            resp = _error_response(request, 422, e.to_dict())
+        else:
+            resp = await call_next(request)
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
