@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -107,6 +108,23 @@ def _error_response(request: Request, status: int, error: dict[str, Any]) -> Res
     return JSONResponse({"error": error}, status_code=status)
 
 
+def _audit_internal(request: Request) -> None:
+    """A 500 is audited too: who was doing what, or the path when nobody was identified."""
+    from mynacard import audit
+
+    desk = getattr(request.state, "desk", None)
+    try:
+        if desk is not None:
+            desk.audit(desk.action or "request", desk.target or request.url.path[:100], "error", code="internal")
+            desk.action = ""
+        else:
+            st = request.app.state.mynacard
+            audit.append(st.office.store, at=st.clock.now(), actor="-", role="-", action="request",
+                         target=request.url.path[:100], outcome="error", code="internal")
+    except Exception:  # the store itself may be what failed
+        log.error("could not audit the internal error on %s", request.url.path)
+
+
 def create_app(
     office: Office, *, clock: Clock | None = None, max_body: int = 64 * 1024, secure_cookies: bool = False
 ) -> FastAPI:
@@ -157,7 +175,15 @@ def create_app(
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        if isinstance(exc, DBAPIError):
+            # The driver's message quotes values (PostgreSQL: "Key (individual_number)=(...)"):
+            # log only what failed, never the message.
+            orig = exc.orig
+            log.error("database error on %s %s: %s (SQLSTATE %s)", request.method, request.url.path,
+                      type(orig).__name__, getattr(orig, "sqlstate", None) or "?")
+        else:
+            log.exception("unexpected error on %s %s", request.method, request.url.path)
+        _audit_internal(request)
         return _error_response(
             request,
             500,
