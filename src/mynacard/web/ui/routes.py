@@ -177,7 +177,7 @@ async def resident_action(request: Request, rid: int, action: str) -> Response:
             desk.resident(w, rid)
             card_id = form.get("card_id")
             if card_id:
-                c = repo.card(w.session, card_id[:16])
+                c = repo.card(w.session, card_id[:16], for_update=True)
                 if c is None or c.resident_id != rid:
                     raise NotFoundError("No such card for this resident.", "この住民のカードではありません。")
                 desk.details = {"card": c.id}
