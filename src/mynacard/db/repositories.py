@@ -170,6 +170,7 @@ def receipts_of(s: Session, resident_id: int) -> Sequence[Receipt]:
 
 
 def next_receipt_number(s: Session, year: int) -> str:
+    """The next number of ``year``; callers hold the receipts lock (``Work.serialize``)."""
     prefix = f"R{year}-"
     q = select(Receipt.number).where(Receipt.number.like(prefix + "%"))
     n = len(s.scalars(q).all()) + 1

@@ -183,6 +183,7 @@ def apply(
     w.session.add(c)
     receipt = None
     if fee.total:
+        w.serialize(f"receipts:{w.today.year}")
         receipt = Receipt(
             number=repo.next_receipt_number(w.session, w.today.year),
             application_id=app_id,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -95,6 +95,15 @@ class Work:
         )
         self.session.add(ev)
         return ev
+
+    def serialize(self, name: str) -> None:
+        """Hold a lock named ``name`` until this unit of work ends, for first-use paths and
+        counters that have no row to lock yet (the first CA, the next receipt number). On
+        PostgreSQL a transaction-scoped advisory lock; on SQLite the store's write lock, which
+        the unit of work already holds. Read again after it: another transaction may just
+        have committed what this one was about to create."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": "mynacard:" + name})
 
     def _check_order(self, card_id: str) -> None:
         last = self.session.scalar(select(func.max(Event.at)).where(Event.card_id == card_id))

@@ -38,6 +38,9 @@ def responder(w: Work, kind: CertKind | str) -> Responder:
     """The responder of ``kind`` at ``w.at``, issued (or re-issued) when needed."""
     kind = CertKind(kind)
     row = w.session.get(OcspResponder, kind.value)
+    if row is None:  # first use: one transaction issues it, the others wait and load it
+        w.serialize(f"ocsp-responder:{kind.value}")
+        row = w.session.get(OcspResponder, kind.value, populate_existing=True)
     if row is not None:
         cert = x509.load_der_x509_certificate(row.certificate_der)
         if cert.not_valid_before_utc <= w.at < cert.not_valid_after_utc - RENEW_BEFORE:
