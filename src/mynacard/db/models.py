@@ -11,10 +11,12 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -118,8 +120,21 @@ class Application(Base):
     fee_total: Mapped[int] = mapped_column(Integer, default=0)
 
 
+#: Card states of a current card (at most one per resident) and of a pending one (likewise).
+CURRENT_WHERE = "state IN ('issued', 'suspended')"
+PENDING_WHERE = "state IN ('applied', 'made')"
+
+
 class Card(Base):
     __tablename__ = "cards"
+    # Invariants the store enforces whatever a workflow does: one current card per resident,
+    # and one card being made (R_CARD_1). A violation is refused (ConflictError), never stored.
+    __table_args__ = (
+        Index("uq_cards_one_current", "resident_id", unique=True,
+              sqlite_where=text(CURRENT_WHERE), postgresql_where=text(CURRENT_WHERE)),
+        Index("uq_cards_one_pending", "resident_id", unique=True,
+              sqlite_where=text(PENDING_WHERE), postgresql_where=text(PENDING_WHERE)),
+    )
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
@@ -206,7 +221,7 @@ class Event(Base):
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(50))
     resident_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    card_id: Mapped[str | None] = mapped_column(String(16))
+    card_id: Mapped[str | None] = mapped_column(String(16), index=True)
     certificate_serial: Mapped[int | None] = mapped_column(BigSerial)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 

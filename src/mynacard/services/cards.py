@@ -310,6 +310,7 @@ def issue(
     if old is not None and old.state in (CardState.ISSUED, CardState.SUSPENDED):
         _replace(w, old, app.kind)
         replaced = old.id
+        w.session.flush()  # the old card stops being current before the new one becomes current
     issued = {}
     auth = issue_certificate(w, c, r, CertKind.AUTH, renewing_from=old)
     issued["auth"] = auth
