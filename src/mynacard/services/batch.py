@@ -24,12 +24,22 @@ class BatchReport:
     notices: list[ExpiryNotice] = field(default_factory=list)
 
 
-def daily(w: Work) -> BatchReport:
-    """Run the day's batch at ``w.at``. Idempotent: running it twice on a day changes nothing more."""
+def daily(w: Work, *, municipality_code: str | None = None) -> BatchReport:
+    """Run the day's batch at ``w.at``. Idempotent: running it twice on a day changes nothing more.
+
+    With ``municipality_code`` (a supervisor's batch) only the cards and certificates of that
+    municipality's residents are touched; without it (J-LIS, an administrator) all of them."""
     rep = BatchReport()
     today = w.today
+
+    def ours(resident_id: int) -> bool:
+        if municipality_code is None:
+            return True
+        r = repo.resident(w.session, resident_id)
+        return r is not None and r.municipality_code == municipality_code
+
     for cert in repo.certificates(w.session, statuses=[CertStatus.GOOD, CertStatus.HOLD]):
-        if cert.expires_on < today:
+        if cert.expires_on < today and ours(cert.resident_id):
             cert.status = CertStatus.EXPIRED
             rep.expired_certificates.append(format(cert.serial, "x"))
             w.log(
@@ -40,11 +50,11 @@ def daily(w: Work) -> BatchReport:
                 kind=cert.kind,
             )
     for c in repo.cards_in_states(w.session, [CardState.ISSUED, CardState.SUSPENDED]):
-        if c.expires_on is not None and c.expires_on < today:
+        if c.expires_on is not None and c.expires_on < today and ours(c.resident_id):
             end_card(w, c, CardState.EXPIRED, LifeEvent.CARD_EXPIRED, "expired")
             rep.expired_cards.append(c.id)
     for mv in repo.moves_awaiting_card(w.session):
-        if mv.present_by is not None and mv.present_by < today:
+        if mv.present_by is not None and mv.present_by < today and ours(mv.resident_id):
             mv.status = "lapsed"
             c = repo.card(w.session, mv.card_id) if mv.card_id else None
             if c is not None and c.state in (CardState.ISSUED, CardState.SUSPENDED):
@@ -54,7 +64,7 @@ def daily(w: Work) -> BatchReport:
                 rep.lapsed_cards.append(c.id)
     for c in repo.cards_in_states(w.session, [CardState.ISSUED]):
         r = repo.resident(w.session, c.resident_id)
-        if r is None or r.period_of_stay_end is not None:
+        if r is None or r.period_of_stay_end is not None or not ours(r.id):
             continue  # none for cards bound to a period of stay (R_USE_3)
         due = [("card", c.expires_on)]
         due += [

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -98,6 +98,15 @@ def _is_ui(request: Request) -> bool:
         or p.startswith("/crl")
         or p.startswith("/ca/")
     )
+
+
+CSP = "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+
+def _is_public(request: Request) -> bool:
+    """The public revocation services and static files: cacheable, no personal data."""
+    p = request.url.path
+    return p.startswith(("/ocsp", "/crl", "/ca/", "/static/"))
 
 
 def _error_response(request: Request, status: int, error: dict[str, Any]) -> Response:
@@ -201,12 +210,12 @@ def create_app(
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
-        if isinstance(resp, HTMLResponse) or resp.media_type == "text/html":
-            resp.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'",
-            )
-            resp.headers.setdefault("Cache-Control", "no-store")
+        # call_next gives a streaming wrapper, not the endpoint's response: look at the header
+        if resp.headers.get("content-type", "").startswith("text/html"):
+            resp.headers.setdefault("Content-Security-Policy", CSP)
+        if not _is_public(request):  # pages and API answers carry personal data: never cache
+            resp.headers["Cache-Control"] = "no-store"
+            resp.headers.setdefault("Pragma", "no-cache")
         return resp
 
     from mynacard.web.api import admin, cards, certs, documents, hotline, residents, session

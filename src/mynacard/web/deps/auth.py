@@ -24,6 +24,7 @@ from mynacard.db import repositories as repo
 from mynacard.db.staff import LoginThrottle, StaffAccount, StaffSession
 from mynacard.db.store import Store
 from mynacard.errors import MynaError, NotFoundError, StateError, ValidationError
+from mynacard.rules.text import bad_character
 from mynacard.web.deps.roles import SCOPED, Role
 from mynacard.web.errors import TooManyAttempts
 
@@ -74,12 +75,7 @@ def create_account(
             "A user name is 3-64 characters of a-z, 0-9, '.', '_', '-'.",
             "ユーザー名は英小文字・数字・記号(. _ -)の3～64文字です。",  # noqa: RUF001
         )
-    if len(password) < MIN_PASSWORD or len(password) > 256:
-        raise ValidationError(
-            "password",
-            f"A password has {MIN_PASSWORD} to 256 characters.",
-            f"パスワードは{MIN_PASSWORD}文字以上256文字以下にしてください。",
-        )
+    check_password(password, username)
     try:
         r = Role(role)
     except ValueError:
@@ -125,6 +121,39 @@ def set_active(store: Store, username: str, active: bool) -> StaffAccount:
             s.execute(delete(StaffSession).where(StaffSession.account_id == acc.id))
         s.commit()
         return acc
+
+
+#: Passwords found first in every breach list (NIST SP 800-63B 5.1.1.2 asks for such a check).
+COMMON_PASSWORDS = frozenset({
+    "password", "password1", "password12", "password123", "password1234", "passw0rd", "p@ssw0rd",
+    "1234567890", "12345678910", "0123456789", "123456789a", "qwertyuiop", "1q2w3e4r5t", "qwerty1234",
+    "qwerty123456", "iloveyou12", "abc1234567", "abcdefghij", "administrator", "admin12345",
+    "letmein123", "welcome123", "changeme12", "trustno1234", "football12", "baseball12",
+    "sunshine12", "princess12", "dragon1234", "monkey1234", "mynumbercard", "mynacard123",
+})
+
+
+def check_password(password: str, username: str = "") -> None:
+    """The password policy: 10 to 256 characters, no control characters, at least 5 different
+    characters, not a common password, not containing the user name (NIST SP 800-63B: length
+    and a blocklist rather than composition rules)."""
+    def refuse(message: str, message_ja: str) -> ValidationError:
+        return ValidationError("password", message, message_ja)
+
+    if len(password) < MIN_PASSWORD or len(password) > 256:
+        raise refuse(f"A password has {MIN_PASSWORD} to 256 characters.",
+                     f"パスワードは{MIN_PASSWORD}文字以上256文字以下にしてください。")
+    if bad_character(password) is not None:
+        raise refuse("A password has no control characters.", "パスワードに制御文字は使えません。")
+    if len(set(password)) < 5:
+        raise refuse("A password needs at least 5 different characters.",
+                      "パスワードには5種類以上の文字を使ってください。")
+    folded = password.lower()
+    if folded in COMMON_PASSWORDS or folded.rstrip("!?.0123456789") in COMMON_PASSWORDS:
+        raise refuse("This is a common password that attackers try first; choose another.",
+                     "よく使われるパスワードは使えません。別のパスワードにしてください。")
+    if username and len(username) >= 3 and username.lower() in folded:
+        raise refuse("A password must not contain the user name.", "パスワードにユーザー名を含めないでください。")
 
 
 class LoginFailed(MynaError):
