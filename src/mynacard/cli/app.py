@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,6 +20,10 @@ from mynacard.db.store import Store
 from mynacard.errors import MynaError
 from mynacard.services.context import Office, Work
 from mynacard.timeutil import JST, parse_at
+
+#: The IDs the store numbers (an SQL INTEGER): a larger number is a usage error, not a crash.
+MAX_ID = 2_147_483_647
+ResidentIdArg = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Resident ID (住民ID)")]
 
 console = Console()
 err_console = Console(stderr=True)

@@ -125,6 +125,10 @@ def cert_crl(
     municipality: Annotated[str | None, typer.Option(help="Only this municipality's partition")] = None,
 ) -> None:
     """Write the current CRL of a CA (holds as certificateHold, R_CERT_8)."""
+    if kind not in ("sign", "auth"):
+        raise typer.BadParameter(f"{kind!r} is not a CA: use sign or auth", param_hint="KIND")
+    if municipality is not None and not (len(municipality) == 6 and municipality.isascii() and municipality.isdigit()):
+        raise typer.BadParameter("a municipality code is 6 digits", param_hint="--municipality")
     with work(ctx) as w:
         crl = pki.crl(w, kind, municipality_code=municipality)
     out.write_bytes(crl.public_bytes(Encoding.DER))

@@ -38,6 +38,7 @@ class CardState(StrEnum):
     RETURNED = "returned"  # 返納
     LAPSED = "lapsed"  # 失効 (継続利用の期限切れ、番号変更など)
     REISSUED = "reissued"  # 再交付・更新により旧カードとなった
+    CANCELLED = "cancelled"  # 申請の取下げ (never handed over)
 
 
 CARD_STATE_JA = {
@@ -49,10 +50,13 @@ CARD_STATE_JA = {
     CardState.RETURNED: "返納済み",
     CardState.LAPSED: "失効",
     CardState.REISSUED: "再交付済み(旧カード)",
+    CardState.CANCELLED: "申請取下げ",
 }
 
 #: Cards in these states have lost effect for good.
-CARD_ENDED = frozenset({CardState.EXPIRED, CardState.RETURNED, CardState.LAPSED, CardState.REISSUED})
+CARD_ENDED = frozenset(
+    {CardState.EXPIRED, CardState.RETURNED, CardState.LAPSED, CardState.REISSUED, CardState.CANCELLED}
+)
 
 
 class CertStatus(StrEnum):

@@ -25,6 +25,7 @@ from mynacard.rules.fees import (
     reissue_fee,
 )
 from mynacard.rules.identity import identity_error
+from mynacard.rules.text import check_text
 from mynacard.rules.validity import card_expiry, certificate_expiry, in_renewal_window, renewal_window_opens
 from mynacard.services import chips, pki, residents
 from mynacard.services.common import apply_event, card, end_card, new_card_id, require_state, resident_of
@@ -61,6 +62,13 @@ def apply(
         raise ValidationError(
             "received_on", f"The received date {received} is in the future.", "受付日が未来の日付です。"
         )
+    if received < r.birth_date:
+        raise ValidationError(
+            "received_on",
+            f"The received date {received} is before the date of birth {r.birth_date}.",
+            "受付日が生年月日より前です。日付を確認してください。",
+        )
+    reason = _reason(reason)
     if channel not in CHANNELS:
         raise ValidationError(
             "channel",
@@ -209,6 +217,19 @@ def apply(
     return Applied(app, c, receipt)
 
 
+def _reason(reason: ReissueReason | str | None) -> ReissueReason | None:
+    if reason is None or isinstance(reason, ReissueReason):
+        return reason
+    try:
+        return ReissueReason(reason)
+    except ValueError:
+        raise ValidationError(
+            "reason",
+            f"Unknown reason {reason!r}: use one of {', '.join(r.value for r in ReissueReason)}.",
+            "申請理由が正しくありません。",
+        ) from None
+
+
 def make(w: Work, card_id: str) -> Card:
     """J-LIS makes the card (発行): prints the face with its expiry, writes the chip's card data.
 
@@ -219,6 +240,12 @@ def make(w: Work, card_id: str) -> Card:
     r = resident_of(w, c)
     app = repo.application(w.session, c.application_id)
     assert app is not None
+    if w.today < app.received_on:
+        raise StateError(
+            f"J-LIS cannot make the card on {w.today}, before the application was received ({app.received_on}).",
+            f"申請の受付日({app.received_on})より前にカードを作成することはできません。",
+            received_on=app.received_on.isoformat(),
+        )
     renewing = None
     if app.replaces_card_id:
         old = repo.card(w.session, app.replaces_card_id)
@@ -270,6 +297,12 @@ def issue(
     chip and issue the certificates (R_CARD_1, R_CERT_2..4)."""
     c = card(w, card_id)
     require_state(c, CardState.MADE, doing="hand over the card", doing_ja="カードを交付")
+    if c.made_on is not None and w.today < c.made_on:
+        raise StateError(
+            f"The card cannot be handed over on {w.today}, before J-LIS made it ({c.made_on}).",
+            f"カードの作成日({c.made_on})より前に交付することはできません。",
+            made_on=c.made_on.isoformat(),
+        )
     r = resident_of(w, c)
     problem = identity_error(identity_documents)
     if problem:
@@ -365,6 +398,23 @@ def issue_certificate(
     return row
 
 
+def cancel(w: Work, card_id: str, *, reason: str = "") -> Card:
+    """Cancel an application (申請の取下げ) whose card is not handed over yet: the card being made
+    is void and the resident may apply again. A card in effect is never touched here."""
+    check_text("reason", reason)
+    c = card(w, card_id)
+    require_state(c, CardState.APPLIED, CardState.MADE, doing="cancel the application", doing_ja="申請を取り消")
+    app = repo.application(w.session, c.application_id)
+    assert app is not None
+    c.state = CardState.CANCELLED
+    c.ended_at = w.at
+    c.end_reason = "application cancelled"
+    app.status = "cancelled"
+    w.log("application_cancelled", resident_id=c.resident_id, card_id=c.id, application_id=app.id,
+          reason=reason[:200])
+    return c
+
+
 def get_application(w: Work, app_id: str) -> Application:
     a = repo.application(w.session, app_id)
     if a is None:
@@ -372,4 +422,4 @@ def get_application(w: Work, app_id: str) -> Application:
     return a
 
 
-__all__ = ["CHANNELS", "Applied", "Issued", "apply", "apply_event", "issue", "issue_certificate", "make"]
+__all__ = ["CHANNELS", "Applied", "Issued", "apply", "apply_event", "cancel", "issue", "issue_certificate", "make"]

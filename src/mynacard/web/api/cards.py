@@ -12,6 +12,7 @@ from mynacard.services import cards, face, lifecycle, loss, pins
 from mynacard.web.api.residents import face_out
 from mynacard.web.api.schemas import (
     ApplyIn,
+    CancelIn,
     CardId,
     ContinuedUseIn,
     IssueIn,
@@ -43,6 +44,13 @@ def apply(resident_id: ResidentId, body: ApplyIn, desk: D) -> dict[str, Any]:
                 "number": res.receipt.number, "lines": res.receipt.lines, "total": res.receipt.total,
                 "pdf": f"/documents/receipts/{res.receipt.number}.pdf"},
         }
+
+
+@router.post("/cards/{card_id}/cancel", summary="Cancel the application of a card not yet handed over")
+def cancel(card_id: CardId, desk: D, body: CancelIn | None = None) -> dict[str, Any]:
+    with desk.act("card.apply") as w:
+        desk.card(w, card_id)
+        return card_out(w, cards.cancel(w, card_id, reason=body.reason if body else ""))
 
 
 @router.get("/cards/{card_id}", summary="A card with its certificates")

@@ -83,6 +83,10 @@ class ApplyIn(Body):
     ] = Field(default_factory=dict)
 
 
+class CancelIn(Body):
+    reason: Annotated[str, Field(max_length=200)] = ""
+
+
 class PinsIn(Body):
     sign: Pin | None = None
     auth: Pin | None = None

@@ -75,6 +75,11 @@ def apply(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     return Outcome(msg, links)
 
 
+def cancel(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
+    c = cards.cancel(w, _need(form, "card_id", "カードID"), reason=form.get("reason", "").strip())
+    return Outcome(f"カードID {c.id} の申請を取り下げました。改めて申請できます。", [])
+
+
 def make(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     c = cards.make(w, _need(form, "card_id", "カードID"))
     return Outcome(f"J-LIS がカードを作成しました(有効期限 {c.expires_on})。交付の準備ができました。", [])
@@ -172,6 +177,7 @@ def read_number(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
 #: form name -> (permission, action)
 ACTIONS: dict[str, tuple[str, Callable[[Work, int, Form, Lists], Outcome]]] = {
     "apply": ("card.apply", apply),
+    "cancel": ("card.apply", cancel),
     "make": ("card.make", make),
     "issue": ("card.issue", issue),
     "move": ("card.face", move),

@@ -182,6 +182,8 @@ async def resident_action(request: Request, rid: int, action: str) -> Response:
                     raise NotFoundError("No such card for this resident.", "この住民のカードではありません。")
                 desk.details = {"card": c.id}
             outcome = fn(w, rid, form, lists)
+            if permission == "resident.number_read":  # who read it, and why (R_NUM_3)
+                desk.details = {**desk.details, "purpose": form.get("purpose", "")}
     except MynaError as e:
         if e.http_status == 403 and not isinstance(e, CsrfError) and e.code == "forbidden":
             raise
