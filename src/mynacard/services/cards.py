@@ -56,7 +56,7 @@ def apply(
     application_id: str | None = None,
 ) -> Applied:
     """Receive an application for a card (new, renewal or reissue) and take its fee."""
-    r = residents.get(w, resident_id)
+    r = residents.get(w, resident_id, for_update=True)  # one application at a time per resident
     received = received_on or w.today
     if received > w.today:
         raise ValidationError(

@@ -117,11 +117,23 @@ class Work:
             )
 
 
+#: What the store's constraints mean (PostgreSQL names them; SQLite names the columns).
+_INVARIANTS = {
+    "uq_cards_one_current": "a resident has at most one card in effect",
+    "uq_cards_one_pending": "a resident has at most one card being made",
+    "cards.resident_id": "a resident has at most one card in effect and one being made",
+    "residents_individual_number_key": "an individual number belongs to one resident",
+    "residents.individual_number": "an individual number belongs to one resident",
+    "certificates_pkey": "certificate serials are unique",
+    "certificates.serial": "certificate serials are unique",
+}
+
+
 def _constraint(e: IntegrityError) -> str:
-    """The name of the constraint a database refused (never the statement's values)."""
+    """What the refused constraint protects (its name, never the statement's values)."""
     diag = getattr(e.orig, "diag", None)
-    name = getattr(diag, "constraint_name", None)
-    if name:
-        return str(name)
-    text = str(e.orig).splitlines()[0] if e.orig is not None else ""
-    return text.split(":", 1)[-1].strip()[:80] if "constraint failed" in text else ""
+    name = str(getattr(diag, "constraint_name", None) or "")
+    if not name:
+        text = str(e.orig).splitlines()[0] if e.orig is not None else ""
+        name = text.split(":", 1)[-1].strip()[:80] if "constraint failed" in text else ""
+    return f"{_INVARIANTS[name]}: {name}" if name in _INVARIANTS else name

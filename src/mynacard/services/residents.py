@@ -37,8 +37,9 @@ def add_municipality(w: Work, code: str, name: str, prefecture: str) -> Municipa
     return m
 
 
-def get(w: Work, resident_id: int) -> Resident:
-    r = repo.resident(w.session, resident_id)
+def get(w: Work, resident_id: int, *, for_update: bool = False) -> Resident:
+    """The resident; ``for_update`` locks the row (and reads it afresh) for a check-then-change."""
+    r = repo.resident(w.session, resident_id, for_update=for_update)
     if r is None:
         raise NotFoundError(
             f"No resident with ID {resident_id}. Find the resident first (mynacard resident find).",
