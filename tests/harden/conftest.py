@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from mynacard.web.app import create_app
 from mynacard.web.clock import Clock
+from tests.services.conftest import office  # noqa: F401  (the services' office, on SQLite)
 from tests.web.conftest import PASSWORD, Staff, at, make_office
 
 

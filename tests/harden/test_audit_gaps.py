@@ -12,12 +12,28 @@ from mynacard import audit
 from mynacard.chip import PinId
 from mynacard.cli.main import app
 from mynacard.client import JpkiCard
+from mynacard.db.store import Store
 from mynacard.errors import WrongPin
 from mynacard.services import holder
-from mynacard.services.vcard import open_card
-from tests.client.conftest import AT, card_id, clock, office  # noqa: F401  (fixtures)
+from mynacard.services.context import Office
+from mynacard.services.vcard import issue_demo_card, open_card
+from tests.client.conftest import AT, MASTER_KEY, clock
 from tests.harden.conftest import login_ui
+from tests.keypool import pooled_key
 from tests.web.conftest import register
+
+
+@pytest.fixture
+def card_office(tmp_path):
+    store = Store(str(tmp_path / "cards.db"))
+    store.migrate()
+    yield Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
+    store.dispose()
+
+
+@pytest.fixture
+def demo_card(card_office) -> str:
+    return issue_demo_card(card_office, AT)
 
 
 def _entries(store, action: str):
@@ -28,11 +44,10 @@ def _entries(store, action: str):
 def test_cli_actions_are_audited(tmp_path):
     db = str(tmp_path / "cli.db")
     run = CliRunner().invoke
-    assert run(app, ["--db", db, "--actor", "tanaka", "municipality", "add", "174076", "中能登町", "石川県"]).exit_code == 0
+    r = run(app, ["--db", db, "--actor", "tanaka", "municipality", "add", "174076", "中能登町", "石川県"])
+    assert r.exit_code == 0
     r = run(app, ["--db", db, "--actor", "tanaka", "card", "show", "NOSUCHCARD"])
     assert r.exit_code == 2
-    from mynacard.db.store import Store
-
     store = Store(db)
     ok = _entries(store, "cli.municipality.add")
     assert [(e.actor, e.role, e.outcome) for e in ok] == [("tanaka", "cli", "ok")]
@@ -42,23 +57,23 @@ def test_cli_actions_are_audited(tmp_path):
     assert audit.verify(store)[1] == []
 
 
-def test_pin_tries_on_an_inserted_card_are_audited(office, card_id):  # noqa: F811
-    card = JpkiCard(open_card(office, card_id, clock))
+def test_pin_tries_on_an_inserted_card_are_audited(card_office, demo_card):
+    card = JpkiCard(open_card(card_office, demo_card, clock))
     with pytest.raises(WrongPin):
         card.verify(PinId.AUTH, "9999")
     card.verify(PinId.AUTH, "4821")
-    tries = _entries(office.store, "card.pin_try")
+    tries = _entries(card_office.store, "card.pin_try")
     assert [e.outcome for e in reversed(tries)] == ["denied", "ok"]
-    assert all(e.target == f"card:{card_id}" for e in tries)
+    assert all(e.target == f"card:{demo_card}" for e in tries)
     assert not any("9999" in str(e.details) or "4821" in str(e.details) for e in tries)
 
 
-def test_pin_tries_of_the_service_are_audited(office, card_id):  # noqa: F811
-    with pytest.raises(WrongPin), office.work(at=AT, actor="holder") as w:
-        holder.sign(w, card_id, "sign", b"doc", pin="WRONG99")
-    with office.work(at=AT, actor="holder") as w:
-        holder.sign(w, card_id, "sign", b"doc", pin="NOTO2025")
-    tries = _entries(office.store, "card.pin_try")
+def test_pin_tries_of_the_service_are_audited(card_office, demo_card):
+    with pytest.raises(WrongPin), card_office.work(at=AT, actor="holder") as w:
+        holder.sign(w, demo_card, "sign", b"doc", pin="WRONG99")
+    with card_office.work(at=AT, actor="holder") as w:
+        holder.sign(w, demo_card, "sign", b"doc", pin="NOTO2025")
+    tries = _entries(card_office.store, "card.pin_try")
     assert [(e.outcome, e.details["pin"]) for e in reversed(tries)] == [("denied", "sign"), ("ok", "sign")]
 
 

@@ -12,10 +12,9 @@ from mynacard.db.models import Card, CardState
 from mynacard.errors import ConflictError, StateError
 from mynacard.services import loss
 from tests.services.conftest import at, issued_card, new_resident
-from tests.services.conftest import office  # noqa: F401  (the fixture)
 
 
-def test_a_second_current_card_is_refused_by_the_store(office):  # noqa: F811
+def test_a_second_current_card_is_refused_by_the_store(office):
     rid = new_resident(office, when="2025-03-01")
     card_id = issued_card(office, rid)
     with pytest.raises(ConflictError) as e, office.work(at=at("2025-06-01"), actor="bug") as w:
@@ -27,7 +26,7 @@ def test_a_second_current_card_is_refused_by_the_store(office):  # noqa: F811
         assert [c.id for c in repo.cards_of(w.session, rid)] == [card_id]
 
 
-def test_a_second_pending_card_is_refused_by_the_store(office):  # noqa: F811
+def test_a_second_pending_card_is_refused_by_the_store(office):
     from mynacard.services import cards
 
     rid = new_resident(office, when="2025-03-01")
@@ -38,7 +37,7 @@ def test_a_second_pending_card_is_refused_by_the_store(office):  # noqa: F811
                            state=CardState.APPLIED, notes=[]))
 
 
-def test_a_duplicate_serial_is_refused(office):  # noqa: F811
+def test_a_duplicate_serial_is_refused(office):
     rid = new_resident(office, when="2025-03-01")
     card_id = issued_card(office, rid)
     with office.work(at=at("2025-06-01"), actor="t") as w:
@@ -52,7 +51,7 @@ def test_a_duplicate_serial_is_refused(office):  # noqa: F811
                                   expires_on=at("2030-01-01").date(), der=der))
 
 
-def test_concurrent_applications_make_one_pending_card(office):  # noqa: F811
+def test_concurrent_applications_make_one_pending_card(office):
     """Six applications for one resident at once: one card is being made, the others are refused."""
     import threading
 
@@ -81,7 +80,7 @@ def test_concurrent_applications_make_one_pending_card(office):  # noqa: F811
         assert len(repo.cards_of(w.session, rid)) == 1
 
 
-def test_a_step_dated_before_the_cards_last_step_is_refused(office):  # noqa: F811
+def test_a_step_dated_before_the_cards_last_step_is_refused(office):
     rid = new_resident(office, when="2025-03-01")
     card_id = issued_card(office, rid)
     with pytest.raises(StateError) as e, office.work(at=at("2025-05-09"), actor="hotline") as w:

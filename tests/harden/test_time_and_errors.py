@@ -14,7 +14,6 @@ from mynacard.db import repositories as repo
 from mynacard.errors import StateError, ValidationError
 from mynacard.services import cards
 from tests.services.conftest import PINS, at, new_resident
-from tests.services.conftest import office  # noqa: F401  (the fixture)
 
 
 @pytest.fixture

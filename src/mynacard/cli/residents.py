@@ -146,7 +146,9 @@ def resident_number_history(ctx: typer.Context, resident_id: ResidentIdArg) -> N
 
 
 @resident_app.command("change-number")
-def resident_change_number(ctx: typer.Context, resident_id: ResidentIdArg, reason: Annotated[str, typer.Option()]) -> None:
+def resident_change_number(
+    ctx: typer.Context, resident_id: ResidentIdArg, reason: Annotated[str, typer.Option()]
+) -> None:
     """Change a leaked number (R_NUM_2): the card loses effect; a free reissue is applied for."""
     with work(ctx) as w:
         res = lifecycle.change_number(w, resident_id, reason=reason)

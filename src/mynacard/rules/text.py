@@ -51,5 +51,5 @@ def check_all(values: Any, field: str = "") -> None:
                 check_text(field or "key", k)
             check_all(v, f"{field}.{k}" if field else str(k))
     elif isinstance(values, list | tuple):
-        for i, v in enumerate(values):
+        for v in values:
             check_all(v, field)

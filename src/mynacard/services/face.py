@@ -11,10 +11,10 @@ from mynacard.db.models import Card, CardState, Move, Resident
 from mynacard.errors import NotFoundError, StateError, ValidationError
 from mynacard.rules.events import CertKind, LifeEvent
 from mynacard.rules.moves import check_moving_in
+from mynacard.rules.text import check_text
 from mynacard.services import chips, residents
 from mynacard.services.certificates import issue_new
 from mynacard.services.common import apply_event, card, end_card, require_state
-from mynacard.rules.text import check_text
 from mynacard.services.context import Work
 
 #: [policy] How many changes the notes field (追記欄) on the card face holds before it is full.
