@@ -15,7 +15,7 @@ from mynacard.services.context import Office
 from mynacard.web.app import create_app
 from mynacard.web.clock import Clock
 from tests.keypool import pooled_key
-from tests.web.conftest import MASTER_KEY, PASSWORD, PINS, at, register
+from tests.web.conftest import MASTER_KEY, PINS, at, register
 
 THREADS = 8
 PROCESSES = 4
@@ -62,7 +62,7 @@ def test_first_issuances_at_once_in_threads(web_staff, web_office):
     _one_each(web_office)
 
 
-def _process_issue(url: str, card_id: str, barrier, out) -> None:
+def _process_issue(url: str, token: str, card_id: str, barrier, out) -> None:
     from fastapi.testclient import TestClient
 
     try:
@@ -70,8 +70,7 @@ def _process_issue(url: str, card_id: str, barrier, out) -> None:
         office = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
         client = TestClient(create_app(office, clock=Clock(at("2025-04-01T10:00"), advance=False)),
                             raise_server_exceptions=False)
-        token = client.post("/api/login", json={"username": "clerk", "password": PASSWORD}).json()["token"]
-        client.headers["Authorization"] = f"Bearer {token}"
+        client.headers["Authorization"] = f"Bearer {token}"  # the session lives in the store
         barrier.wait(timeout=60)
         out.put(_issue(client, card_id))
         store.dispose()
@@ -104,7 +103,8 @@ def test_first_issuances_at_once_in_processes(db_url, tmp_path_factory):
     office.store.engine.dispose()
     ctx = multiprocessing.get_context("fork")
     barrier, out = ctx.Barrier(PROCESSES), ctx.Queue()
-    procs = [ctx.Process(target=_process_issue, args=(own, c, barrier, out)) for c in cards]
+    token = clerk.headers["Authorization"].split()[1]
+    procs = [ctx.Process(target=_process_issue, args=(own, token, c, barrier, out)) for c in cards]
     for p in procs:
         p.start()
     codes = [out.get(timeout=180) for _ in procs]

@@ -17,7 +17,7 @@ from mynacard.services.context import Office
 from mynacard.web.app import create_app
 from mynacard.web.clock import Clock
 from tests.keypool import pooled_key
-from tests.web.conftest import MASTER_KEY, PASSWORD, at, issue_card, register
+from tests.web.conftest import MASTER_KEY, at, issue_card, register
 
 THREADS = 12
 PROCESSES = 6
@@ -61,21 +61,20 @@ def test_one_state_change_wins_among_threads_R_LOSS_3(web_staff, web_office, ste
     assert _events(web_office, card_id, event) == 1
 
 
-def _process_client(url: str, card_id: str, step: str, barrier, out) -> None:
+def _process_client(url: str, token: str, card_id: str, step: str, barrier, out) -> None:
     try:
-        _process_step(url, card_id, step, barrier, out)
+        _process_step(url, token, card_id, step, barrier, out)
     except BaseException as e:  # report instead of leaving the others at the barrier
         out.put(f"{type(e).__name__}: {e}")
         barrier.abort()
 
 
-def _process_step(url: str, card_id: str, step: str, barrier, out) -> None:
+def _process_step(url: str, token: str, card_id: str, step: str, barrier, out) -> None:
     store = Store(url)
     office = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
     client = TestClient(create_app(office, clock=Clock(at("2025-04-01T12:00"), advance=False)),
                         raise_server_exceptions=False)
-    token = client.post("/api/login", json={"username": "clerk", "password": PASSWORD}).json()["token"]
-    client.headers["Authorization"] = f"Bearer {token}"
+    client.headers["Authorization"] = f"Bearer {token}"  # the session lives in the store
     barrier.wait(timeout=60)
     out.put(client.post(f"/api/cards/{card_id}/{step}").status_code)
     store.dispose()
@@ -87,7 +86,8 @@ def test_one_state_change_wins_among_processes(web_staff, web_office, db_url, st
     web_office.store.engine.dispose()  # no pooled connection crosses the fork
     ctx = multiprocessing.get_context("fork")
     barrier, out = ctx.Barrier(PROCESSES), ctx.Queue()
-    procs = [ctx.Process(target=_process_client, args=(db_url, card_id, step, barrier, out))
+    token = web_staff["clerk"].headers["Authorization"].split()[1]
+    procs = [ctx.Process(target=_process_client, args=(db_url, token, card_id, step, barrier, out))
              for _ in range(PROCESSES)]
     for p in procs:
         p.start()
@@ -98,3 +98,26 @@ def test_one_state_change_wins_among_processes(web_staff, web_office, db_url, st
             p.kill()
     assert codes == [200] + [409] * (PROCESSES - 1), codes
     assert _events(web_office, card_id, event) == 1
+
+
+def test_concurrent_applications_leave_one_card_being_made(web_staff, web_office):
+    """A double-click (or two windows) on an application: one card is applied for, the others
+    are refused with 409, on both backends (the resident's row is locked; the store's index
+    would refuse a second card being made anyway)."""
+    clerk = web_staff["clerk"]
+    rid = register(clerk, name="同時 申請", birth="1985-05-05")
+    barrier = threading.Barrier(THREADS)
+    codes: list[int] = []
+
+    def go() -> None:
+        barrier.wait()
+        codes.append(clerk.post(f"/api/residents/{rid}/applications", json={}).status_code)
+
+    threads = [threading.Thread(target=go) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [201] + [409] * (THREADS - 1), codes
+    with web_office.store.sessions() as s:
+        assert len(repo.cards_of(s, rid)) == 1
