@@ -53,6 +53,24 @@ class StateError(MynaError):
     http_status = 409
 
 
+class ConflictError(StateError):
+    """The store refused the change: a concurrent request made the same change first, or it would
+    break an invariant of the store (one current card per resident, unique serials). Nothing
+    was changed."""
+
+    code = "conflict"
+
+    def __init__(self, what: str = "") -> None:
+        super().__init__(
+            "The change conflicts with the store "
+            + (f"({what}) " if what else "")
+            + "or with another request made at the same moment; nothing was changed. "
+            "Reload and try again.",
+            "他の処理と同時に行われたか、登録内容と矛盾するため、処理を中止しました(変更はありません)。"
+            "画面を更新してもう一度お試しください。",
+        )
+
+
 class NotAllowedError(MynaError):
     """The rules forbid it (e.g. a signing certificate for an under-15, renewal before the window)."""
 

@@ -81,11 +81,14 @@ def test_unknown_resources_are_404(staff):
     assert clerk.get("/api/nothing").status_code == 404
 
 
-def test_clerk_of_another_municipality_gets_403_and_it_is_audited(staff):
+def test_clerk_of_another_municipality_gets_404_like_unknown_and_it_is_audited(staff):
+    """Out of scope answers exactly as an unknown resident does, so existence does not leak."""
     rid = register(staff["clerk"])
     other = staff["kanazawa"]
     r = other.get(f"/api/residents/{rid}")
-    assert r.status_code == 403
+    unknown = other.get("/api/residents/999999")
+    assert r.status_code == unknown.status_code == 404
+    assert r.json()["error"]["message_ja"] == unknown.json()["error"]["message_ja"].replace("999999", str(rid))
     assert other.get("/api/residents").json() == []  # search sees only its own residents
     log = staff["auditor"].get("/api/audit", params={"actor": "kanazawa"}).json()
     assert any(e["outcome"] == "denied" and e["target"] == f"resident:{rid}" for e in log)

@@ -50,10 +50,10 @@ def test_ui_errors_are_in_japanese_next_to_the_field(app, staff):
     assert re.search(r'class="error" role="alert" data-field="purpose">個人番号の利用目的', r.text)
 
 
-def test_ui_of_another_municipality_is_403(app, staff):
+def test_ui_of_another_municipality_is_404_like_unknown(app, staff):
     rid = register(staff["clerk"])
     c = ui_login(app, "kanazawa")
-    assert c.get(f"/residents/{rid}").status_code == 403
+    assert c.get(f"/residents/{rid}").status_code == 404
     assert c.get("/residents/999999").status_code == 404
 
 

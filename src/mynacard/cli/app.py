@@ -9,17 +9,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from mynacard import audit
 from mynacard.crypto import StoreKeys, load_master_key
 from mynacard.db.store import Store
 from mynacard.errors import MynaError
 from mynacard.services.context import Office, Work
 from mynacard.timeutil import JST, parse_at
+
+#: The IDs the store numbers (an SQL INTEGER): a larger number is a usage error, not a crash.
+MAX_ID = 2_147_483_647
+ResidentIdArg = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Resident ID (住民ID)")]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -78,14 +83,28 @@ def fail(e: MynaError) -> typer.Exit:
     return typer.Exit(2)
 
 
+#: Command arguments that name what a command acted on (for its audit entry).
+_TARGETS = ("card_id", "resident_id", "serial", "kind")
+
+
 @contextmanager
 def work(ctx: typer.Context, actor: str | None = None) -> Iterator[Work]:
     """One workflow transaction at the command's time; MynaError -> message and exit code 2."""
     o = opts(ctx)
+    who = actor or o.actor
+    action = "cli." + ".".join(ctx.command_path.split()[1:])[:55]
+    target = ",".join(f"{k}:{ctx.params[k]}" for k in _TARGETS if ctx.params.get(k) is not None)[:100]
     try:
-        with o.office().work(at=o.now(), actor=actor or o.actor) as w:
+        with o.office().work(at=o.now(), actor=who) as w:
             yield w
+            # a command's audit entry commits with what it did (never its options: PINs)
+            audit.append_in(w.session, at=w.at, actor=who, role="cli", action=action, target=target)
     except MynaError as e:
+        try:
+            audit.append(o.office().store, at=o.now(), actor=who, role="cli", action=action, target=target,
+                         outcome="error", code=e.code)
+        except Exception:  # the store may be what failed; the error below still reaches the user
+            pass
         if o.json:
             typer.echo(json.dumps({"error": e.to_dict()}, ensure_ascii=False), err=True)
             raise typer.Exit(2) from None

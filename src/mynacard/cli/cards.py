@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mynacard.cli.app import console, emit, parse_date_opt, work
+from mynacard.cli.app import ResidentIdArg, console, emit, parse_date_opt, work
 from mynacard.db import repositories as repo
 from mynacard.present import both, card_dict, iso
 from mynacard.services import cards, face, lifecycle, loss, reissue
@@ -41,7 +41,7 @@ def _card(w, card_id: str) -> dict:
 @card_app.command("apply")
 def card_apply(
     ctx: typer.Context,
-    resident_id: int,
+    resident_id: ResidentIdArg,
     kind: Annotated[str, typer.Option(help="new / renewal / reissue")] = "new",
     channel: Annotated[str, typer.Option(help="mail / online / booth / window")] = "window",
     received: Annotated[str | None, typer.Option(help="Date J-LIS received it (default: today)")] = None,
@@ -134,6 +134,17 @@ def card_moved_in_from_abroad(
     with work(ctx) as w:
         data = _record(reissue.record_moved_in_from_abroad(w, resident_id, moved_in_on=day, recorded_role="admin"))
     emit(ctx, data)
+@card_app.command("cancel")
+def card_cancel(
+    ctx: typer.Context,
+    card_id: str,
+    reason: Annotated[str, typer.Option(help="Why the application is withdrawn")] = "",
+) -> None:
+    """Cancel the application of a card not yet handed over (申請の取下げ); apply again afterwards."""
+    with work(ctx) as w:
+        cards.cancel(w, card_id, reason=reason)
+        data = _card(w, card_id)
+    emit(ctx, data, _show)
 
 
 @card_app.command("make")

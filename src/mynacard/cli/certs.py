@@ -129,6 +129,10 @@ def cert_crl(
     CRL distribution point serves."""
     from cryptography import x509
 
+    if kind not in ("sign", "auth"):
+        raise typer.BadParameter(f"{kind!r} is not a CA: use sign or auth", param_hint="KIND")
+    if municipality is not None and not (len(municipality) == 6 and municipality.isascii() and municipality.isdigit()):
+        raise typer.BadParameter("a municipality code is 6 digits", param_hint="--municipality")
     with work(ctx) as w:
         der = revocation.full_crl(w, kind, municipality or "")
     out.write_bytes(der)

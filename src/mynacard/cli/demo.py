@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from cryptography.x509 import ocsp
 from rich.panel import Panel
 from rich.table import Table
 
-from mynacard.cli.app import Options, console, opts
+from mynacard.cli.app import Options, console, fail, opts
 from mynacard.db import repositories as repo
 from mynacard.errors import MynaError
 from mynacard.present import both, wareki
@@ -22,6 +23,8 @@ from mynacard.services.context import Office, Work
 from mynacard.timeutil import JST
 
 DEMO_DB = "mynacard-demo.db"
+#: The first event of a store the demo made: only such a store may ``--fresh`` delete.
+DEMO_MARK = "demo_started"
 PINS = {"sign": "NOTO2025", "auth": "4821", "resident": "4821", "card_info": "4821"}
 
 
@@ -61,12 +64,78 @@ class Story:
         console.print(tbl)
 
 
+def _store_kind(db: str) -> str:
+    """What ``db`` holds: "none" (no file, or an empty one), "demo" (a store this demo made) or
+    "other" (anything else: a user's store, or a file that is not a store at all)."""
+    if "://" in db:
+        from sqlalchemy import inspect, select
+
+        from mynacard.db.models import Event
+        from mynacard.db.store import Store
+
+        store = Store(db)
+        try:
+            if not inspect(store.engine).get_table_names():
+                return "none"
+            with store.session() as s:
+                first = s.scalars(select(Event.action).order_by(Event.id).limit(1)).first()
+            return "none" if first is None else ("demo" if first == DEMO_MARK else "other")
+        except Exception:
+            return "other"
+        finally:
+            store.dispose()
+    path = Path(db).expanduser()
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        return "none"
+    try:
+        con = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+        try:
+            row = con.execute("SELECT action FROM events ORDER BY id LIMIT 1").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return "other"
+    return "demo" if row is not None and row[0] == DEMO_MARK else ("none" if row is None else "other")
+
+
+def prepare_store(ctx: typer.Context, *, fresh: bool) -> str:
+    """Choose the demo's store and make it ready, destroying nothing the user did not name.
+
+    [policy] The demo runs in its own file, ``mynacard-demo.db``, unless ``--db`` is given on
+    the command line (``MYNACARD_DB`` is ignored: it names the user's own store). ``--fresh``
+    (the default) deletes a store only if the demo made it; a store that holds anything else is
+    refused with exit code 2 and left as it is. A database URL is never deleted: it must be empty.
+    """
+    o: Options = opts(ctx)
+    source = ctx.find_root().get_parameter_source("db")
+    if getattr(source, "name", "") != "COMMANDLINE":
+        o.db = DEMO_DB
+    kind = _store_kind(o.db)
+    if kind == "other":
+        raise fail(
+            MynaError(
+                f"{o.db} holds data that the demo did not make: the demo never overwrites or deletes it. "
+                f"Run the demo without --db (it uses {DEMO_DB}) or name a new file.",
+                f"{o.db} にはデモ以外のデータがあるため、デモは実行しません(削除もしません)。"
+                "--db を指定せずに実行するか、新しいファイル名を指定してください。",
+            )
+        )
+    if kind == "demo":
+        if "://" in o.db or not fresh:
+            raise fail(
+                MynaError(
+                    f"{o.db} already holds a demo story. "
+                    + ("Drop that database yourself." if "://" in o.db else "Run with --fresh to start it again."),
+                    f"{o.db} にはすでにデモのデータがあります。",
+                )
+            )
+        Path(o.db).expanduser().unlink()
+    return o.db
+
+
 def run_demo(ctx: typer.Context, *, fresh: bool = True) -> None:
     o: Options = opts(ctx)
-    if o.db == "mynacard.db":
-        o.db = DEMO_DB
-    if fresh and "://" not in o.db and Path(o.db).exists():
-        Path(o.db).unlink()
+    prepare_store(ctx, fresh=fresh)
     s = Story(o.office())
     console.print(
         Panel.fit(
@@ -77,6 +146,7 @@ def run_demo(ctx: typer.Context, *, fresh: bool = True) -> None:
     )
 
     with s.step("2025-04-01T09:00", "Setting up the municipalities (市区町村)", "setup") as w:
+        w.log(DEMO_MARK, note="made by mynacard demo: mynacard demo --fresh may delete this store")
         residents.add_municipality(w, "174076", "中能登町", "石川県")
         residents.add_municipality(w, "172014", "金沢市", "石川県")
         taro = residents.register(

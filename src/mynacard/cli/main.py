@@ -71,7 +71,11 @@ app.command("serve")(serve)
 def demo(
     ctx: typer.Context,
     fresh: Annotated[
-        bool, typer.Option(help="Start from an empty database file (deletes --db if it is a file)")
+        bool,
+        typer.Option(
+            help="Start again: delete the store if the demo made it (a store with other data is never "
+            "touched; without --db the demo uses its own mynacard-demo.db)"
+        ),
     ] = True,
 ) -> None:
     """A narrated story at simulated dates: apply, sign, move, lose at 3 a.m., find, renew, a child."""

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mynacard.cli.app import console, emit, parse_date_opt, work
+from mynacard.cli.app import MAX_ID, console, emit, parse_date_opt, work
 from mynacard.db import repositories as repo
 from mynacard.present import iso
 from mynacard.services import batch, loss, pins
@@ -104,9 +104,9 @@ def batch_daily(ctx: typer.Context) -> None:
 
 def events(
     ctx: typer.Context,
-    resident: Annotated[int | None, typer.Option(help="Only this resident")] = None,
+    resident: Annotated[int | None, typer.Option(min=1, max=MAX_ID, help="Only this resident")] = None,
     card: Annotated[str | None, typer.Option(help="Only this card")] = None,
-    limit: Annotated[int, typer.Option()] = 200,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
 ) -> None:
     """The append-only event log: who did what, when."""
     with work(ctx) as w:

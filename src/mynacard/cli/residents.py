@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mynacard.cli.app import console, emit, parse_date_opt, work
+from mynacard.cli.app import ResidentIdArg, console, emit, parse_date_opt, work
 from mynacard.db import repositories as repo
 from mynacard.present import both, iso, resident_dict
 from mynacard.services import face, lifecycle, residents
@@ -81,7 +81,7 @@ def resident_add(
 
 
 @resident_app.command("show")
-def resident_show(ctx: typer.Context, resident_id: int) -> None:
+def resident_show(ctx: typer.Context, resident_id: ResidentIdArg) -> None:
     """A resident, their cards and certificates."""
     with work(ctx) as w:
         r = residents.get(w, resident_id)
@@ -126,7 +126,7 @@ def resident_find(
 @resident_app.command("number")
 def resident_number(
     ctx: typer.Context,
-    resident_id: int,
+    resident_id: ResidentIdArg,
     purpose: Annotated[str, typer.Option(help="social_security / tax / disaster / card_issuance (R_NUM_3)")],
 ) -> None:
     """Read a resident's individual number for a lawful purpose; the read is recorded (R_NUM_3)."""
@@ -136,7 +136,7 @@ def resident_number(
 
 
 @resident_app.command("number-history")
-def resident_number_history(ctx: typer.Context, resident_id: int) -> None:
+def resident_number_history(ctx: typer.Context, resident_id: ResidentIdArg) -> None:
     """Who read this resident's number, when and why (R_NUM_3)."""
     with work(ctx) as w:
         rows = [
@@ -146,7 +146,9 @@ def resident_number_history(ctx: typer.Context, resident_id: int) -> None:
 
 
 @resident_app.command("change-number")
-def resident_change_number(ctx: typer.Context, resident_id: int, reason: Annotated[str, typer.Option()]) -> None:
+def resident_change_number(
+    ctx: typer.Context, resident_id: ResidentIdArg, reason: Annotated[str, typer.Option()]
+) -> None:
     """Change a leaked number (R_NUM_2): the card loses effect; a free reissue is applied for."""
     with work(ctx) as w:
         res = lifecycle.change_number(w, resident_id, reason=reason)
@@ -162,7 +164,7 @@ def resident_change_number(ctx: typer.Context, resident_id: int, reason: Annotat
 @resident_app.command("rename")
 def resident_rename(
     ctx: typer.Context,
-    resident_id: int,
+    resident_id: ResidentIdArg,
     name: Annotated[str, typer.Option(help="The new name")],
     new_signing_pin: Annotated[
         str | None, typer.Option(help="Issue a new signing certificate with this password")
@@ -189,7 +191,7 @@ def _face(res: face.FaceChange) -> dict:
 @resident_app.command("move")
 def resident_move(
     ctx: typer.Context,
-    resident_id: int,
+    resident_id: ResidentIdArg,
     address: Annotated[str, typer.Option(help="New address")],
     new_signing_pin: Annotated[str | None, typer.Option()] = None,
 ) -> None:
@@ -202,7 +204,7 @@ def resident_move(
 @resident_app.command("move-out")
 def resident_move_out(
     ctx: typer.Context,
-    resident_id: int,
+    resident_id: ResidentIdArg,
     to: Annotated[str, typer.Option(help="Code of the new municipality")],
     planned: Annotated[str, typer.Option(help="Planned moving-out date, YYYY-MM-DD")],
 ) -> None:
@@ -216,7 +218,7 @@ def resident_move_out(
 @resident_app.command("move-in")
 def resident_move_in(
     ctx: typer.Context,
-    resident_id: int,
+    resident_id: ResidentIdArg,
     address: Annotated[str, typer.Option()],
     moved_in: Annotated[str, typer.Option(help="Date of moving in, YYYY-MM-DD")],
 ) -> None:
@@ -229,7 +231,7 @@ def resident_move_in(
 
 
 @resident_app.command("extend-stay")
-def resident_extend_stay(ctx: typer.Context, resident_id: int, until: Annotated[str, typer.Option()]) -> None:
+def resident_extend_stay(ctx: typer.Context, resident_id: ResidentIdArg, until: Annotated[str, typer.Option()]) -> None:
     """Extend a stay-bound card after a visa renewal (R_CARD_9)."""
     with work(ctx) as w:
         c = lifecycle.extend_for_stay(w, resident_id, new_period_of_stay_end=parse_date_opt(until, "--until"))  # type: ignore[arg-type]

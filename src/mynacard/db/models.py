@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -37,6 +38,7 @@ class CardState(StrEnum):
     RETURNED = "returned"  # 返納
     LAPSED = "lapsed"  # 失効 (継続利用の期限切れ、番号変更など)
     REISSUED = "reissued"  # 再交付・更新により旧カードとなった
+    CANCELLED = "cancelled"  # 申請の取下げ (never handed over)
 
 
 CARD_STATE_JA = {
@@ -48,10 +50,13 @@ CARD_STATE_JA = {
     CardState.RETURNED: "返納済み",
     CardState.LAPSED: "失効",
     CardState.REISSUED: "再交付済み(旧カード)",
+    CardState.CANCELLED: "申請取下げ",
 }
 
 #: Cards in these states have lost effect for good.
-CARD_ENDED = frozenset({CardState.EXPIRED, CardState.RETURNED, CardState.LAPSED, CardState.REISSUED})
+CARD_ENDED = frozenset(
+    {CardState.EXPIRED, CardState.RETURNED, CardState.LAPSED, CardState.REISSUED, CardState.CANCELLED}
+)
 
 
 class CertStatus(StrEnum):
@@ -124,9 +129,22 @@ class Application(Base):
     fee_total: Mapped[int] = mapped_column(Integer, default=0)
 
 
+#: Card states of a current card (at most one per resident) and of a pending one (likewise).
+CURRENT_WHERE = "state IN ('issued', 'suspended')"
+PENDING_WHERE = "state IN ('applied', 'made')"
+
+
 class Card(Base):
     __tablename__ = "cards"
-    __table_args__ = (Index("ix_cards_state_expires_on", "state", "expires_on"),)  # the batch
+    # Invariants the store enforces whatever a workflow does: one current card per resident,
+    # and one card being made (R_CARD_1). A violation is refused (ConflictError), never stored.
+    __table_args__ = (
+        Index("ix_cards_state_expires_on", "state", "expires_on"),  # the batch
+        Index("uq_cards_one_current", "resident_id", unique=True,
+              sqlite_where=text(CURRENT_WHERE), postgresql_where=text(CURRENT_WHERE)),
+        Index("uq_cards_one_pending", "resident_id", unique=True,
+              sqlite_where=text(PENDING_WHERE), postgresql_where=text(PENDING_WHERE)),
+    )
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
@@ -238,7 +256,7 @@ class Event(Base):
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(50))
     resident_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    card_id: Mapped[str | None] = mapped_column(String(16))
+    card_id: Mapped[str | None] = mapped_column(String(16), index=True)
     certificate_serial: Mapped[int | None] = mapped_column(BigSerial)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 

@@ -33,8 +33,16 @@ def municipality(s: Session, code: str) -> Municipality | None:
     return s.get(Municipality, code)
 
 
-def resident(s: Session, resident_id: int) -> Resident | None:
+def resident(s: Session, resident_id: int, *, for_update: bool = False) -> Resident | None:
+    if for_update:
+        return s.scalars(_locked(select(Resident).where(Resident.id == resident_id))).first()
     return s.get(Resident, resident_id)
+
+
+def _locked(q):  # type: ignore[no-untyped-def]
+    """``q`` with a row lock, its rows read again from the database: an object already in the
+    session (loaded before the lock) must not answer a state check with what it was then."""
+    return q.with_for_update().execution_options(populate_existing=True)
 
 
 def resident_by_number(s: Session, number: str) -> Resident | None:
@@ -94,7 +102,7 @@ def application(s: Session, app_id: str) -> Application | None:
 
 def card(s: Session, card_id: str, *, for_update: bool = False) -> Card | None:
     if for_update:
-        return s.scalars(select(Card).where(Card.id == card_id).with_for_update()).first()
+        return s.scalars(_locked(select(Card).where(Card.id == card_id))).first()
     return s.get(Card, card_id)
 
 
@@ -167,8 +175,7 @@ def certificates(
 
 def ca_row(s: Session, kind: str, *, for_update: bool = False) -> CertificateAuthorityRow | None:
     if for_update:
-        q = select(CertificateAuthorityRow).where(CertificateAuthorityRow.kind == kind).with_for_update()
-        return s.scalars(q).first()
+        return s.scalars(_locked(select(CertificateAuthorityRow).where(CertificateAuthorityRow.kind == kind))).first()
     return s.get(CertificateAuthorityRow, kind)
 
 
@@ -195,6 +202,7 @@ def receipts_of(s: Session, resident_id: int) -> Sequence[Receipt]:
 
 
 def next_receipt_number(s: Session, year: int) -> str:
+    """The next number of ``year``; callers hold the receipts lock (``Work.serialize``)."""
     prefix = f"R{year}-"
     q = select(Receipt.number).where(Receipt.number.like(prefix + "%"))
     n = len(s.scalars(q).all()) + 1

@@ -102,3 +102,15 @@ class PublishedCrl(Base):
     entries: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # hex serial -> "hold"
     der: Mapped[bytes] = mapped_column(LargeBinary)
     stale: Mapped[bool] = mapped_column(Boolean, default=False)  # a status it lists changed since
+
+
+class LoginThrottle(Base):
+    """Login attempts of one key in the current window: ``user:<name>`` for an account,
+    ``addr:<address>`` for names that are no account. Kept in the store, so a restart or a
+    second process sees the same count."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(AwareDateTime)

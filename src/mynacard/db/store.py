@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import threading
@@ -58,6 +59,40 @@ def sqlite_path(url: str) -> Path | None:
     return Path(u.database)
 
 
+class _FileWriteLock:
+    """The SQLite store's write lock: re-entrant in a thread, shared by the threads of a process
+    (an ``RLock``) and by the processes on one file (``flock`` on ``<db>.lock``). pysqlite only
+    opens a transaction at the first write, so without it two processes would both read a card,
+    both pass a state check and both write: units of work take turns instead."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._rlock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+
+    def __enter__(self) -> _FileWriteLock:
+        self._rlock.acquire()
+        if self._depth == 0:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._rlock.release()
+                raise
+            self._fd = fd
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+        self._rlock.release()
+
+
 def create_private_file(path: Path) -> None:
     """Create ``path`` empty and readable by its owner alone (0600), unless it exists: SQLite
     would create it with the umask (0644), readable by every local user. Its journals take the
@@ -83,19 +118,26 @@ class Store:
         path = sqlite_path(self.url)
         if path is not None:
             create_private_file(path)
-        kwargs: dict[str, Any] = {}
+        # Never put a statement's parameters (individual numbers, names) into an error message
+        # or a log line: a failed INSERT of a resident would otherwise print the number.
+        kwargs: dict[str, Any] = {"hide_parameters": True}
         if self.url.startswith("postgresql"):
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={"store": self})
-        # SQLite has one writer at a time: units of work in this process take turns (re-entrant,
-        # so a nested transaction in the same thread does not wait on itself). PostgreSQL needs
-        # no process lock: row locks and advisory locks serialise what must be.
-        self.write_lock: AbstractContextManager[Any] = (
-            threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
-        )
+        # SQLite has one writer at a time: units of work take turns, in this process and across
+        # processes on the same file (re-entrant, so a nested transaction in the same thread does
+        # not wait on itself). PostgreSQL needs no process lock: row locks and advisory locks
+        # serialise what must be.
+        self.write_lock: AbstractContextManager[Any] = nullcontext()
+        if self.engine.dialect.name == "sqlite":
+            db_file = self.engine.url.database
+            if db_file and db_file != ":memory:":
+                self.write_lock = _FileWriteLock(db_file + ".lock")
+            else:
+                self.write_lock = threading.RLock()
 
     def bind_keys(self, master_key: bytes) -> None:
         """Use the keys derived from ``master_key`` (once; a different key is refused)."""

@@ -18,6 +18,7 @@ from mynacard.rules.eligibility import may_hold_signing_certificate, needs_legal
 from mynacard.rules.events import CertKind, LifeEvent
 from mynacard.rules.fees import REASON_JA, Fee, FeeSchedule, ReissueReason, express_eligible, reissue_fee
 from mynacard.rules.identity import identity_error
+from mynacard.rules.text import check_text
 from mynacard.rules.validity import card_expiry, certificate_expiry
 from mynacard.services import chips, pki, reissue, residents
 from mynacard.services.common import apply_event, card, end_card, new_card_id, require_state, resident_of
@@ -50,8 +51,14 @@ def apply(
     """Receive an application for a card (new, renewal or reissue) and take its fee.
 
     The reason is checked against its evidence by ``services.reissue`` (R_LOSS_4)."""
-    r = residents.get(w, resident_id)
+    r = residents.get(w, resident_id, for_update=True)  # one application at a time per resident
     received = _received(w, received_on)
+    if received < r.birth_date:
+        raise ValidationError(
+            "received_on",
+            f"The received date {received} is before the date of birth {r.birth_date}.",
+            "受付日が生年月日より前です。日付を確認してください。",
+        )
     _check_kind_and_channel(kind, channel)
     documents = dict(documents or {})
     if repo.pending_card(w.session, r.id) is not None:
@@ -159,6 +166,7 @@ def _application_id(w: Work, r: Resident, given: str | None, received: date) -> 
 def _receipt(w: Work, r: Resident, app: Application, fee: Fee) -> Receipt | None:
     if not fee.total:
         return None
+    w.serialize(f"receipts:{w.today.year}")  # one receipt number at a time
     receipt = Receipt(
         number=repo.next_receipt_number(w.session, w.today.year),
         application_id=app.id,
@@ -181,6 +189,12 @@ def make(w: Work, card_id: str) -> Card:
     r = resident_of(w, c)
     app = repo.application(w.session, c.application_id)
     assert app is not None
+    if w.today < app.received_on:
+        raise StateError(
+            f"J-LIS cannot make the card on {w.today}, before the application was received ({app.received_on}).",
+            f"申請の受付日({app.received_on})より前にカードを作成することはできません。",
+            received_on=app.received_on.isoformat(),
+        )
     renewing = None
     if app.replaces_card_id:
         old = repo.card(w.session, app.replaces_card_id)
@@ -232,6 +246,12 @@ def issue(
     chip and issue the certificates (R_CARD_1, R_CERT_2..4)."""
     c = card(w, card_id)
     require_state(c, CardState.MADE, doing="hand over the card", doing_ja="カードを交付")
+    if c.made_on is not None and w.today < c.made_on:
+        raise StateError(
+            f"The card cannot be handed over on {w.today}, before J-LIS made it ({c.made_on}).",
+            f"カードの作成日({c.made_on})より前に交付することはできません。",
+            made_on=c.made_on.isoformat(),
+        )
     r = resident_of(w, c)
     problem = identity_error(identity_documents)
     if problem:
@@ -272,6 +292,7 @@ def issue(
     if old is not None and old.state in (CardState.ISSUED, CardState.SUSPENDED):
         _replace(w, old, app.kind)
         replaced = old.id
+        w.session.flush()  # the old card stops being current before the new one becomes current
     issued = {}
     auth = issue_certificate(w, c, r, CertKind.AUTH, renewing_from=old)
     issued["auth"] = auth
@@ -326,6 +347,23 @@ def issue_certificate(
     return row
 
 
+def cancel(w: Work, card_id: str, *, reason: str = "") -> Card:
+    """Cancel an application (申請の取下げ) whose card is not handed over yet: the card being made
+    is void and the resident may apply again. A card in effect is never touched here."""
+    check_text("reason", reason)
+    c = card(w, card_id)
+    require_state(c, CardState.APPLIED, CardState.MADE, doing="cancel the application", doing_ja="申請を取り消")
+    app = repo.application(w.session, c.application_id)
+    assert app is not None
+    c.state = CardState.CANCELLED
+    c.ended_at = w.at
+    c.end_reason = "application cancelled"
+    app.status = "cancelled"
+    w.log("application_cancelled", resident_id=c.resident_id, card_id=c.id, application_id=app.id,
+          reason=reason[:200])
+    return c
+
+
 def get_application(w: Work, app_id: str) -> Application:
     a = repo.application(w.session, app_id)
     if a is None:
@@ -333,4 +371,4 @@ def get_application(w: Work, app_id: str) -> Application:
     return a
 
 
-__all__ = ["CHANNELS", "Applied", "Issued", "apply", "apply_event", "issue", "issue_certificate", "make"]
+__all__ = ["CHANNELS", "Applied", "Issued", "apply", "apply_event", "cancel", "issue", "issue_certificate", "make"]

@@ -12,6 +12,7 @@ from mynacard.errors import NotFoundError, StateError, ValidationError
 from mynacard.rules.events import CertKind, LifeEvent
 from mynacard.rules.moves import check_moving_in
 from mynacard.rules.notes import NOTES_CAPACITY
+from mynacard.rules.text import check_text
 from mynacard.services import chips, residents
 from mynacard.services.certificates import issue_new
 from mynacard.services.common import apply_event, card, end_card, require_state
@@ -74,6 +75,7 @@ def move_within(
     """A move inside the municipality (転居) on ``moved_on`` (default today): new address on the
     card face and chip."""
     r = residents.get(w, resident_id)
+    check_text("new_address", new_address)
     if not new_address.strip() or new_address.strip() == r.address:
         raise ValidationError(
             "new_address", "Give the new address (different from the current one).", "新しい住所を入力してください。"
@@ -86,6 +88,7 @@ def move_within(
 def change_name(w: Work, resident_id: int, *, new_name: str, new_signing_pin: str | None = None) -> FaceChange:
     """A change of name (marriage etc.): the new name on the face and chip (R_CARD_7, R_CERT_5)."""
     r = residents.get(w, resident_id)
+    check_text("new_name", new_name)
     if not new_name.strip() or new_name.strip() == r.name:
         raise ValidationError(
             "new_name", "Give the new name (different from the current one).", "新しい氏名を入力してください。"
@@ -125,6 +128,7 @@ def move_in(
 ) -> FaceChange:
     """The moving-in notice (転入届) at the new municipality (R_CARD_8). Late notices make the card
     lose effect; otherwise the card must be presented for continued use within 90 days."""
+    check_text("new_address", new_address)
     r = residents.get(w, resident_id)
     mv = repo.open_move(w.session, r.id)
     if mv is None or mv.status != "moving_out":

@@ -12,6 +12,7 @@ from mynacard.db.models import Card, CardState
 from mynacard.errors import NotFoundError, StateError, ValidationError
 from mynacard.ids import IndividualNumber
 from mynacard.rules.events import LifeEvent
+from mynacard.rules.text import check_all
 from mynacard.services.chips import chip_of
 from mynacard.services.common import apply_event, card, live_card, require_state, resident_of
 from mynacard.services.context import Work
@@ -41,6 +42,7 @@ def hotline_suspend(
 ) -> Suspension:
     """The hotline call (any hour, independent of the window, R_LOSS_1): after the identity
     questions, suspend the card and put both certificates on hold. Returns the reference number."""
+    check_all({"name": name, "address": address, "caller": caller})
     if individual_number:
         r = repo.resident_by_number(w.session, IndividualNumber(individual_number))
         candidates = [r] if r is not None else []

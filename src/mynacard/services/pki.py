@@ -73,6 +73,9 @@ def authority(w: Work, kind: CertKind | str) -> CertificateAuthority:
     """The CA of ``kind``, made (self-signed root, key sealed) the first time it is needed."""
     kind = CertKind(kind)
     row = repo.ca_row(w.session, kind.value)
+    if row is None:  # first use: one transaction makes the CA, the others wait and load it
+        w.serialize(f"ca:{kind.value}")
+        row = repo.ca_row(w.session, kind.value)
     if row is None:
         # One root per kind and no rollover: 20 years, since simulated time runs for decades
         # (J-LIS roots are valid 10 years; see ca.profile).

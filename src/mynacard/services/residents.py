@@ -9,6 +9,7 @@ from mynacard.db import repositories as repo
 from mynacard.db.models import Municipality, NumberRead, Resident
 from mynacard.errors import NotFoundError, StateError, ValidationError
 from mynacard.ids import IndividualNumber, municipality_code
+from mynacard.rules.text import check_text
 from mynacard.services.context import Work
 
 SEXES = {"1": "男", "2": "女", "9": "不明"}
@@ -36,8 +37,9 @@ def add_municipality(w: Work, code: str, name: str, prefecture: str) -> Municipa
     return m
 
 
-def get(w: Work, resident_id: int) -> Resident:
-    r = repo.resident(w.session, resident_id)
+def get(w: Work, resident_id: int, *, for_update: bool = False) -> Resident:
+    """The resident; ``for_update`` locks the row (and reads it afresh) for a check-then-change."""
+    r = repo.resident(w.session, resident_id, for_update=for_update)
     if r is None:
         raise NotFoundError(
             f"No resident with ID {resident_id}. Find the resident first (mynacard resident find).",
@@ -89,6 +91,10 @@ def register(
     adult_ward: bool = False,
 ) -> Resident:
     """Register a resident of ``municipality_code`` (the basic four attributes and the number)."""
+    for field, text in (("name", name), ("address", address), ("name_kana", name_kana),
+                        ("residence_status", residence_status), ("nationality", nationality)):
+        if text is not None:
+            check_text(field, text)
     number = IndividualNumber(individual_number)
     birth = parse_date("birth_date", birth_date)
     check_birth_date(birth, w.today)

@@ -105,7 +105,20 @@ class StoreCard:
         except Exception:  # the store is unreachable: answer as a card with a fault would
             log.exception("Cannot read card %s from the store", self.card_id)
             return Response(SW.NO_PRECISE_DIAGNOSIS).to_bytes()
-        return self._card.transmit(apdu)
+        answer = self._card.transmit(apdu)
+        if len(apdu) > 5 and apdu[1] == 0x20:  # a VERIFY with a PIN: audit the try, never the PIN
+            self._audit_pin_try(answer[-2:])
+        return answer
+
+    def _audit_pin_try(self, sw: bytes) -> None:
+        from mynacard import audit
+
+        outcome = "ok" if sw == b"\x90\x00" else ("locked" if sw == b"\x69\x83" else "denied")
+        try:
+            audit.append(self.office.store, at=self.clock(), actor=self.actor, role="card",
+                         action="card.pin_try", target=f"card:{self.card_id}", outcome=outcome, sw=sw.hex())
+        except Exception:
+            log.error("could not audit a PIN try on card %s", self.card_id)
 
 
 def open_card(office: Office, card_id: str, clock: Clock) -> StoreCard:

@@ -9,12 +9,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mynacard.errors import MynaError
+from mynacard.errors import MynaError, ValidationError
+from mynacard.rules.text import check_all
 from mynacard.services.context import Office
 from mynacard.web.clock import Clock
 from mynacard.web.state import ServiceState
@@ -97,12 +99,38 @@ def _is_ui(request: Request) -> bool:
     )
 
 
+CSP = "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+
+def _is_public(request: Request) -> bool:
+    """The public revocation services and static files: cacheable, no personal data."""
+    p = request.url.path
+    return p.startswith(("/ocsp", "/crl", "/ca/", "/static/"))
+
+
 def _error_response(request: Request, status: int, error: dict[str, Any]) -> Response:
     if _is_ui(request):
         from mynacard.web.ui.render import error_page
 
         return error_page(request, status, error)
     return JSONResponse({"error": error}, status_code=status)
+
+
+def _audit_internal(request: Request) -> None:
+    """A 500 is audited too: who was doing what, or the path when nobody was identified."""
+    from mynacard import audit
+
+    desk = getattr(request.state, "desk", None)
+    try:
+        if desk is not None:
+            desk.audit(desk.action or "request", desk.target or request.url.path[:100], "error", code="internal")
+            desk.action = ""
+        else:
+            st = request.app.state.mynacard
+            audit.append(st.office.store, at=st.clock.now(), actor="-", role="-", action="request",
+                         target=request.url.path[:100], outcome="error", code="internal")
+    except Exception:  # the store itself may be what failed
+        log.error("could not audit the internal error on %s", request.url.path)
 
 
 def create_app(
@@ -154,7 +182,15 @@ def create_app(
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        if isinstance(exc, DBAPIError):
+            # The driver's message quotes values (PostgreSQL: "Key (individual_number)=(...)"):
+            # log only what failed, never the message.
+            orig = exc.orig
+            log.error("database error on %s %s: %s (SQLSTATE %s)", request.method, request.url.path,
+                      type(orig).__name__, getattr(orig, "sqlstate", None) or "?")
+        else:
+            log.exception("unexpected error on %s %s", request.method, request.url.path)
+        _audit_internal(request)
         return _error_response(
             request,
             500,
@@ -163,16 +199,21 @@ def create_app(
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:
-        resp: Response = await call_next(request)
+        try:  # the query string of every page and endpoint: no control characters
+            check_all([{k: v} for k, v in request.query_params.multi_items()])
+        except ValidationError as e:
+            resp = _error_response(request, 422, e.to_dict())
+        else:
+            resp = await call_next(request)
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
-        if isinstance(resp, HTMLResponse) or resp.media_type == "text/html":
-            resp.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'",
-            )
-            resp.headers.setdefault("Cache-Control", "no-store")
+        # call_next gives a streaming wrapper, not the endpoint's response: look at the header
+        if resp.headers.get("content-type", "").startswith("text/html"):
+            resp.headers.setdefault("Content-Security-Policy", CSP)
+        if not _is_public(request):  # pages and API answers carry personal data: never cache
+            resp.headers["Cache-Control"] = "no-store"
+            resp.headers.setdefault("Pragma", "no-cache")
         return resp
 
     from mynacard.web.api import admin, cards, certs, documents, hotline, residents, session

@@ -68,7 +68,7 @@ def add_municipality(body: MunicipalityIn, desk: D) -> dict[str, Any]:
 @router.post("/batch/daily", summary="Run the daily batch: expiries, lapses, expiry notices (R_USE_3)")
 def daily(desk: D) -> dict[str, Any]:
     with desk.act("batch.run", "batch") as w:
-        rep = batch.daily(w)
+        rep = batch.daily(w, municipality_code=desk.p.municipality_code if desk.p.scoped else None)
         desk.details = {"notices": len(rep.notices)}
         return {
             "expired_cards": rep.expired_cards, "expired_certificates": rep.expired_certificates,

@@ -13,6 +13,7 @@ from mynacard.web.api.residents import face_out
 from mynacard.web.api.schemas import (
     AdminErrorIn,
     ApplyIn,
+    CancelIn,
     CardId,
     ContinuedUseIn,
     IssueIn,
@@ -70,6 +71,11 @@ def moved_in_from_abroad(resident_id: ResidentId, body: MovedInFromAbroadIn, des
         rec = reissue.record_moved_in_from_abroad(w, resident_id, moved_in_on=body.moved_in_on,
                                                   recorded_role=desk.p.role.value)
         return _record_out(rec)
+@router.post("/cards/{card_id}/cancel", summary="Cancel the application of a card not yet handed over")
+def cancel(card_id: CardId, desk: D, body: CancelIn | None = None) -> dict[str, Any]:
+    with desk.act("card.apply") as w:
+        desk.card(w, card_id)
+        return card_out(w, cards.cancel(w, card_id, reason=body.reason if body else ""))
 
 
 @router.get("/cards/{card_id}", summary="A card with its certificates")

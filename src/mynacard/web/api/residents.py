@@ -126,15 +126,17 @@ def move_out(resident_id: ResidentId, body: MoveOutIn, desk: D) -> dict[str, Any
 @router.post("/{resident_id}/move-in", summary="Moving-in notice at the new municipality (転入届, R_CARD_8)")
 def move_in(resident_id: ResidentId, body: MoveInIn, desk: D) -> dict[str, Any]:
     with desk.act("card.face", f"resident:{resident_id}") as w:
-        r = repo.resident(w.session, resident_id)
+        r = repo.resident(w.session, resident_id, for_update=True)
+        missing = NotFoundError(
+            f"No resident with ID {resident_id}.", f"住民ID {resident_id} の住民は登録されていません。"
+        )
         if r is None:
-            raise NotFoundError(
-                f"No resident with ID {resident_id}.", f"住民ID {resident_id} の住民は登録されていません。"
-            )
+            raise missing
         mv = repo.open_move(w.session, resident_id)
+        # the new municipality records the moving in; to anyone else the resident is unknown
+        desk.hidden(mv.to_code if mv is not None else r.municipality_code, missing)
         if mv is None or mv.status != "moving_out":
             raise StateError("File the moving-out notice first (move-out).", "先に転出届を提出してください。")
-        desk.check_scope(mv.to_code)  # the new municipality records the moving in
         res = face.move_in(
             w, resident_id, new_address=body.new_address, moved_in_on=body.moved_in_on, notice_on=body.notice_on
         )

@@ -7,9 +7,10 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from mynacard.rules.fees import ReissueReason
+from mynacard.rules.text import check_all
 from mynacard.services.residents import NUMBER_PURPOSES
 
 MIN_DAY, MAX_DAY = date(1868, 1, 1), date(2200, 12, 31)
@@ -37,6 +38,13 @@ Document = Annotated[str, Field(min_length=1, max_length=40)]
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_control_characters(cls, data: object) -> object:
+        """Every text field of every body: no NUL, no control character (422 naming the field)."""
+        check_all(data)
+        return data
 
 
 class LoginIn(Body):
@@ -87,6 +95,8 @@ class MovedInFromAbroadIn(Body):
     """A moving-in notice from abroad (国外からの転入届): a free card's evidence."""
 
     moved_in_on: Day
+class CancelIn(Body):
+    reason: Annotated[str, Field(max_length=200)] = ""
 
 
 class PinsIn(Body):

@@ -11,6 +11,7 @@ from mynacard.web.api.schemas import LoginIn
 from mynacard.web.deps import auth
 from mynacard.web.deps.desk import Desk, api_desk
 from mynacard.web.deps.roles import ROLE_JA
+from mynacard.web.errors import TooManyAttempts
 from mynacard.web.state import ServiceState, state
 
 router = APIRouter(prefix="/api", tags=["session"])
@@ -21,16 +22,22 @@ def client_address(request: Request) -> str:
 
 
 def do_login(st: ServiceState, username: str, password: str, address: str) -> tuple[str, auth.Principal]:
-    """Rate-limited login; failures and successes are audited."""
-    st.limiter.check(username, address)
+    """Rate-limited login (see ``LoginLimiter``); failures, refusals and successes are audited."""
+    store = st.office.store
+    key, limit = st.limiter.key(store, username, address)
     try:
-        token, p = auth.login(st.office.store, username, password)
+        st.limiter.reserve(store, key, limit)
+    except TooManyAttempts as e:
+        audit.append(store, at=st.clock.now(), actor=username[:64], role="-", action="login",
+                     outcome="throttled", address=address, retry_after=e.fields["retry_after"])
+        raise
+    try:
+        token, p = auth.login(store, username, password)
     except auth.LoginFailed:
-        st.limiter.failed(username, address)
-        audit.append(st.office.store, at=st.clock.now(), actor=username[:64], role="-", action="login",
+        audit.append(store, at=st.clock.now(), actor=username[:64], role="-", action="login",
                      outcome="denied", address=address)
         raise
-    st.limiter.succeeded(username)
+    st.limiter.clear(store, key)
     audit.append(st.office.store, at=st.clock.now(), actor=p.username, role=p.role.value, action="login",
                  address=address)
     return token, p

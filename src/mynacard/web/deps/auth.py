@@ -10,20 +10,21 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mynacard.db import repositories as repo
-from mynacard.db.staff import StaffAccount, StaffSession
+from mynacard.db.staff import LoginThrottle, StaffAccount, StaffSession
 from mynacard.db.store import Store
 from mynacard.errors import MynaError, NotFoundError, StateError, ValidationError
+from mynacard.rules.text import bad_character
 from mynacard.web.deps.roles import SCOPED, Role
 from mynacard.web.errors import TooManyAttempts
 
@@ -74,12 +75,7 @@ def create_account(
             "A user name is 3-64 characters of a-z, 0-9, '.', '_', '-'.",
             "ユーザー名は英小文字・数字・記号(. _ -)の3～64文字です。",  # noqa: RUF001
         )
-    if len(password) < MIN_PASSWORD or len(password) > 256:
-        raise ValidationError(
-            "password",
-            f"A password has {MIN_PASSWORD} to 256 characters.",
-            f"パスワードは{MIN_PASSWORD}文字以上256文字以下にしてください。",
-        )
+    check_password(password, username)
     try:
         r = Role(role)
     except ValueError:
@@ -127,6 +123,39 @@ def set_active(store: Store, username: str, active: bool) -> StaffAccount:
         return acc
 
 
+#: Passwords found first in every breach list (NIST SP 800-63B 5.1.1.2 asks for such a check).
+COMMON_PASSWORDS = frozenset({
+    "password", "password1", "password12", "password123", "password1234", "passw0rd", "p@ssw0rd",
+    "1234567890", "12345678910", "0123456789", "123456789a", "qwertyuiop", "1q2w3e4r5t", "qwerty1234",
+    "qwerty123456", "iloveyou12", "abc1234567", "abcdefghij", "administrator", "admin12345",
+    "letmein123", "welcome123", "changeme12", "trustno1234", "football12", "baseball12",
+    "sunshine12", "princess12", "dragon1234", "monkey1234", "mynumbercard", "mynacard123",
+})
+
+
+def check_password(password: str, username: str = "") -> None:
+    """The password policy: 10 to 256 characters, no control characters, at least 5 different
+    characters, not a common password, not containing the user name (NIST SP 800-63B: length
+    and a blocklist rather than composition rules)."""
+    def refuse(message: str, message_ja: str) -> ValidationError:
+        return ValidationError("password", message, message_ja)
+
+    if len(password) < MIN_PASSWORD or len(password) > 256:
+        raise refuse(f"A password has {MIN_PASSWORD} to 256 characters.",
+                     f"パスワードは{MIN_PASSWORD}文字以上256文字以下にしてください。")
+    if bad_character(password) is not None:
+        raise refuse("A password has no control characters.", "パスワードに制御文字は使えません。")
+    if len(set(password)) < 5:
+        raise refuse("A password needs at least 5 different characters.",
+                      "パスワードには5種類以上の文字を使ってください。")
+    folded = password.lower()
+    if folded in COMMON_PASSWORDS or folded.rstrip("!?.0123456789") in COMMON_PASSWORDS:
+        raise refuse("This is a common password that attackers try first; choose another.",
+                     "よく使われるパスワードは使えません。別のパスワードにしてください。")
+    if username and len(username) >= 3 and username.lower() in folded:
+        raise refuse("A password must not contain the user name.", "パスワードにユーザー名を含めないでください。")
+
+
 class LoginFailed(MynaError):
     code = "login_failed"
     http_status = 401
@@ -136,36 +165,50 @@ class LoginFailed(MynaError):
 
 
 class LoginLimiter:
-    """At most ``limit`` failures per user name (and 4x per address) in ``window`` seconds."""
+    """At most ``limit`` failed logins per account in ``window`` seconds (and ``4 * limit`` per
+    address for user names that are no account), counted in the store.
 
-    def __init__(self, limit: int = 5, window: float = 300.0) -> None:
-        self.limit, self.window = limit, window
-        self._fails: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+    Each attempt is counted *before* its password is checked, in one atomic statement
+    (``attempts = attempts + 1 WHERE attempts < limit``), and the count is cleared when the
+    password was right: so concurrent attempts cannot all pass the check, a restart clears
+    nothing, and one account's failures never lock another account at the same address.
+    """
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._fails[key]
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        return q
+    def __init__(self, limit: int = 5, window: float = 300.0, now: Callable[[], datetime] | None = None) -> None:
+        self.limit, self.window = limit, timedelta(seconds=window)
+        self.now = now or _now
 
-    def check(self, username: str, address: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key, limit in ((f"u:{username}", self.limit), (f"a:{address}", self.limit * 4)):
-                q = self._recent(key, now)
-                if len(q) >= limit:
-                    raise TooManyAttempts(int(q[0] + self.window - now) + 1)
+    def key(self, store: Store, username: str, address: str) -> tuple[str, int]:
+        """The key the attempt counts against, and its limit."""
+        with store.sessions() as s:
+            known = s.scalars(select(StaffAccount.id).where(StaffAccount.username == username)).first()
+        if known is not None:
+            return f"user:{username}", self.limit
+        return f"addr:{address[:100]}", self.limit * 4
 
-    def failed(self, username: str, address: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._fails[f"u:{username}"].append(now)
-            self._fails[f"a:{address}"].append(now)
+    def reserve(self, store: Store, key: str, limit: int) -> None:
+        """Count one attempt of ``key``, or raise TooManyAttempts (429 with Retry-After)."""
+        now = self.now()
+        t = LoginThrottle.__table__
+        ins = (pg_insert if store.engine.dialect.name == "postgresql" else sqlite_insert)(t)
+        with store.write_lock, store.sessions() as s:
+            s.execute(ins.values(key=key, attempts=0, window_start=now).on_conflict_do_nothing())
+            s.execute(update(t).where(t.c.key == key, t.c.window_start <= now - self.window)
+                      .values(attempts=0, window_start=now))
+            counted = s.execute(update(t).where(t.c.key == key, t.c.attempts < limit)
+                                .values(attempts=t.c.attempts + 1))
+            start = s.scalar(select(t.c.window_start).where(t.c.key == key))
+            s.commit()
+        if counted.rowcount == 0:  # type: ignore[attr-defined]
+            assert start is not None
+            raise TooManyAttempts(max(1, int((start + self.window - now).total_seconds()) + 1))
 
-    def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._fails.pop(f"u:{username}", None)
+    def clear(self, store: Store, key: str) -> None:
+        """The password was right: the account's count starts again."""
+        t = LoginThrottle.__table__
+        with store.write_lock, store.sessions() as s:
+            s.execute(update(t).where(t.c.key == key).values(attempts=0))
+            s.commit()
 
 
 def login(store: Store, username: str, password: str) -> tuple[str, Principal]:

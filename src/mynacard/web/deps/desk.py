@@ -99,24 +99,38 @@ class Desk:
                 "他の市区町村の住民の情報は扱えません。",
             )
 
+    def hidden(self, municipality_code: str, not_found: NotFoundError) -> None:
+        """Out of scope looks exactly like unknown (404), so that a clerk cannot learn that a
+        resident of another municipality exists; the refusal is still audited as denied."""
+        if not self.in_scope(municipality_code):
+            self.audit(self.action or "unknown", self.target, "denied",
+                       reason=f"out of scope: {self.p.municipality_code} != {municipality_code}")
+            self.action = ""
+            raise not_found
+
     def resident(self, w: Work, resident_id: int) -> Resident:
-        r = repo.resident(w.session, resident_id)
+        """The resident, row-locked and read afresh (the workflow's checks see the current row)."""
+        r = repo.resident(w.session, resident_id, for_update=True)
         self.target = self.target or f"resident:{resident_id}"
+        missing = NotFoundError(
+            f"No resident with ID {resident_id}.", f"住民ID {resident_id} の住民は登録されていません。"
+        )
         if r is None:
-            raise NotFoundError(
-                f"No resident with ID {resident_id}.", f"住民ID {resident_id} の住民は登録されていません。"
-            )
-        self.check_scope(r.municipality_code)
+            raise missing
+        self.hidden(r.municipality_code, missing)
         return r
 
     def card(self, w: Work, card_id: str) -> Card:
-        c = repo.card(w.session, card_id)
+        """The card, row-locked and read afresh: a state check made on it (or on the same object
+        later in the workflow) sees the last committed state, not one loaded before the lock."""
+        c = repo.card(w.session, card_id, for_update=True)
         self.target = self.target or f"card:{card_id}"
+        missing = NotFoundError(f"No card with ID {card_id}.", f"カードID {card_id} のカードはありません。")
         if c is None:
-            raise NotFoundError(f"No card with ID {card_id}.", f"カードID {card_id} のカードはありません。")
+            raise missing
         r = repo.resident(w.session, c.resident_id)
         assert r is not None
-        self.check_scope(r.municipality_code)
+        self.hidden(r.municipality_code, missing)
         return c
 
 

@@ -53,3 +53,104 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "admin.clock": frozenset({Role.ADMIN}),
     "admin.municipality": frozenset({Role.ADMIN}),
 }
+
+
+class Scope(StrEnum):
+    """The municipality rule of an endpoint, for roles bound to a municipality (``SCOPED``)."""
+
+    NATIONWIDE = "nationwide"  # no municipality rule (hotline, administration, audit, public)
+    RESIDENT = "resident"  # the resident's municipality; any other looks unknown (404)
+    CARD = "card"  # the municipality of the card's resident; any other looks unknown (404)
+    DOCUMENT = "document"  # the municipality of the document's resident (404 otherwise)
+    MOVING_IN = "moving_in"  # the municipality the resident moves into (404 otherwise)
+    NAMED = "named"  # the municipality named in the request (403 otherwise)
+    OWN = "own"  # lists and batches cover the staff member's own municipality only
+
+
+#: Who may reach an endpoint without a permission of ``PERMISSIONS``.
+PUBLIC = "public"  # no login (login, OCSP, CRLs, CA certificates)
+STAFF = "staff"  # any logged-in staff member (their own session, their home page)
+
+#: Every endpoint of the service: its permission (a key of ``PERMISSIONS``, or PUBLIC / STAFF)
+#: and its municipality rule. ``tests/harden/test_access_table.py`` checks that the service has
+#: exactly these endpoints and that every row holds for every role.
+ENDPOINTS: dict[str, tuple[str, Scope]] = {
+    # session
+    "POST /api/login": (PUBLIC, Scope.NATIONWIDE),
+    "POST /api/logout": (STAFF, Scope.NATIONWIDE),
+    "GET /api/me": (STAFF, Scope.NATIONWIDE),
+    # residents
+    "POST /api/residents": ("resident.register", Scope.NAMED),
+    "GET /api/residents": ("resident.read", Scope.OWN),
+    "GET /api/residents/{resident_id}": ("resident.read", Scope.RESIDENT),
+    "POST /api/residents/{resident_id}/number": ("resident.number_read", Scope.RESIDENT),
+    "GET /api/residents/{resident_id}/number-reads": ("resident.read", Scope.RESIDENT),
+    "POST /api/residents/{resident_id}/move-within": ("card.face", Scope.RESIDENT),
+    "POST /api/residents/{resident_id}/rename": ("card.face", Scope.RESIDENT),
+    "POST /api/residents/{resident_id}/move-out": ("card.face", Scope.RESIDENT),
+    "POST /api/residents/{resident_id}/move-in": ("card.face", Scope.MOVING_IN),
+    "POST /api/residents/{resident_id}/number-change": ("number.change", Scope.RESIDENT),
+    "POST /api/residents/{resident_id}/stay-extension": ("card.face", Scope.RESIDENT),
+    "POST /api/residents/{resident_id}/applications": ("card.apply", Scope.RESIDENT),
+    "GET /api/events": ("resident.read", Scope.RESIDENT),
+    # cards
+    "POST /api/cards/{card_id}/cancel": ("card.apply", Scope.CARD),
+    "GET /api/cards/{card_id}": ("card.read", Scope.CARD),
+    "POST /api/cards/{card_id}/make": ("card.make", Scope.CARD),
+    "POST /api/cards/{card_id}/issue": ("card.issue", Scope.CARD),
+    "POST /api/cards/{card_id}/continued-use": ("card.face", Scope.CARD),
+    "POST /api/cards/{card_id}/loss-report": ("card.loss", Scope.CARD),
+    "POST /api/cards/{card_id}/found": ("card.found", Scope.CARD),
+    "POST /api/cards/{card_id}/revoke-held": ("card.revoke_held", Scope.CARD),
+    "POST /api/cards/{card_id}/return": ("card.return", Scope.CARD),
+    "GET /api/cards/{card_id}/pins": ("pin.read", Scope.CARD),
+    "POST /api/cards/{card_id}/pins/{pin}/reset": ("pin.reset", Scope.CARD),
+    "POST /api/cards/{card_id}/certificates/{kind}": ("cert.manage", Scope.CARD),
+    "POST /api/cards/{card_id}/certificates/{kind}/renew": ("cert.manage", Scope.CARD),
+    "POST /api/cards/{card_id}/certificates/{kind}/revoke": ("cert.manage", Scope.CARD),
+    "POST /api/cards/{card_id}/certificates/{kind}/release": ("cert.manage", Scope.CARD),
+    # hotline, administration, audit
+    "POST /api/hotline/suspend": ("hotline.suspend", Scope.NATIONWIDE),
+    "GET /api/admin/accounts": ("admin.accounts", Scope.NATIONWIDE),
+    "POST /api/admin/accounts": ("admin.accounts", Scope.NATIONWIDE),
+    "GET /api/admin/clock": ("admin.clock", Scope.NATIONWIDE),
+    "POST /api/admin/clock": ("admin.clock", Scope.NATIONWIDE),
+    "POST /api/municipalities": ("admin.municipality", Scope.NATIONWIDE),
+    "POST /api/batch/daily": ("batch.run", Scope.OWN),
+    "GET /api/audit": ("audit.read", Scope.NATIONWIDE),
+    # documents
+    "GET /documents/receipts/{number}.pdf": ("document.read", Scope.DOCUMENT),
+    "GET /documents/issue/{card_id}.pdf": ("document.read", Scope.DOCUMENT),
+    "GET /documents/pin-reset/{event_id}.pdf": ("document.read", Scope.DOCUMENT),
+    "GET /documents/notices/{notice_id}.pdf": ("document.read", Scope.DOCUMENT),
+    # revocation services
+    "GET /ocsp/{kind}/{request}": (PUBLIC, Scope.NATIONWIDE),
+    "POST /ocsp/{kind}": (PUBLIC, Scope.NATIONWIDE),
+    "GET /crl/{name}": (PUBLIC, Scope.NATIONWIDE),
+    "GET /crl/{kind}/{name}": (PUBLIC, Scope.NATIONWIDE),
+    "GET /ca/{name}": (PUBLIC, Scope.NATIONWIDE),
+    # the window UI
+    "GET /login": (PUBLIC, Scope.NATIONWIDE),
+    "POST /login": (PUBLIC, Scope.NATIONWIDE),
+    "POST /logout": (STAFF, Scope.NATIONWIDE),
+    "GET /": (STAFF, Scope.OWN),  # each role's home; the search covers its own municipality
+    "GET /residents/{rid}": ("resident.read", Scope.RESIDENT),
+    "POST /residents/{rid}/apply": ("card.apply", Scope.RESIDENT),
+    "POST /residents/{rid}/cancel": ("card.apply", Scope.RESIDENT),
+    "POST /residents/{rid}/make": ("card.make", Scope.RESIDENT),
+    "POST /residents/{rid}/issue": ("card.issue", Scope.RESIDENT),
+    "POST /residents/{rid}/move": ("card.face", Scope.RESIDENT),
+    "POST /residents/{rid}/rename": ("card.face", Scope.RESIDENT),
+    "POST /residents/{rid}/new_cert": ("cert.manage", Scope.RESIDENT),
+    "POST /residents/{rid}/renew_cert": ("cert.manage", Scope.RESIDENT),
+    "POST /residents/{rid}/revoke_cert": ("cert.manage", Scope.RESIDENT),
+    "POST /residents/{rid}/loss": ("card.loss", Scope.RESIDENT),
+    "POST /residents/{rid}/found": ("card.found", Scope.RESIDENT),
+    "POST /residents/{rid}/pin_reset": ("pin.reset", Scope.RESIDENT),
+    "POST /residents/{rid}/return": ("card.return", Scope.RESIDENT),
+    "POST /residents/{rid}/number": ("resident.number_read", Scope.RESIDENT),
+    "GET /renewals": ("resident.read", Scope.OWN),
+    "GET /hotline": ("hotline.suspend", Scope.NATIONWIDE),
+    "POST /hotline": ("hotline.suspend", Scope.NATIONWIDE),
+    "GET /audit": ("audit.read", Scope.NATIONWIDE),
+}

@@ -97,6 +97,9 @@ def _role(w: Work) -> str:
 
     role = w.session.scalar(select(StaffAccount.role).where(StaffAccount.username == w.actor))
     return role or ""
+def cancel(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
+    c = cards.cancel(w, _need(form, "card_id", "カードID"), reason=form.get("reason", "").strip())
+    return Outcome(f"カードID {c.id} の申請を取り下げました。改めて申請できます。", [])
 
 
 def make(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
@@ -198,6 +201,7 @@ ACTIONS: dict[str, tuple[str, Callable[[Work, int, Form, Lists], Outcome]]] = {
     "apply": ("card.apply", apply),
     "moved_in_from_abroad": ("card.face", moved_in_from_abroad),
     "admin_error": ("card.admin_error", admin_error),
+    "cancel": ("card.apply", cancel),
     "make": ("card.make", make),
     "issue": ("card.issue", issue),
     "move": ("card.face", move),

@@ -13,6 +13,7 @@ from mynacard.db.models import CARD_STATE_JA, CERT_STATUS_JA
 from mynacard.present import wareki
 from mynacard.rules.events import CERT_KIND_JA
 from mynacard.rules.fees import REASON_JA
+from mynacard.rules.text import check_all
 from mynacard.services.residents import NUMBER_PURPOSES
 from mynacard.web.deps.auth import Principal, principal_for, same
 from mynacard.web.deps.desk import SESSION_COOKIE, Desk
@@ -65,6 +66,7 @@ async def posted(request: Request, desk: Desk) -> dict[str, str]:
     if not same(data.get("csrf", ""), desk.p.csrf_token):
         desk.audit("csrf", request.url.path, "denied")
         raise CsrfError()
+    check_all([{k: v} for k, v in form.multi_items() if isinstance(v, str)])
     data["_lists"] = ""  # marker
     request.state.form_lists = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form}
     return data

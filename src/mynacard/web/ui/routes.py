@@ -15,6 +15,7 @@ from mynacard import audit
 from mynacard.db import repositories as repo
 from mynacard.db.models import Card, CardState, Certificate, CertStatus, Resident
 from mynacard.errors import MynaError, NotFoundError, ValidationError
+from mynacard.rules.text import check_all
 from mynacard.rules.validity import renewal_window_opens
 from mynacard.services import residents
 from mynacard.timeutil import jst_date
@@ -55,9 +56,11 @@ async def login_submit(request: Request) -> Response:
     st = state(request)
     form = await request.form()
     username, password = str(form.get("username", ""))[:64], str(form.get("password", ""))[:256]
-    if not auth.same(str(form.get("csrf", "")), request.cookies.get(LOGIN_CSRF_COOKIE, "-")):
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if len(expected) < 16 or not auth.same(str(form.get("csrf", "")), expected):
         raise CsrfError()
     try:
+        check_all({"username": username, "password": password})
         token, p = do_login(st, username, password, client_address(request))
     except MynaError as e:
         resp = page(
@@ -66,7 +69,7 @@ async def login_submit(request: Request) -> Response:
             status=e.http_status,
             login_csrf=str(form.get("csrf", "")),
             form_error={"login": e.message_ja},
-            username=username,
+            username="" if e.code == "invalid_input" else username,
         )
         return resp
     home = {Role.HOTLINE: "/hotline", Role.AUDITOR: "/audit"}.get(p.role, "/")
@@ -174,11 +177,13 @@ async def resident_action(request: Request, rid: int, action: str) -> Response:
             desk.resident(w, rid)
             card_id = form.get("card_id")
             if card_id:
-                c = repo.card(w.session, card_id[:16])
+                c = repo.card(w.session, card_id[:16], for_update=True)
                 if c is None or c.resident_id != rid:
                     raise NotFoundError("No such card for this resident.", "この住民のカードではありません。")
                 desk.details = {"card": c.id}
             outcome = fn(w, rid, form, lists)
+            if permission == "resident.number_read":  # who read it, and why (R_NUM_3)
+                desk.details = {**desk.details, "purpose": form.get("purpose", "")}
     except MynaError as e:
         if e.http_status == 403 and not isinstance(e, CsrfError) and e.code == "forbidden":
             raise
