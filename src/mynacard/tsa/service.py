@@ -1,0 +1,56 @@
+"""The office's timestamp authority: made (root and TSA certificate, keys sealed) the first
+time it is needed, then answering RFC 3161 requests at the time passed in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from mynacard.crypto import seal_private_key, unseal_private_key
+from mynacard.db.relying import TsaKey
+from mynacard.services.context import Office, Work
+from mynacard.tsa.authority import TimestampAuthority
+
+ORGANIZATION = "mynacard sandbox JPKI"
+
+
+def _context(role: str) -> bytes:
+    return b"tsa:" + role.encode()
+
+
+def authority(w: Work) -> TimestampAuthority:
+    """The TSA of the office at ``w.at``."""
+    rows = {r.role: r for r in w.session.query(TsaKey).all()}
+    if "root" in rows and "tsa" in rows:
+        return TimestampAuthority(
+            root=x509.load_der_x509_certificate(rows["root"].certificate_der),
+            certificate=x509.load_der_x509_certificate(rows["tsa"].certificate_der),
+            key=unseal_private_key(rows["tsa"].sealed_key, w.office.master_key, context=_context("tsa")),
+        )
+    tsa, root_key = TimestampAuthority.generate(
+        at=w.at, organization=ORGANIZATION, root_key=w.office.keygen(), tsa_key=w.office.keygen()
+    )
+    for role, cert, key in (("root", tsa.root, root_key), ("tsa", tsa.certificate, tsa.key)):
+        w.session.add(
+            TsaKey(
+                role=role,
+                certificate_der=cert.public_bytes(Encoding.DER),
+                sealed_key=seal_private_key(key, w.office.master_key, context=_context(role)),
+            )
+        )
+    w.session.flush()
+    w.log("tsa_created", subject=tsa.certificate.subject.rfc4514_string(), tsa_serial=format(tsa.certificate.serial_number, "x"))
+    return tsa
+
+
+def respond(office: Office, request_der: bytes, *, at: datetime) -> bytes:
+    """The TimeStampResp to one request (a rejection for a bad request, never an exception)."""
+    with office.work(at=at, actor="tsa") as w:
+        return authority(w).respond(request_der, at=at)
+
+
+def root_certificate(office: Office, *, at: datetime) -> x509.Certificate:
+    with office.work(at=at, actor="tsa") as w:
+        return authority(w).root
