@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import mynacard.db.relying
 import mynacard.db.staff  # noqa: F401  (registers the office service's tables)
-import mynacard.db.relying  # noqa: F401  (relying parties, the TSA)
 from mynacard.db.models import Base
 from mynacard.db.store import Store
 

@@ -61,8 +61,9 @@ class Signer:
             return None
         return sig.FunctionTimeStamper(lambda req: tsa_service.respond(self.office, req, at=at))
 
-    def sign(self, fmt: str, *, at: datetime = SIGNED, ts: datetime | None = None,
-             slot: KeySlot = KeySlot.SIGN) -> tuple[bytes, bytes | None]:
+    def sign(
+        self, fmt: str, *, at: datetime = SIGNED, ts: datetime | None = None, slot: KeySlot = KeySlot.SIGN
+    ) -> tuple[bytes, bytes | None]:
         """``(signature file, detached content or None)``."""
         card = JpkiCard(open_card(self.office, self.card_id, lambda: at))
         op = sig.CardOperation(card, slot)

@@ -53,10 +53,14 @@ def test_after_a_move_untimestamped_signature_is_revoked_timestamped_one_valid(
 
 def _flip(data: bytes, fmt: str) -> bytes:
     """Change one byte of the signed content (not of the signature)."""
-    needle = {"cms": "確定申告書".encode(), "pades": b"ReportLab Generated", "xades": "5000000".encode(),
-              "xmldsig": "5000000".encode()}[fmt]
+    needle = {
+        "cms": "確定申告書".encode(),
+        "pades": b"ReportLab Generated",
+        "xades": b"5000000",
+        "xmldsig": b"5000000",
+    }[fmt]
     i = data.index(needle)
-    return data[:i] + bytes([data[i] ^ 0x01]) + data[i + 1:]
+    return data[:i] + bytes([data[i] ^ 0x01]) + data[i + 1 :]
 
 
 @pytest.mark.parametrize("fmt", [*FORMATS, "xmldsig"])

@@ -16,6 +16,7 @@ from mynacard.cli.client import client_app
 from mynacard.cli.residents import municipality_app, resident_app
 from mynacard.cli.serve import serve
 from mynacard.cli.vcard import vcard_app
+from mynacard.cli.verify import rp_app, verify_cmd
 
 app = typer.Typer(
     help="mynacard: Japan's My Number Card (マイナンバーカード) and JPKI, runnable at any simulated date.",
@@ -56,6 +57,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(vcard_app, name="vcard")
 app.add_typer(client_app, name="client")
 app.command("serve")(serve)
+app.command("verify")(verify_cmd)
+app.add_typer(rp_app, name="rp")
 
 
 @app.command("demo")

@@ -18,21 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
-from asn1crypto import tsp
 from lxml import etree
 from pyhanko.sign import signers
-from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.signers.pdf_byterange import BuildProps
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from signxml import SignatureMethod, XMLSigner, XMLVerifier
 from signxml.algorithms import DigestAlgorithm
@@ -40,7 +40,7 @@ from signxml.xades import XAdESSigner, XAdESVerifier
 
 from mynacard.chip import KeySlot, digest_info
 from mynacard.client.card import SLOT_PIN, JpkiCard
-from mynacard.errors import StateError
+from mynacard.errors import MynaError, StateError
 
 SIGNATURE_BYTES = 256
 
@@ -140,6 +140,11 @@ class CardSigner(signers.Signer):
 # -- documents -------------------------------------------------------------------------------
 
 
+class TimestampUnavailable(MynaError):
+    code = "tsa_unavailable"
+    http_status = 502
+
+
 class FunctionTimeStamper(TimeStamper):
     """A pyHanko ``TimeStamper`` whose requests go to ``respond(request DER) -> response DER``."""
 
@@ -163,8 +168,15 @@ def tsa_timestamper(url: str, *, timeout: float = 10.0) -> FunctionTimeStamper:
 
     def post(body: bytes) -> bytes:
         req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/timestamp-query"})
-        with urllib.request.urlopen(req, timeout=timeout) as r:  # noqa: S310 (checked http(s) above)
-            return bytes(r.read(MAX_TSA_RESPONSE))
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return bytes(r.read(MAX_TSA_RESPONSE))
+        except OSError as e:
+            raise TimestampUnavailable(
+                f"The TSA at {url} did not answer ({e}); sign again without --tsa or when it is reachable.",
+                "タイムスタンプ局に接続できません。",
+                url=url,
+            ) from e
 
     return FunctionTimeStamper(post)
 

@@ -58,16 +58,22 @@ class TimestampAuthority:
     ) -> tuple[TimestampAuthority, rsa.RSAPrivateKey]:
         """A new root and TSA certificate; returns the TSA and the root's key (to seal and keep)."""
         start = whole_seconds(at)
-        root_name = x509.Name([
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{organization} TSA root"),
-        ])
+        root_name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+                x509.NameAttribute(NameOID.COMMON_NAME, f"{organization} TSA root"),
+            ]
+        )
         root_ski = x509.SubjectKeyIdentifier.from_public_key(root_key.public_key())
         root = (
-            x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
-            .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(start + timedelta(days=365 * ROOT_YEARS))
+            x509.CertificateBuilder()
+            .subject_name(root_name)
+            .issuer_name(root_name)
+            .public_key(root_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(start + timedelta(days=365 * ROOT_YEARS))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
             .add_extension(root_ski, critical=False)
@@ -79,17 +85,23 @@ class TimestampAuthority:
     def _issue(
         root: x509.Certificate, root_key: rsa.RSAPrivateKey, key: rsa.RSAPrivateKey, start: datetime, organization: str
     ) -> x509.Certificate:
-        name = x509.Name([
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{organization} TSA"),
-        ])
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+                x509.NameAttribute(NameOID.COMMON_NAME, f"{organization} TSA"),
+            ]
+        )
         root_ski = root.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
         not_after = min(start + timedelta(days=365 * TSA_YEARS), root.not_valid_after_utc)
         return (
-            x509.CertificateBuilder().subject_name(name).issuer_name(root.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(not_after)
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(root.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(not_after)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(signing_key_usage(non_repudiation=True), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
@@ -106,9 +118,11 @@ class TimestampAuthority:
             req = self._parse(request_der)
             token = self.token(req, at=at)
         except TsaRequestError as e:
-            return tsp.TimeStampResp({
-                "status": {"status": "rejection", "status_string": [e.text], "fail_info": {e.failure}},
-            }).dump()
+            return tsp.TimeStampResp(
+                {
+                    "status": {"status": "rejection", "status_string": [e.text], "fail_info": {e.failure}},
+                }
+            ).dump()
         return tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
 
     @staticmethod
@@ -153,34 +167,42 @@ class TimestampAuthority:
         content = tst.dump()
         cert_der = self.certificate.public_bytes(serialization.Encoding.DER)
         asn1_cert = asn1_x509.Certificate.load(cert_der)
-        ess_cert = tsp.ESSCertIDv2({
-            "hash_algorithm": {"algorithm": "sha256"},
-            "cert_hash": hashlib.sha256(cert_der).digest(),
-            "issuer_serial": {
-                "issuer": [asn1_x509.GeneralName({"directory_name": asn1_cert.issuer})],
-                "serial_number": asn1_cert.serial_number,
-            },
-        })
-        signed_attrs = cms.CMSAttributes([
-            cms.CMSAttribute({"type": "content_type", "values": ["tst_info"]}),
-            cms.CMSAttribute({"type": "signing_time", "values": [cms.Time({"utc_time": at})]}),
-            cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(content).digest()]}),
-            cms.CMSAttribute({
-                "type": "signing_certificate_v2",
-                "values": [tsp.SigningCertificateV2({"certs": [ess_cert]})],
-            }),
-        ])
+        ess_cert = tsp.ESSCertIDv2(
+            {
+                "hash_algorithm": {"algorithm": "sha256"},
+                "cert_hash": hashlib.sha256(cert_der).digest(),
+                "issuer_serial": {
+                    "issuer": [asn1_x509.GeneralName({"directory_name": asn1_cert.issuer})],
+                    "serial_number": asn1_cert.serial_number,
+                },
+            }
+        )
+        signed_attrs = cms.CMSAttributes(
+            [
+                cms.CMSAttribute({"type": "content_type", "values": ["tst_info"]}),
+                cms.CMSAttribute({"type": "signing_time", "values": [cms.Time({"utc_time": at})]}),
+                cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(content).digest()]}),
+                cms.CMSAttribute(
+                    {
+                        "type": "signing_certificate_v2",
+                        "values": [tsp.SigningCertificateV2({"certs": [ess_cert]})],
+                    }
+                ),
+            ]
+        )
         signature = self.key.sign(signed_attrs.dump(), padding.PKCS1v15(), hashes.SHA256())
-        signer_info = cms.SignerInfo({
-            "version": "v1",
-            "sid": cms.SignerIdentifier({
-                "issuer_and_serial_number": {"issuer": asn1_cert.issuer, "serial_number": asn1_cert.serial_number}
-            }),
-            "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
-            "signed_attrs": signed_attrs,
-            "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}),
-            "signature": signature,
-        })
+        signer_info = cms.SignerInfo(
+            {
+                "version": "v1",
+                "sid": cms.SignerIdentifier(
+                    {"issuer_and_serial_number": {"issuer": asn1_cert.issuer, "serial_number": asn1_cert.serial_number}}
+                ),
+                "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
+                "signed_attrs": signed_attrs,
+                "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}),
+                "signature": signature,
+            }
+        )
         sd = {
             "version": "v3",
             "digest_algorithms": [algos.DigestAlgorithm({"algorithm": "sha256"})],

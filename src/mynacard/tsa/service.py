@@ -41,7 +41,11 @@ def authority(w: Work) -> TimestampAuthority:
             )
         )
     w.session.flush()
-    w.log("tsa_created", subject=tsa.certificate.subject.rfc4514_string(), tsa_serial=format(tsa.certificate.serial_number, "x"))
+    w.log(
+        "tsa_created",
+        subject=tsa.certificate.subject.rfc4514_string(),
+        tsa_serial=format(tsa.certificate.serial_number, "x"),
+    )
     return tsa
 
 

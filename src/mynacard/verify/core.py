@@ -79,15 +79,19 @@ def verify(
         raise
     except RecursionError:
         return Verdict(Status.MALFORMED, "The input is nested too deeply.", validation_time=at)
-    except Exception as e:  # noqa: BLE001 - parsers raise many kinds on garbage; all mean "malformed"
+    except Exception as e:
         log.debug("unreadable signature: %r", e)
         return Verdict(Status.MALFORMED, f"The signature cannot be read ({type(e).__name__}).", validation_time=at)
     try:
         return _judge(ex, at, trust, revocation)
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as e:  # e.g. extensions that do not parse
         log.debug("unreadable certificate or token: %r", e)
-        return Verdict(Status.MALFORMED, f"The signature's certificate or timestamp cannot be read ({type(e).__name__}).",
-                       format=ex.format, validation_time=at)
+        return Verdict(
+            Status.MALFORMED,
+            f"The signature's certificate or timestamp cannot be read ({type(e).__name__}).",
+            format=ex.format,
+            validation_time=at,
+        )
 
 
 def _judge(ex: Extracted, at: datetime, trust: Trust, revocation: RevocationChecker) -> Verdict:
@@ -120,7 +124,9 @@ def _judge(ex: Extracted, at: datetime, trust: Trust, revocation: RevocationChec
         return Verdict(status, why, **common)  # type: ignore[arg-type]
     assert issuer is not None
     if moment < cert.not_valid_before_utc:
-        return Verdict(Status.NOT_YET_VALID, f"The certificate is valid from {cert.not_valid_before_utc.isoformat()}.", **common)  # type: ignore[arg-type]
+        return Verdict(
+            Status.NOT_YET_VALID, f"The certificate is valid from {cert.not_valid_before_utc.isoformat()}.", **common
+        )  # type: ignore[arg-type]
     if moment > cert.not_valid_after_utc:
         return Verdict(Status.EXPIRED, f"The certificate expired at {cert.not_valid_after_utc.isoformat()}.", **common)  # type: ignore[arg-type]
     then = revocation.status(cert, issuer, moment=moment, now=at)

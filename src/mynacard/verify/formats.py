@@ -19,11 +19,11 @@ from typing import Any
 from asn1crypto import cms
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 from pyhanko.sign.validation.generic_cms import validate_sig_integrity
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from mynacard.verify.path import Trust
-from mynacard.verify.timestamps import TimestampCheck, check_token, load_token, signer_certificate
+from mynacard.verify.timestamps import TimestampCheck, check_token, signer_certificate
 
 
 class Malformed(Exception):
@@ -106,19 +106,25 @@ def read_cms(data: bytes, content: bytes | None) -> Extracted:
     if attached:
         if content is not None and content != eci["content"].contents:
             return Extracted("cms", _x509(cert), False, "The given content differs from the attached content.")
-        payload = eci["content"].contents if eci["content_type"].native == "data" else eci["content"].contents
+        payload = eci["content"].contents
     elif content is None:
         raise Malformed("This is a detached signature: give the signed document too (--content).")
     else:
         payload = content
     algo = si["digest_algorithm"]["algorithm"].native
     intact, valid = validate_sig_integrity(si, cert, eci["content_type"].native, _digest(algo, payload))
-    problem = "" if intact and valid else (
-        "The document does not match the signature." if not intact else "The signature value does not verify."
+    problem = (
+        ""
+        if intact and valid
+        else ("The document does not match the signature." if not intact else "The signature value does not verify.")
     )
     return Extracted(
-        "cms" if attached else "cms-detached", _x509(cert), intact and valid, problem,
-        signing_time=_signing_time(si), timestamp=_tst_of(si),
+        "cms" if attached else "cms-detached",
+        _x509(cert),
+        intact and valid,
+        problem,
+        signing_time=_signing_time(si),
+        timestamp=_tst_of(si),
     )
 
 
@@ -155,9 +161,7 @@ def read_pdf(data: bytes) -> Extracted:
         if level not in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES):
             return Extracted(fmt, _x509(cert), False, "The document was changed after it was signed.")
         details["later_updates"] = str(level.name).lower()
-    return Extracted(
-        fmt, _x509(cert), True, signing_time=_signing_time(si), timestamp=_tst_of(si), details=details
-    )
+    return Extracted(fmt, _x509(cert), True, signing_time=_signing_time(si), timestamp=_tst_of(si), details=details)
 
 
 def same_bytes(a: bytes, b: bytes) -> bool:

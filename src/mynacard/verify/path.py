@@ -43,8 +43,12 @@ def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     if cert.issuer != issuer.subject or not isinstance(key, rsa.RSAPublicKey):
         return False
     try:
-        key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(),
-                   cert.signature_hash_algorithm or hashes.SHA256())
+        key.verify(
+            cert.signature,
+            cert.tbs_certificate_bytes,
+            padding.PKCS1v15(),
+            cert.signature_hash_algorithm or hashes.SHA256(),
+        )
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
@@ -85,7 +89,11 @@ class Trust:
             )
         issuer = self.issuer_of(cert, self.signing_roots)
         if issuer is None:
-            return Status.UNKNOWN_CA, f"The certificate was not issued by a trusted JPKI signing CA ({cert.issuer.rfc4514_string()}).", None
+            return (
+                Status.UNKNOWN_CA,
+                f"The certificate was not issued by a trusted JPKI signing CA ({cert.issuer.rfc4514_string()}).",
+                None,
+            )
         # the path itself, at a moment inside the certificate's validity (the period is checked apart)
         inside = min(max(moment, cert.not_valid_before_utc), cert.not_valid_after_utc)
         ctx = ValidationContext(

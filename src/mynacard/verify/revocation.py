@@ -112,8 +112,12 @@ def _ocsp_known(der: bytes, cert: x509.Certificate, issuer: x509.Certificate, no
         reason = single.revocation_reason
         state = "hold" if reason is x509.ReasonFlags.certificate_hold else "revoked"
         return _Known(
-            "ocsp", state, _reason_name(reason), single.revocation_time_utc,
-            single.this_update_utc, single.next_update_utc,
+            "ocsp",
+            state,
+            _reason_name(reason),
+            single.revocation_time_utc,
+            single.this_update_utc,
+            single.next_update_utc,
         )
     return None
 
@@ -192,7 +196,7 @@ class HttpSource:
         self.timeout = timeout
 
     def _get(self, req: urllib.request.Request | str) -> bytes:
-        with urllib.request.urlopen(req, timeout=self.timeout) as r:  # noqa: S310 (http(s) URLs from the cert)
+        with urllib.request.urlopen(req, timeout=self.timeout) as r:
             return bytes(r.read(MAX_FETCH_BYTES))
 
     def ocsp(self, cert: x509.Certificate, issuer: x509.Certificate) -> bytes | None:
@@ -208,7 +212,7 @@ class HttpSource:
         ]
         if not urls or not urls[0].startswith(("http://", "https://")):
             return None
-        body = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1()).build()  # noqa: S303
+        body = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1()).build()
         from cryptography.hazmat.primitives.serialization import Encoding
 
         req = urllib.request.Request(

@@ -14,8 +14,8 @@ from datetime import datetime
 from asn1crypto import cms, tsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 from pyhanko.sign.validation.generic_cms import validate_sig_integrity
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from mynacard.verify.path import Trust
 
@@ -72,7 +72,9 @@ def check_token(token: cms.ContentInfo, stamped: bytes, trust: Trust) -> Timesta
     if cert is None:
         return TimestampCheck(None, "The timestamp token does not carry its TSA certificate.")
     tst_bytes = eci["content"].contents
-    intact, valid = validate_sig_integrity(si, cert, "tst_info", _digest(si["digest_algorithm"]["algorithm"].native, tst_bytes))
+    intact, valid = validate_sig_integrity(
+        si, cert, "tst_info", _digest(si["digest_algorithm"]["algorithm"].native, tst_bytes)
+    )
     if not (intact and valid):
         return TimestampCheck(None, "The timestamp token's signature does not verify.", altered=True)
     tsa = x509.load_der_x509_certificate(cert.dump())

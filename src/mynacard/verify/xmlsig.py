@@ -77,8 +77,10 @@ def read_xml(data: bytes) -> Extracted:
     inner_ids = {el.get("Id") for el in signature.iter() if el.get("Id")}
     outside = [r.get("URI") for r in refs if not (r.get("URI") or "").startswith("#")]
     if outside != [""] or any((r.get("URI") or "")[1:] not in inner_ids for r in refs if r.get("URI")):
-        raise Malformed('The signature must have one reference to the whole document (URI="") '
-                        "and otherwise only references to its own parts.")
+        raise Malformed(
+            'The signature must have one reference to the whole document (URI="") '
+            "and otherwise only references to its own parts."
+        )
     fmt = "xades" if is_xades else "xmldsig"
     try:
         if is_xades:

@@ -95,6 +95,7 @@ def _is_ui(request: Request) -> bool:
         or p.startswith("/ocsp")
         or p.startswith("/crl")
         or p.startswith("/ca/")
+        or p.startswith("/tsa")
     )
 
 
@@ -177,6 +178,7 @@ def create_app(
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp
 
+    from mynacard.web import relying, tsa_http
     from mynacard.web.api import admin, cards, certs, documents, hotline, residents, session
     from mynacard.web.ocsp import router as pki_router
     from mynacard.web.ui import routes as ui
@@ -190,6 +192,8 @@ def create_app(
         admin.router,
         documents.router,
         pki_router,
+        relying.router,
+        tsa_http.router,
     ):
         app.include_router(r)
     app.include_router(ui.router, include_in_schema=False)

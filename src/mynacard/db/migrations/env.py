@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import mynacard.db.relying
 import mynacard.db.staff  # noqa: F401  (the office service's tables)
-import mynacard.db.relying  # noqa: F401  (relying parties, the TSA)
 from mynacard.db.models import Base
 
 config = context.config
