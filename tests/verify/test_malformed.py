@@ -38,7 +38,8 @@ CASES = {
     "broken pem": b"-----BEGIN CMS-----\n!!!!\n-----END CMS-----\n",
     "deep der": _nested_der(3000),
     "deep xml": b"<a>" * 5000 + b"</a>" * 5000,
-    "xml bomb": b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]><l>&b;</l>',
+    "xml bomb": b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+    b'<!ENTITY b "&a;&a;&a;&a;&a;&a;">]><l>&b;</l>',
     "xml without signature": "<申告書/>".encode(),
     "oversized": b"\x30" + os.urandom(16) + b"\0" * MAX_INPUT_BYTES,
 }

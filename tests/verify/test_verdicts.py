@@ -61,7 +61,7 @@ def test_revocation_falls_back_to_the_crl_without_ocsp(office, card_id, signer) 
 
 
 def test_revocation_status_is_cached_until_next_update(office, card_id, signer) -> None:
-    data, content = signer.sign("cms")
+    data, _ = signer.sign("cms")
     calls = []
     v = OfficeVerifier(office, at=SIGNED)
     inner = v.revocation.source.ocsp
