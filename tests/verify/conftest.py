@@ -53,6 +53,13 @@ def pdf_doc() -> bytes:
 class Signer:
     """Signs a document of one format with a card of an office, optionally timestamped."""
 
+    def sign_bytes(self, data: bytes, *, at: datetime = SIGNED) -> bytes:
+        """An attached CMS over ``data`` (e.g. a consent statement)."""
+        card = JpkiCard(open_card(self.office, self.card_id, lambda: at))
+        op = sig.CardOperation(card, KeySlot.SIGN)
+        op.login(DEMO_PINS["sign"])
+        return sig.sign_cms(sig.card_signer(op), data, at=at, detached=False)
+
     def __init__(self, office: Office, card_id: str) -> None:
         self.office, self.card_id = office, card_id
 

@@ -44,6 +44,13 @@ class TsaRequestError(ValueError):
         self.text = text
 
 
+def _der_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
+
+
 @dataclass(frozen=True)
 class TimestampAuthority:
     root: x509.Certificate
@@ -118,11 +125,10 @@ class TimestampAuthority:
             req = self._parse(request_der)
             token = self.token(req, at=at)
         except TsaRequestError as e:
-            return tsp.TimeStampResp(
-                {
-                    "status": {"status": "rejection", "status_string": [e.text], "fail_info": {e.failure}},
-                }
-            ).dump()
+            # a TimeStampResp without a token (asn1crypto insists on one, so the SEQUENCE is made here)
+            status = tsp.PKIStatusInfo({"status": "rejection", "status_string": [e.text], "fail_info": {e.failure}})
+            body = status.dump()
+            return b"\x30" + _der_length(len(body)) + body
         return tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
 
     @staticmethod

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from mynacard.timeutil import require_aware
 from mynacard.verify.attributes import signer_attributes
 from mynacard.verify.formats import Extracted, Malformed, read_cms, read_pdf
@@ -102,6 +104,7 @@ def _judge(ex: Extracted, at: datetime, trust: Trust, revocation: RevocationChec
         "signing_time": ex.signing_time,
         "signer": signer_attributes(cert),
         "certificate_serial": cert.serial_number,
+        "certificate_der": cert.public_bytes(Encoding.DER),
         "details": dict(ex.details),
     }
     if not ex.intact:

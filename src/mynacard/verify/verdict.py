@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -85,6 +86,7 @@ class Verdict:
     signer: SignerAttributes | None = None
     certificate_serial: int | None = None
     certificate_kind: str | None = None  # sign / auth / None (not a JPKI certificate)
+    certificate_der: bytes | None = None  # the signer's certificate (for the relying-party services)
     revocation: RevocationStatus | None = None  # at ``checked_at``
     revocation_now: RevocationStatus | None = None  # at ``validation_time``
     details: dict[str, Any] = field(default_factory=dict)
@@ -114,7 +116,11 @@ class Verdict:
             "signer": self.signer.to_dict() if self.signer else None,
             "certificate": None
             if self.certificate_serial is None
-            else {"serial": format(self.certificate_serial, "x"), "kind": self.certificate_kind},
+            else {
+                "serial": format(self.certificate_serial, "x"),
+                "kind": self.certificate_kind,
+                "der": base64.b64encode(self.certificate_der).decode() if self.certificate_der else None,
+            },
             "revocation": self.revocation.to_dict() if self.revocation else None,
             "revocation_now": self.revocation_now.to_dict() if self.revocation_now else None,
             "details": self.details,

@@ -9,11 +9,14 @@ that a signature cannot be moved onto a part of a larger document.
 from __future__ import annotations
 
 import base64
+import dataclasses
 from datetime import datetime
 
 from cryptography import x509
 from lxml import etree
+from signxml import SignatureConfiguration
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
+from signxml.xades.xades import _DEFAULT_XADES_SIGNATURE_CONFIG
 
 from mynacard.client.signing import Utf8XAdESVerifier, Utf8XMLVerifier
 from mynacard.tsa.xades import NS, canonical, signature_timestamps, signature_value
@@ -82,11 +85,17 @@ def read_xml(data: bytes) -> Extracted:
             "and otherwise only references to its own parts."
         )
     fmt = "xades" if is_xades else "xmldsig"
+    # signxml checks the validity period against its own clock; ours is checked apart (``core``)
+    # at the validation time or the timestamp's, so give it a moment inside the period.
+    inside = cert.not_valid_before_utc
     try:
         if is_xades:
-            Utf8XAdESVerifier().verify(data, x509_cert=cert)
+            config = dataclasses.replace(_DEFAULT_XADES_SIGNATURE_CONFIG, verification_time=inside)
+            Utf8XAdESVerifier().verify(data, x509_cert=cert, expect_config=config)
         else:
-            Utf8XMLVerifier().verify(data, x509_cert=cert)
+            Utf8XMLVerifier().verify(
+                data, x509_cert=cert, expect_config=SignatureConfiguration(verification_time=inside)
+            )
     except (InvalidDigest, InvalidSignature) as e:
         return Extracted(fmt, cert, False, f"The document does not match the signature: {e}")
     except (InvalidInput, InvalidCertificate) as e:

@@ -77,19 +77,20 @@ class Caller:
 
     def __init__(self, st: ServiceState, rp: RelyingParty, request: Request) -> None:
         self.st, self.rp, self.now, self.request = st, rp, st.clock.now(), request
+        self.client_id, self.rp_id = rp.client_id, rp.id
 
     @contextmanager
     def work(self, action: str, target: str = "") -> Iterator[Work]:
         """One unit of work; an error is audited as the RP's refusal, then answered."""
         try:
-            with self.st.office.work(at=self.now, actor=self.rp.client_id) as w:
-                rp = w.session.get(RelyingParty, self.rp.id)
+            with self.st.office.work(at=self.now, actor=self.client_id) as w:
+                rp = w.session.get(RelyingParty, self.rp_id)
                 assert rp is not None
                 self.rp = rp
                 yield w
         except MynaError as e:
             rp_service.audit_refusal(
-                self.st.office, at=self.now, actor=self.rp.client_id, action=action, target=target, reason=e.code
+                self.st.office, at=self.now, actor=self.client_id, action=action, target=target, reason=e.code
             )
             raise
 
