@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from asn1crypto.core import UTF8String
@@ -29,6 +30,12 @@ def parse_birth_date(raw: str) -> date | None:
         return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError:
         return None
+
+
+@functools.lru_cache(maxsize=1024)
+def attributes_of_der(der: bytes) -> SignerAttributes | None:
+    """``signer_attributes`` of a DER certificate, remembered (a verifier sees the same signers often)."""
+    return signer_attributes(x509.load_der_x509_certificate(der))
 
 
 def signer_attributes(cert: x509.Certificate) -> SignerAttributes | None:

@@ -10,10 +10,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from cryptography.hazmat.primitives.serialization import Encoding
-
 from mynacard.timeutil import require_aware
-from mynacard.verify.attributes import signer_attributes
+from mynacard.verify.attributes import attributes_of_der
 from mynacard.verify.formats import Extracted, Malformed, read_cms, read_pdf
 from mynacard.verify.path import Trust
 from mynacard.verify.revocation import RevocationChecker
@@ -102,9 +100,9 @@ def _judge(ex: Extracted, at: datetime, trust: Trust, revocation: RevocationChec
         "format": ex.format,
         "validation_time": at,
         "signing_time": ex.signing_time,
-        "signer": signer_attributes(cert),
+        "signer": attributes_of_der(ex.cert_der),
         "certificate_serial": cert.serial_number,
-        "certificate_der": cert.public_bytes(Encoding.DER),
+        "certificate_der": ex.cert_der,
         "details": dict(ex.details),
     }
     if not ex.intact:
@@ -119,7 +117,7 @@ def _judge(ex: Extracted, at: datetime, trust: Trust, revocation: RevocationChec
             base["details"]["tsa"] = check.tsa
         elif check.problem:
             base["details"]["timestamp_ignored"] = check.problem
-    status, why, issuer = trust.check_signer(cert, moment)
+    status, why, issuer = trust.check_signer(cert, moment, der=ex.cert_der)
     kind = "auth" if trust.issuer_of(cert, trust.auth_roots) else ("sign" if issuer is not None else None)
     base["certificate_kind"] = kind
     common = {"checked_at": moment, "timestamp": ts_time, **base}

@@ -69,9 +69,11 @@ class Trust:
     def issuer_of(self, cert: x509.Certificate, roots: list[x509.Certificate]) -> x509.Certificate | None:
         return next((r for r in roots if issued_by(cert, r)), None)
 
-    def check_signer(self, cert: x509.Certificate, moment: datetime) -> tuple[Status, str, x509.Certificate | None]:
+    def check_signer(
+        self, cert: x509.Certificate, moment: datetime, *, der: bytes | None = None
+    ) -> tuple[Status, str, x509.Certificate | None]:
         """``(VALID, "", issuer)``, or why the certificate cannot sign documents for JPKI."""
-        key = cert.fingerprint(hashes.SHA256())
+        key = der or cert.fingerprint(hashes.SHA256())
         hit = self._paths.get(key)
         if hit is not None:
             return hit

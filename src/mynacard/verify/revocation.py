@@ -156,6 +156,15 @@ class RevocationChecker:
         self.cache = cache
         self._known: dict[tuple[bytes, int], _Known] = {}
         self._lock = threading.Lock()
+        self._issuers: dict[int, tuple[x509.Certificate, bytes]] = {}
+
+    def _issuer_key(self, issuer: x509.Certificate) -> bytes:
+        """The issuer's fingerprint, remembered per issuer object (the trust roots live long)."""
+        hit = self._issuers.get(id(issuer))
+        if hit is None or hit[0] is not issuer:
+            hit = (issuer, issuer.fingerprint(hashes.SHA256()))
+            self._issuers[id(issuer)] = hit
+        return hit[1]
 
     def _fetch(self, cert: x509.Certificate, issuer: x509.Certificate, now: datetime) -> _Known | None:
         for kind, reader in (("ocsp", _ocsp_known), ("crl", _crl_known)):
@@ -173,7 +182,7 @@ class RevocationChecker:
         self, cert: x509.Certificate, issuer: x509.Certificate, *, moment: datetime, now: datetime
     ) -> RevocationStatus:
         """The status of ``cert`` at ``moment``, from revocation data current at ``now``."""
-        key = (issuer.fingerprint(hashes.SHA256()), cert.serial_number)
+        key = (self._issuer_key(issuer), cert.serial_number)
         known = self._known.get(key) if self.cache else None
         if known is not None and not (
             known.fresh_from - CLOCK_SKEW <= now and (known.fresh_until is None or now < known.fresh_until)

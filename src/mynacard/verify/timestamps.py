@@ -14,9 +14,9 @@ from datetime import datetime
 from asn1crypto import cms, tsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
+from mynacard.verify.integrity import signer_info_intact
 from mynacard.verify.path import Trust
 
 
@@ -46,7 +46,9 @@ def signer_certificate(signed_data: cms.SignedData, signer_info: cms.SignerInfo)
         c = choice.chosen
         if sid.name == "issuer_and_serial_number":
             ias = sid.chosen
-            if c.issuer == ias["issuer"] and c.serial_number == ias["serial_number"].native:
+            if c.serial_number == ias["serial_number"].native and (
+                c.issuer.dump() == ias["issuer"].dump() or c.issuer == ias["issuer"]
+            ):
                 return c
         elif sid.name == "subject_key_identifier" and c.key_identifier == sid.chosen.native:
             return c
@@ -72,12 +74,13 @@ def check_token(token: cms.ContentInfo, stamped: bytes, trust: Trust) -> Timesta
     if cert is None:
         return TimestampCheck(None, "The timestamp token does not carry its TSA certificate.")
     tst_bytes = eci["content"].contents
-    intact, valid = validate_sig_integrity(
-        si, cert, "tst_info", _digest(si["digest_algorithm"]["algorithm"].native, tst_bytes)
+    cert_der = cert.dump()
+    tsa = x509.load_der_x509_certificate(cert_der)
+    ok, _ = signer_info_intact(
+        si, tsa, cert_der, "tst_info", _digest(si["digest_algorithm"]["algorithm"].native, tst_bytes)
     )
-    if not (intact and valid):
+    if not ok:
         return TimestampCheck(None, "The timestamp token's signature does not verify.", altered=True)
-    tsa = x509.load_der_x509_certificate(cert.dump())
     gen_time: datetime = info["gen_time"].native
     if trust.check_tsa(tsa) is None:
         return TimestampCheck(None, f"The timestamp is from an untrusted TSA ({tsa.subject.rfc4514_string()}).")
