@@ -107,3 +107,19 @@ def test_attributes_are_read_by_oid_in_any_order(sex) -> None:
 
 def test_no_attributes_without_the_name() -> None:
     assert signer_attributes(_cert_with_san([x509.UniformResourceIdentifier("http://127.0.0.1/x")])) is None
+
+
+def _ber(der: bytes) -> bytes:
+    """The same ContentInfo with an indefinite-length outer SEQUENCE (BER, as some tools write)."""
+    from mynacard.verify.der import tlv
+
+    _, start, end, _ = tlv(der, 0, len(der))
+    return b"\x30\x80" + der[start:end] + b"\x00\x00"
+
+
+def test_ber_encoded_cms_is_read_by_the_general_parser(signer, verifier) -> None:
+    data, content = signer.sign("cms-detached", ts=SIGNED)
+    v = verifier.verify(_ber(data), at=SIGNED, content=content)
+    assert v.status is Status.VALID, v.message
+    assert v.timestamp == SIGNED and v.signer is not None
+    assert verifier.verify(_ber(data), at=SIGNED, content=content + b"!").status is Status.ALTERED

@@ -177,9 +177,17 @@ def _row(w: Work, cert: x509.Certificate | int) -> Certificate:
     return row
 
 
+def _insert_ignore(w: Work, model: Any, **values: Any) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: safe when two requests of one RP race (PostgreSQL)."""
+    if w.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    w.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
 def _follow(w: Work, rp: RelyingParty, serial: int) -> None:
-    if w.session.get(FollowedCertificate, (rp.id, serial)) is None:
-        w.session.add(FollowedCertificate(relying_party_id=rp.id, serial=serial, since=w.at))
+    _insert_ignore(w, FollowedCertificate, relying_party_id=rp.id, serial=serial, since=w.at)
 
 
 def _status(w: Work, row: Certificate) -> dict[str, Any]:
@@ -244,14 +252,12 @@ def give_consent(
 ) -> HolderConsent:
     """Record the holder's consent (the holder of ``cert``) to release attributes to ``rp``."""
     row = _row(w, cert)
+    _insert_ignore(w, HolderConsent, relying_party_id=rp.id, resident_id=row.resident_id, given_at=w.at)
     consent = w.session.scalars(
         select(HolderConsent).where(
             HolderConsent.relying_party_id == rp.id, HolderConsent.resident_id == row.resident_id
         )
-    ).first()
-    if consent is None:
-        consent = HolderConsent(relying_party_id=rp.id, resident_id=row.resident_id, given_at=w.at)
-        w.session.add(consent)
+    ).one()
     consent.given_at, consent.withdrawn_at, consent.evidence_serial = w.at, None, evidence
     w.log("holder_consent_given", resident_id=row.resident_id, client_id=rp.client_id)
     return consent

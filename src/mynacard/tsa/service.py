@@ -7,6 +7,7 @@ from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from sqlalchemy import select
 
 from mynacard.crypto import seal_private_key, unseal_private_key
 from mynacard.db.relying import TsaKey
@@ -20,33 +21,50 @@ def _context(role: str) -> bytes:
     return b"tsa:" + role.encode()
 
 
+def _load(w: Work, rows: dict[str, TsaKey]) -> TimestampAuthority:
+    return TimestampAuthority(
+        root=x509.load_der_x509_certificate(rows["root"].certificate_der),
+        certificate=x509.load_der_x509_certificate(rows["tsa"].certificate_der),
+        key=unseal_private_key(rows["tsa"].sealed_key, w.office.master_key, context=_context("tsa")),
+    )
+
+
+def _rows(w: Work) -> dict[str, TsaKey]:
+    return {r.role: r for r in w.session.scalars(select(TsaKey)).all()}
+
+
 def authority(w: Work) -> TimestampAuthority:
-    """The TSA of the office at ``w.at``."""
-    rows = {r.role: r for r in w.session.query(TsaKey).all()}
+    """The TSA of the office, made the first time it is needed.
+
+    First use is safe under concurrency: the rows are inserted with ON CONFLICT DO NOTHING and
+    read back, so when two transactions race, both end up with the one that was stored first."""
+    rows = _rows(w)
     if "root" in rows and "tsa" in rows:
-        return TimestampAuthority(
-            root=x509.load_der_x509_certificate(rows["root"].certificate_der),
-            certificate=x509.load_der_x509_certificate(rows["tsa"].certificate_der),
-            key=unseal_private_key(rows["tsa"].sealed_key, w.office.master_key, context=_context("tsa")),
-        )
+        return _load(w, rows)
     tsa, root_key = TimestampAuthority.generate(
         at=w.at, organization=ORGANIZATION, root_key=w.office.keygen(), tsa_key=w.office.keygen()
     )
+    dialect = w.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     for role, cert, key in (("root", tsa.root, root_key), ("tsa", tsa.certificate, tsa.key)):
-        w.session.add(
-            TsaKey(
-                role=role,
-                certificate_der=cert.public_bytes(Encoding.DER),
-                sealed_key=seal_private_key(key, w.office.master_key, context=_context(role)),
-            )
+        values = {
+            "role": role,
+            "certificate_der": cert.public_bytes(Encoding.DER),
+            "sealed_key": seal_private_key(key, w.office.master_key, context=_context(role)),
+        }
+        w.session.execute(insert(TsaKey).values(**values).on_conflict_do_nothing())
+    w.session.expire_all()
+    stored = _load(w, _rows(w))
+    if stored.certificate == tsa.certificate:
+        w.log(
+            "tsa_created",
+            subject=tsa.certificate.subject.rfc4514_string(),
+            tsa_serial=format(tsa.certificate.serial_number, "x"),
         )
-    w.session.flush()
-    w.log(
-        "tsa_created",
-        subject=tsa.certificate.subject.rfc4514_string(),
-        tsa_serial=format(tsa.certificate.serial_number, "x"),
-    )
-    return tsa
+    return stored
 
 
 def respond(office: Office, request_der: bytes, *, at: datetime) -> bytes:
