@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from mynacard.timeutil import require_aware
 from mynacard.verify.attributes import attributes_of_der
@@ -96,7 +97,7 @@ def verify(
 
 def _judge(ex: Extracted, at: datetime, trust: Trust, revocation: RevocationChecker) -> Verdict:
     cert = ex.cert
-    base = {
+    base: dict[str, Any] = {
         "format": ex.format,
         "validation_time": at,
         "signing_time": ex.signing_time,
@@ -106,12 +107,12 @@ def _judge(ex: Extracted, at: datetime, trust: Trust, revocation: RevocationChec
         "details": dict(ex.details),
     }
     if not ex.intact:
-        return Verdict(Status.ALTERED, ex.problem, checked_at=at, **base)  # type: ignore[arg-type]
+        return Verdict(Status.ALTERED, ex.problem, checked_at=at, **base)
     moment, ts_time = at, None
     if ex.timestamp is not None:
         check = ex.timestamp(trust)
         if check.altered:
-            return Verdict(Status.ALTERED, check.problem, checked_at=at, **base)  # type: ignore[arg-type]
+            return Verdict(Status.ALTERED, check.problem, checked_at=at, **base)
         if check.time is not None and check.time <= at:
             moment = ts_time = check.time
             base["details"]["tsa"] = check.tsa
@@ -120,30 +121,30 @@ def _judge(ex: Extracted, at: datetime, trust: Trust, revocation: RevocationChec
     status, why, issuer = trust.check_signer(cert, moment, der=ex.cert_der)
     kind = "auth" if trust.issuer_of(cert, trust.auth_roots) else ("sign" if issuer is not None else None)
     base["certificate_kind"] = kind
-    common = {"checked_at": moment, "timestamp": ts_time, **base}
+    common: dict[str, Any] = {"checked_at": moment, "timestamp": ts_time, **base}
     if status is not Status.VALID:
-        return Verdict(status, why, **common)  # type: ignore[arg-type]
+        return Verdict(status, why, **common)
     assert issuer is not None
     if moment < cert.not_valid_before_utc:
         return Verdict(
             Status.NOT_YET_VALID, f"The certificate is valid from {cert.not_valid_before_utc.isoformat()}.", **common
-        )  # type: ignore[arg-type]
+        )
     if moment > cert.not_valid_after_utc:
-        return Verdict(Status.EXPIRED, f"The certificate expired at {cert.not_valid_after_utc.isoformat()}.", **common)  # type: ignore[arg-type]
+        return Verdict(Status.EXPIRED, f"The certificate expired at {cert.not_valid_after_utc.isoformat()}.", **common)
     then = revocation.status(cert, issuer, moment=moment, now=at)
     now = then if moment == at else revocation.status(cert, issuer, moment=at, now=at)
     common.update(revocation=then, revocation_now=now)
     if then.status == "revoked":
-        return Verdict(Status.REVOKED, _revoked_text(then), **common)  # type: ignore[arg-type]
+        return Verdict(Status.REVOKED, _revoked_text(then), **common)
     if then.status == "hold":
         assert then.revoked_at is not None
-        return Verdict(Status.ON_HOLD, f"The certificate is on hold since {then.revoked_at.isoformat()}.", **common)  # type: ignore[arg-type]
+        return Verdict(Status.ON_HOLD, f"The certificate is on hold since {then.revoked_at.isoformat()}.", **common)
     if then.status != "good":
-        return Verdict(Status.REVOCATION_UNKNOWN, "Neither OCSP nor a CRL gave the certificate's status.", **common)  # type: ignore[arg-type]
+        return Verdict(Status.REVOCATION_UNKNOWN, "Neither OCSP nor a CRL gave the certificate's status.", **common)
     if ts_time is not None and now.status != "good":
         text = f"Valid: timestamped at {ts_time.isoformat()}, before the certificate's {now.status}"
-        return Verdict(Status.VALID, text + f" at {now.revoked_at.isoformat() if now.revoked_at else '?'}.", **common)  # type: ignore[arg-type]
-    return Verdict(Status.VALID, "The signature is valid.", **common)  # type: ignore[arg-type]
+        return Verdict(Status.VALID, text + f" at {now.revoked_at.isoformat() if now.revoked_at else '?'}.", **common)
+    return Verdict(Status.VALID, "The signature is valid.", **common)
 
 
 def _revoked_text(st: RevocationStatus) -> str:
