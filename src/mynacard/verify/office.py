@@ -5,7 +5,7 @@ CRLs as the fallback."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -57,15 +57,29 @@ def office_trust(office: Office, *, at: datetime) -> Trust:
     return Trust(signing_roots=[sign], auth_roots=[auth], tsa_roots=[tsa])
 
 
-class OfficeVerifier:
-    """``verify`` with the office's roots and revocation data; revocation answers are cached
-    until their nextUpdate (``cache=False`` asks the store every time)."""
+CACHE_MAX_AGE = timedelta(minutes=1)
 
-    def __init__(self, office: Office, *, at: datetime, cache: bool = True, ocsp: bool = True) -> None:
+
+class OfficeVerifier:
+    """``verify`` with the office's roots and revocation data. Revocation answers are cached
+    for ``cache_max_age`` of validation time (within their nextUpdate), so a revocation reaches
+    the verdicts within that time; ``cache=False`` asks the store every time."""
+
+    def __init__(
+        self,
+        office: Office,
+        *,
+        at: datetime,
+        cache: bool = True,
+        ocsp: bool = True,
+        cache_max_age: timedelta | None = CACHE_MAX_AGE,
+    ) -> None:
         self.office = office
         self.trust = office_trust(office, at=at)
         self._at = at
-        self.revocation = RevocationChecker(OfficeSource(office, lambda: self._at, ocsp=ocsp), cache=cache)
+        self.revocation = RevocationChecker(
+            OfficeSource(office, lambda: self._at, ocsp=ocsp), cache=cache, max_age=cache_max_age
+        )
 
     def verify(self, data: bytes, *, at: datetime, content: bytes | None = None) -> Verdict:
         self._at = at

@@ -149,12 +149,16 @@ def _crl_known(der: bytes, cert: x509.Certificate, issuer: x509.Certificate, now
 
 
 class RevocationChecker:
-    """OCSP with CRL fallback over a source, with answers cached until their nextUpdate."""
+    """OCSP with CRL fallback over a source, with answers cached until their nextUpdate, and
+    at most ``max_age`` after they were fetched (``None``: until nextUpdate, as an outside
+    relying party caches; the office's own verifier keeps them briefly, because the office
+    re-signs a response the moment a status changes)."""
 
-    def __init__(self, source: RevocationSource, *, cache: bool = True) -> None:
+    def __init__(self, source: RevocationSource, *, cache: bool = True, max_age: timedelta | None = None) -> None:
         self.source = source
         self.cache = cache
-        self._known: dict[tuple[bytes, int], _Known] = {}
+        self.max_age = max_age
+        self._known: dict[tuple[bytes, int], tuple[_Known, datetime]] = {}
         self._lock = threading.Lock()
         self._issuers: dict[int, tuple[x509.Certificate, bytes]] = {}
 
@@ -183,18 +187,21 @@ class RevocationChecker:
     ) -> RevocationStatus:
         """The status of ``cert`` at ``moment``, from revocation data current at ``now``."""
         key = (self._issuer_key(issuer), cert.serial_number)
-        known = self._known.get(key) if self.cache else None
-        if known is not None and not (
-            known.fresh_from - CLOCK_SKEW <= now and (known.fresh_until is None or now < known.fresh_until)
-        ):
-            known = None
+        hit = self._known.get(key) if self.cache else None
+        known = None
+        if hit is not None:
+            known, fetched = hit
+            fresh = known.fresh_from - CLOCK_SKEW <= now and (known.fresh_until is None or now < known.fresh_until)
+            recent = self.max_age is None or fetched <= now < fetched + self.max_age
+            if not (fresh and recent):
+                known = None
         if known is None:
             known = self._fetch(cert, issuer, now)
             if known is None:
                 return RevocationStatus("unknown", moment)
             if self.cache:
                 with self._lock:
-                    self._known[key] = known
+                    self._known[key] = (known, now)
         return known.at(moment)
 
 
