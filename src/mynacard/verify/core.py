@@ -119,7 +119,10 @@ def _judge(ex: Extracted, at: datetime, trust: Trust, revocation: RevocationChec
         elif check.problem:
             base["details"]["timestamp_ignored"] = check.problem
     status, why, issuer = trust.check_signer(cert, moment, der=ex.cert_der)
-    kind = "auth" if trust.issuer_of(cert, trust.auth_roots) else ("sign" if issuer is not None else None)
+    if status is Status.VALID:
+        kind: str | None = "sign"
+    else:
+        kind = "auth" if trust.issuer_of(cert, trust.auth_roots) else ("sign" if issuer is not None else None)
     base["certificate_kind"] = kind
     common: dict[str, Any] = {"checked_at": moment, "timestamp": ts_time, **base}
     if status is not Status.VALID:
