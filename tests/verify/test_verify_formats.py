@@ -99,3 +99,13 @@ def test_authentication_certificate_is_refused_as_a_document_signature(signer, v
     assert v.status is Status.WRONG_KEY_USAGE
     assert v.certificate_kind == "auth"
     assert "authentication" in v.message
+
+
+def test_xmldsig_after_a_move_is_revoked(office, card_id, signer, verifier) -> None:
+    """Plain XMLDSig has no place for a timestamp: after the revocation it is refused."""
+    data, _ = signer.sign("xmldsig")
+    assert verifier.verify(data, at=SIGNED).valid
+    move(office, card_id)
+    v = verifier.verify(data, at=LATER)
+    assert v.status is Status.REVOKED and v.revocation is not None
+    assert v.revocation.reason == "affiliation_changed"
