@@ -70,7 +70,19 @@ def children(buf: bytes, start: int, end: int) -> list[tuple[int, int, int, int]
     out = []
     pos = start
     while pos < end:
-        t = tlv(buf, pos, end)
+        first = buf[pos + 1] if pos + 2 <= end else 0x80
+        if first < 0x80 and buf[pos] & 0x1F != 0x1F:  # the common short form, inline
+            vend = pos + 2 + first
+            if vend > end:
+                raise DerError("truncated")
+            t = (buf[pos], pos + 2, vend, pos)
+        elif first == 0x82 and pos + 4 <= end and buf[pos] & 0x1F != 0x1F and buf[pos + 2]:
+            vend = pos + 4 + (buf[pos + 2] << 8 | buf[pos + 3])  # two length bytes, minimal (>= 256)
+            if vend > end:
+                raise DerError("truncated")
+            t = (buf[pos], pos + 4, vend, pos)
+        else:
+            t = tlv(buf, pos, end)
         out.append(t)
         pos = t[2]
     return out

@@ -55,7 +55,7 @@ class SignerAttributes:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RevocationStatus:
     """The status of a certificate at one moment, and where it came from."""
 
@@ -72,7 +72,7 @@ class RevocationStatus:
         return d
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Verdict:
     """One verification's result. ``status`` is ``valid`` or the first reason it is not."""
 
