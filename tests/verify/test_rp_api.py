@@ -132,6 +132,8 @@ def test_a_relying_party_keeps_one_user_id_through_a_renewal_and_a_move(office, 
     # the renewed certificate, revoked by the move, was pushed to the webhook (and can be polled)
     items = client.get("/api/rp/notifications", headers=h).json()
     assert [(n["event"], n["reason"]) for n in items][-1] == ("revoked", "affiliation_changed")
+    # a webhook that does not answer 2xx keeps them pending for the next run
+    assert rp_service.deliver(office, at=MOVED_LATE + timedelta(hours=2), post=lambda *a: 503) == {}
     posts = []
     sent = rp_service.deliver(
         office,
@@ -145,6 +147,10 @@ def test_a_relying_party_keeps_one_user_id_through_a_renewal_and_a_move(office, 
     assert headers["X-Mynacard-Signature"] == expected
     assert json.loads(body)["notifications"][-1]["event"] == "revoked"
     assert rp_service.deliver(office, at=MOVED_LATE + timedelta(hours=3), post=lambda *a: 204) == {}
+    # the webhook can move; only http(s) URLs
+    r = client.put("/api/rp/webhook", json={"url": "http://127.0.0.1:9/new"}, headers=h)
+    assert r.status_code == 200 and r.json()["webhook_secret"]
+    assert client.put("/api/rp/webhook", json={"url": "file:///etc/passwd"}, headers=h).status_code == 422
     actions = {e.action for e in audit_of(office, cid)}
     assert {"rp.verify", "rp.linkage", "rp.notifications", "rp.notify"} <= actions
 

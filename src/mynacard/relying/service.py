@@ -215,13 +215,14 @@ def status(w: Work, rp: RelyingParty, cert: x509.Certificate | int) -> dict[str,
 
 def _successors(w: Work, row: Certificate) -> list[Certificate]:
     """The holder's later certificates of the same kind, oldest first."""
-    later = [
-        c
-        for c in repo.certificates(w.session, kind=row.kind)
-        if c.resident_id == row.resident_id
-        and c.serial != row.serial
-        and (c.not_before, c.serial) > (row.not_before, row.serial)
-    ]
+    same = w.session.scalars(
+        select(Certificate).where(
+            Certificate.resident_id == row.resident_id,
+            Certificate.kind == row.kind,
+            Certificate.not_before >= row.not_before,
+        )
+    ).all()
+    later = [c for c in same if c.serial != row.serial and (c.not_before, c.serial) > (row.not_before, row.serial)]
     return sorted(later, key=lambda c: (c.not_before, c.serial))
 
 
