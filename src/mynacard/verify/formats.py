@@ -20,7 +20,10 @@ from typing import Any
 
 from asn1crypto import cms
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
@@ -99,7 +102,7 @@ def _signer(sd: cms.SignedData) -> tuple[cms.SignerInfo, cms.Certificate]:
 
 def read_cms(data: bytes, content: bytes | None) -> Extracted:
     """A CMS SignedData (DER or PEM), with its content attached or given as ``content``."""
-    der = _pem_body(data) if data.lstrip().startswith(b"-----BEGIN") else data
+    der = _pem_body(data) if data[:64].lstrip().startswith(b"-----BEGIN") else data
     try:
         sd = fastder.signed_data(der)
     except fastder.NotDer:
@@ -185,10 +188,6 @@ def fast_intact(
     si: fastder.SignerInfo, cert: x509.Certificate, cert_der: bytes, content_type: bytes, digest: bytes
 ) -> tuple[bool, str]:
     """As ``integrity.signer_info_intact``, on the strict DER reader's SignerInfo."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
-    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-
     key = cert.public_key()
     if not isinstance(key, rsa.RSAPublicKey):
         return False, "The signer's key is not RSA."
