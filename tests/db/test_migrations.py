@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import mynacard.db.relying
+import mynacard.db.relying  # (relying parties, the TSA)
 import mynacard.db.staff  # noqa: F401  (registers the office service's tables)
 from mynacard.db.models import Base
 from mynacard.db.store import Store

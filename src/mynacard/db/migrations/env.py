@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import mynacard.db.relying
+import mynacard.db.relying  # (relying parties, the TSA)
 import mynacard.db.staff  # noqa: F401  (the office service's tables)
 from mynacard.db.models import Base
 
