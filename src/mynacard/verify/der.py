@@ -115,16 +115,24 @@ class SignedData:
     signer_infos: list[SignerInfo]
 
 
-def _attrs(buf: bytes, start: int, end: int) -> dict[bytes, list[bytes]]:
+SIGNED_WANTED = frozenset(
+    {OID_CONTENT_TYPE, OID_MESSAGE_DIGEST, OID_SIGNING_TIME, OID_SIGNING_CERT_V2, OID_SIGNING_CERT}
+)
+UNSIGNED_WANTED = frozenset({OID_TST})
+
+
+def _attrs(buf: bytes, start: int, end: int, wanted: frozenset[bytes]) -> dict[bytes, list[bytes]]:
+    """The values of the ``wanted`` attributes (the others are only checked to be attributes)."""
     out: dict[bytes, list[bytes]] = {}
     for a in children(buf, start, end):
-        expect(a, 0x30, "attribute")
-        parts = children(buf, a[1], a[2])
-        if len(parts) != 2:
+        if a[0] != 0x30:
             raise DerError("attribute")
-        oid = expect(parts[0], 0x06, "attribute type")
-        vals = expect(parts[1], 0x31, "attribute values")
-        out.setdefault(buf[oid[1] : oid[2]], []).extend(buf[v[3] : v[2]] for v in children(buf, vals[1], vals[2]))
+        parts = children(buf, a[1], a[2])
+        if len(parts) != 2 or parts[0][0] != 0x06 or parts[1][0] != 0x31:
+            raise DerError("attribute")
+        oid = buf[parts[0][1] : parts[0][2]]
+        if oid in wanted:
+            out.setdefault(oid, []).extend(buf[v[3] : v[2]] for v in children(buf, parts[1][1], parts[1][2]))
     return out
 
 
@@ -161,7 +169,7 @@ def _signer_info(buf: bytes, t: tuple[int, int, int, int]) -> SignerInfo:
     if parts[i][0] == 0xA0:
         a = parts[i]
         signed = b"\x31" + buf[a[3] + 1 : a[2]]
-        attrs = _attrs(buf, a[1], a[2])
+        attrs = _attrs(buf, a[1], a[2], SIGNED_WANTED)
         i += 1
     sig_oid = _algorithm(buf, parts[i])
     if sig_oid not in RSA_SIGS:
@@ -171,7 +179,7 @@ def _signer_info(buf: bytes, t: tuple[int, int, int, int]) -> SignerInfo:
     i += 1
     unsigned: dict[bytes, list[bytes]] = {}
     if i < len(parts) and parts[i][0] == 0xA1:
-        unsigned = _attrs(buf, parts[i][1], parts[i][2])
+        unsigned = _attrs(buf, parts[i][1], parts[i][2], UNSIGNED_WANTED)
         i += 1
     if i != len(parts):
         raise DerError("signer info: trailing fields")

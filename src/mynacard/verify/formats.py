@@ -157,6 +157,11 @@ def _fast_signer(sd: fastder.SignedData, si: fastder.SignerInfo) -> tuple[x509.C
     raise Malformed("The signature does not carry the signer's certificate.")
 
 
+@functools.lru_cache(maxsize=256)
+def _cert_hash(algo: str, cert_der: bytes) -> bytes:
+    return _digest(algo, cert_der)
+
+
 def _octets(value: bytes) -> bytes:
     t = fastder.expect(fastder.tlv(value, 0, len(value)), 0x04, "octet string")
     return value[t[1] : t[2]]
@@ -206,7 +211,7 @@ def fast_intact(
         if not hmac.compare_digest(_octets(md[0]), digest):
             return False, "The document does not match the signature."
         ess = _ess_cert_hash(si)
-        if ess is not None and not hmac.compare_digest(ess[1], _digest(ess[0], cert_der)):
+        if ess is not None and not hmac.compare_digest(ess[1], _cert_hash(ess[0], cert_der)):
             return False, "The signed attributes name another signing certificate."
         key.verify(si.signature, si.signed_attrs, padding.PKCS1v15(), algo)
     except InvalidSignature:
