@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,11 +13,17 @@ from rich.markup import escape
 
 from mynacard.cli.app import console, emit, opts, work
 from mynacard.relying import service as rp_service
+from mynacard.timeutil import JST
 from mynacard.verify import HttpSource, RevocationChecker, Trust, Verdict, verify
 from mynacard.verify.core import MAX_INPUT_BYTES
 from mynacard.verify.office import OfficeVerifier
 
 rp_app = typer.Typer(help="Relying parties (署名検証者): registration, consents, notifications", no_args_is_help=True)
+
+
+def _iso(t: datetime) -> str:
+    """An instant in Japan time, ISO 8601."""
+    return t.astimezone(JST).isoformat()
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -92,17 +99,17 @@ def _render(v: Verdict) -> None:
     if v.certificate_serial is not None:
         console.print(f"  certificate: {v.certificate_kind or '?'} {v.certificate_serial:x}")
     if v.timestamp:
-        console.print(f"  timestamp: {v.timestamp.isoformat()}")
+        console.print(f"  timestamp: {_iso(v.timestamp)}")
     if v.revocation is not None:
         r = v.revocation
         console.print(
-            f"  status at {r.at.isoformat()}: {r.status} ({r.source})"
-            + (f", {r.reason} since {r.revoked_at.isoformat()}" if r.revoked_at else "")
+            f"  status at {_iso(r.at)}: {r.status} ({r.source})"
+            + (f", {r.reason} since {_iso(r.revoked_at)}" if r.revoked_at else "")
         )
     if v.revocation_now is not None and v.revocation_now != v.revocation:
         r = v.revocation_now
         console.print(
-            f"  status now: {r.status}" + (f", {r.reason} since {r.revoked_at.isoformat()}" if r.revoked_at else "")
+            f"  status now: {r.status}" + (f", {r.reason} since {_iso(r.revoked_at)}" if r.revoked_at else "")
         )
 
 

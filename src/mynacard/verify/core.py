@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from mynacard.timeutil import require_aware
+from mynacard.timeutil import JST, require_aware
 from mynacard.verify.attributes import attributes_of_der
 from mynacard.verify.formats import Extracted, Malformed, read_cms, read_pdf
 from mynacard.verify.path import Trust
@@ -28,6 +28,11 @@ _REASON_TEXT = {
     "cessation_of_operation": "the card ended",
     "unspecified": "at the holder's request",
 }
+
+
+def _iso(t: datetime) -> str:
+    """An instant in Japan time, ISO 8601."""
+    return t.astimezone(JST).isoformat()
 
 
 def sniff(data: bytes) -> str:
@@ -130,10 +135,16 @@ def _judge(ex: Extracted, at: datetime, trust: Trust, revocation: RevocationChec
     assert issuer is not None
     if moment < cert.not_valid_before_utc:
         return Verdict(
-            Status.NOT_YET_VALID, f"The certificate is valid from {cert.not_valid_before_utc.isoformat()}.", **common
+            Status.NOT_YET_VALID,
+            f"The certificate is valid from {_iso(cert.not_valid_before_utc)}.",
+            **common,
         )
     if moment > cert.not_valid_after_utc:
-        return Verdict(Status.EXPIRED, f"The certificate expired at {cert.not_valid_after_utc.isoformat()}.", **common)
+        return Verdict(
+            Status.EXPIRED,
+            f"The certificate expired at {_iso(cert.not_valid_after_utc)}.",
+            **common,
+        )
     then = revocation.status(cert, issuer, moment=moment, now=at)
     now = then if moment == at else revocation.status(cert, issuer, moment=at, now=at)
     common.update(revocation=then, revocation_now=now)
@@ -141,16 +152,20 @@ def _judge(ex: Extracted, at: datetime, trust: Trust, revocation: RevocationChec
         return Verdict(Status.REVOKED, _revoked_text(then), **common)
     if then.status == "hold":
         assert then.revoked_at is not None
-        return Verdict(Status.ON_HOLD, f"The certificate is on hold since {then.revoked_at.isoformat()}.", **common)
+        return Verdict(Status.ON_HOLD, f"The certificate is on hold since {_iso(then.revoked_at)}.", **common)
     if then.status != "good":
         return Verdict(Status.REVOCATION_UNKNOWN, "Neither OCSP nor a CRL gave the certificate's status.", **common)
     if ts_time is not None and now.status != "good":
-        text = f"Valid: timestamped at {ts_time.isoformat()}, before the certificate's {now.status}"
-        return Verdict(Status.VALID, text + f" at {now.revoked_at.isoformat() if now.revoked_at else '?'}.", **common)
+        text = f"Valid: timestamped at {_iso(ts_time)}, before the certificate's {now.status}"
+        return Verdict(
+            Status.VALID,
+            text + f" at {_iso(now.revoked_at) if now.revoked_at else '?'}.",
+            **common,
+        )
     return Verdict(Status.VALID, "The signature is valid.", **common)
 
 
 def _revoked_text(st: RevocationStatus) -> str:
     reason = st.reason or "unspecified"
-    when = st.revoked_at.isoformat() if st.revoked_at else "?"
+    when = _iso(st.revoked_at) if st.revoked_at else "?"
     return f"The certificate was revoked at {when}: {reason} ({_REASON_TEXT.get(reason, reason)})."

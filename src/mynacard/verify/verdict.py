@@ -8,6 +8,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from mynacard.timeutil import JST
+
 
 class Status(StrEnum):
     VALID = "valid"
@@ -67,8 +69,8 @@ class RevocationStatus:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["at"] = self.at.isoformat()
-        d["revoked_at"] = self.revoked_at.isoformat() if self.revoked_at else None
+        d["at"] = self.at.astimezone(JST).isoformat()
+        d["revoked_at"] = self.revoked_at.astimezone(JST).isoformat() if self.revoked_at else None
         return d
 
 
@@ -101,7 +103,7 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         def iso(t: datetime | None) -> str | None:
-            return t.isoformat() if t else None
+            return t.astimezone(JST).isoformat() if t else None
 
         return {
             "status": self.status.value,
