@@ -263,3 +263,14 @@ def test_tsa_over_http(client) -> None:
     assert client.post("/tsa", content=req.dump(), headers={"Content-Type": "text/plain"}).status_code == 415
     assert client.get("/tsa/root.cer").status_code == 200
     assert client.get("/tsa/nothing.cer").status_code == 404
+
+
+def test_tsa_at_a_time_x509_cannot_hold_refuses_cleanly(client, clock) -> None:
+    from pyhanko.sign.timestamps.api import TimeStamper
+
+    clock.set(datetime(1940, 1, 1, tzinfo=JST), advance=False)
+    _, req = TimeStamper().request_cms(hashlib.sha256(b"doc").digest(), "sha256")
+    r = client.post("/tsa", content=req.dump(), headers={"Content-Type": "application/timestamp-query"})
+    status = tsp.PKIStatusInfo.load(core.Sequence.load(r.content).contents)
+    assert r.status_code == 200 and status["fail_info"].native == {"time_not_available"}
+    assert client.get("/tsa/root.cer").status_code == 409

@@ -51,6 +51,13 @@ def _der_length(n: int) -> bytes:
     return bytes([0x80 | len(raw)]) + raw
 
 
+def rejection(failure: str, text: str) -> bytes:
+    """A TimeStampResp without a token (asn1crypto insists on one, so the SEQUENCE is made here)."""
+    status = tsp.PKIStatusInfo({"status": "rejection", "status_string": [text], "fail_info": {failure}})
+    body = status.dump()
+    return b"\x30" + _der_length(len(body)) + body
+
+
 @dataclass(frozen=True)
 class TimestampAuthority:
     root: x509.Certificate
@@ -125,10 +132,7 @@ class TimestampAuthority:
             req = self._parse(request_der)
             token = self.token(req, at=at)
         except TsaRequestError as e:
-            # a TimeStampResp without a token (asn1crypto insists on one, so the SEQUENCE is made here)
-            status = tsp.PKIStatusInfo({"status": "rejection", "status_string": [e.text], "fail_info": {e.failure}})
-            body = status.dump()
-            return b"\x30" + _der_length(len(body)) + body
+            return rejection(e.failure, e.text)
         return tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
 
     @staticmethod

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from mynacard.crypto import seal_private_key, unseal_private_key
 from mynacard.db.relying import TsaKey
+from mynacard.errors import StateError
 from mynacard.services.context import Office, Work
-from mynacard.tsa.authority import TimestampAuthority
+from mynacard.tsa.authority import TimestampAuthority, rejection
 
 ORGANIZATION = "mynacard sandbox JPKI"
 
@@ -41,9 +42,15 @@ def authority(w: Work) -> TimestampAuthority:
     rows = _rows(w)
     if "root" in rows and "tsa" in rows:
         return _load(w, rows)
-    tsa, root_key = TimestampAuthority.generate(
-        at=w.at, organization=ORGANIZATION, root_key=w.office.keygen(), tsa_key=w.office.keygen()
-    )
+    try:
+        tsa, root_key = TimestampAuthority.generate(
+            at=w.at, organization=ORGANIZATION, root_key=w.office.keygen(), tsa_key=w.office.keygen()
+        )
+    except ValueError as e:  # e.g. a simulated time before 1950, which X.509 UTCTime cannot hold
+        raise StateError(
+            f"The timestamp authority cannot be set up at {w.at.isoformat()}: {e}",
+            "この日時ではタイムスタンプ局を開設できません。",
+        ) from e
     dialect = w.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -69,8 +76,11 @@ def authority(w: Work) -> TimestampAuthority:
 
 def respond(office: Office, request_der: bytes, *, at: datetime) -> bytes:
     """The TimeStampResp to one request (a rejection for a bad request, never an exception)."""
-    with office.work(at=at, actor="tsa") as w:
-        return authority(w).respond(request_der, at=at)
+    try:
+        with office.work(at=at, actor="tsa") as w:
+            return authority(w).respond(request_der, at=at)
+    except StateError as e:
+        return rejection("time_not_available", e.message)
 
 
 def root_certificate(office: Office, *, at: datetime) -> x509.Certificate:

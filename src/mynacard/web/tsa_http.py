@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from cryptography.hazmat.primitives.serialization import Encoding
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from mynacard.tsa import service as tsa_service
@@ -35,13 +35,13 @@ async def timestamp(request: Request, st: Annotated[ServiceState, Depends(state)
 
 
 @router.get("/tsa/{name}", summary="The TSA's certificates: root.cer, tsa.cer", response_class=Response)
-def certificate(name: str, st: Annotated[ServiceState, Depends(state)]) -> Response:
-    with st.office.work(at=st.clock.now(), actor="tsa") as w:
-        tsa = tsa_service.authority(w)
-        cert = {"root.cer": tsa.root, "tsa.cer": tsa.certificate}.get(name)
-    if cert is None:
+def certificate(name: Annotated[str, Path(max_length=20)], st: Annotated[ServiceState, Depends(state)]) -> Response:
+    if name not in ("root.cer", "tsa.cer"):
         return JSONResponse(
             {"error": {"code": "http_404", "message": "Not found.", "message_ja": "ページが見つかりません。"}},
             status_code=404,
         )
+    with st.office.work(at=st.clock.now(), actor="tsa") as w:  # a StateError is answered 409
+        tsa = tsa_service.authority(w)
+    cert = tsa.root if name == "root.cer" else tsa.certificate
     return Response(cert.public_bytes(Encoding.DER), media_type="application/pkix-cert")
