@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 import mynacard.db.provider
+import mynacard.db.relying
 import mynacard.db.staff  # noqa: F401  (registers the office service's tables)
 from mynacard.db.models import Base, Municipality
 from mynacard.db.store import Store

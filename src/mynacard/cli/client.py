@@ -264,6 +264,21 @@ def _login(card: JpkiCard, kind: str, pin: str | None) -> sig.CardOperation:
     return op
 
 
+TsaOpt = Annotated[
+    str | None,
+    typer.Option("--tsa", help="Timestamp the signature at this RFC 3161 TSA, e.g. http://127.0.0.1:8000/tsa"),
+]
+
+
+def _stamper(url: str | None) -> sig.FunctionTimeStamper | None:
+    if url is None:
+        return None
+    try:
+        return sig.tsa_timestamper(url)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--tsa") from None
+
+
 @client_app.command("sign")
 def sign_cmd(
     ctx: typer.Context,
@@ -271,15 +286,22 @@ def sign_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the detached CMS signature (.p7s)")],
     kind: Annotated[str, typer.Option("--key", help=KIND_HELP)] = "sign",
     pem: Annotated[bool, typer.Option("--pem", help="PEM instead of DER")] = False,
+    attached: Annotated[bool, typer.Option("--attached", help="Put the file inside the signature (.p7m)")] = False,
+    tsa: TsaOpt = None,
     pin: PinOpt = None,
 ) -> None:
-    """Sign a file: a detached CMS signature (openssl cms -verify -binary -content FILE ...)."""
+    """Sign a file: a detached CMS signature (openssl cms -verify -binary -content FILE ...);
+    CAdES-T with --tsa."""
     data = file.read_bytes()
     with session(ctx) as card:
         op = _login(card, kind, pin)
         from mynacard.client import signing as sig
 
-        out.write_bytes(sig.sign_cms(sig.card_signer(op), data, at=opts(ctx).now(), pem=pem))
+        out.write_bytes(
+            sig.sign_cms(
+                sig.card_signer(op), data, at=opts(ctx).now(), pem=pem, detached=not attached, timestamper=_stamper(tsa)
+            )
+        )
     _signed(op, out)
 
 
@@ -291,16 +313,17 @@ def sign_pdf_cmd(
     kind: Annotated[str, typer.Option("--key", help=KIND_HELP)] = "sign",
     field: Annotated[str, typer.Option(help="Signature field name")] = "Signature1",
     reason: Annotated[str | None, typer.Option(help="Reason shown in the signature")] = None,
+    tsa: TsaOpt = None,
     pin: PinOpt = None,
 ) -> None:
-    """Sign a PDF (PAdES, pyHanko) with the card."""
+    """Sign a PDF (PAdES, pyHanko) with the card; PAdES-T with --tsa."""
     pdf = file.read_bytes()
     with session(ctx) as card:
         op = _login(card, kind, pin)
         try:
             from mynacard.client import signing as sig
 
-            signed = sig.sign_pdf(sig.card_signer(op), pdf, field_name=field, reason=reason)
+            signed = sig.sign_pdf(sig.card_signer(op), pdf, field_name=field, reason=reason, timestamper=_stamper(tsa))
         except MynaError:
             raise
         except Exception as exc:  # a damaged PDF, a taken field name
@@ -316,9 +339,12 @@ def sign_xml_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="The signed XML (enveloped signature)")],
     kind: Annotated[str, typer.Option("--key", help=KIND_HELP)] = "sign",
     xades: Annotated[bool, typer.Option("--xades", help="XAdES-BES instead of plain XMLDSig")] = False,
+    tsa: TsaOpt = None,
     pin: PinOpt = None,
 ) -> None:
-    """Sign an XML document (XMLDSig or XAdES, signxml) with the card."""
+    """Sign an XML document (XMLDSig or XAdES, signxml) with the card; XAdES-T with --xades --tsa."""
+    if tsa and not xades:
+        raise typer.BadParameter("a signature timestamp needs --xades", param_hint="--tsa")
     xml = file.read_bytes()
     with session(ctx) as card:
         op = _login(card, kind, pin)
@@ -326,7 +352,7 @@ def sign_xml_cmd(
         try:
             from mynacard.client import signing as sig
 
-            signed = sig.sign_xml(sig.card_key(op), op.cert, op.chain, xml, xades=xades)
+            signed = sig.sign_xml(sig.card_key(op), op.cert, op.chain, xml, xades=xades, timestamper=_stamper(tsa))
         except MynaError:
             raise
         except Exception as exc:  # not well-formed XML

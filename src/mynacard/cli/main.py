@@ -20,6 +20,7 @@ from mynacard.cli.login import login_app
 from mynacard.cli.residents import municipality_app, resident_app
 from mynacard.cli.serve import serve
 from mynacard.cli.vcard import vcard_app
+from mynacard.cli.verify import rp_app, verify_cmd
 
 app = typer.Typer(
     help="mynacard: Japan's My Number Card (マイナンバーカード) and JPKI, runnable at any simulated date.",
@@ -65,6 +66,8 @@ app.add_typer(client_app, name="client")
 app.add_typer(login_app, name="login")
 app.add_typer(kiosk_app, name="kiosk")
 app.command("serve")(serve)
+app.command("verify")(verify_cmd)
+app.add_typer(rp_app, name="rp")
 
 
 @app.command("demo")

@@ -7,15 +7,22 @@
 
 The PIN is verified once, right before the single private-key operation of the document;
 after a wrong PIN nothing is retried (R_PIN_4).
+
+Timestamps (CAdES-T, PAdES-T, XAdES-T): pass a ``TimeStamper`` (``tsa_timestamper(url)`` for
+a TSA over HTTP, ``FunctionTimeStamper`` for one in the same process); the RFC 3161 token over
+the signature value is added as an unsigned attribute (CMS, PDF) or as
+``xades:SignatureTimeStamp`` (XAdES), so a verifier can prove the signature existed then.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -25,6 +32,7 @@ from lxml import etree
 from pyhanko.sign import signers
 from pyhanko.sign.signers.pdf_byterange import BuildProps
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from signxml import SignatureMethod, XMLSigner, XMLVerifier
 from signxml.algorithms import DigestAlgorithm
@@ -32,7 +40,7 @@ from signxml.xades import XAdESSigner, XAdESVerifier
 
 from mynacard.chip import KeySlot, digest_info
 from mynacard.client.card import SLOT_PIN, JpkiCard
-from mynacard.errors import StateError
+from mynacard.errors import MynaError, StateError
 
 SIGNATURE_BYTES = 256
 
@@ -132,13 +140,64 @@ class CardSigner(signers.Signer):
 # -- documents -------------------------------------------------------------------------------
 
 
-def sign_cms(signer: CardSigner, data: bytes, *, at: datetime, pem: bool = False) -> bytes:
-    """A detached CMS SignedData over ``data`` (DER, or PEM with ``pem``)."""
+class TimestampUnavailable(MynaError):
+    code = "tsa_unavailable"
+    http_status = 502
+
+
+class FunctionTimeStamper(TimeStamper):
+    """A pyHanko ``TimeStamper`` whose requests go to ``respond(request DER) -> response DER``."""
+
+    def __init__(self, respond: Callable[[bytes], bytes]) -> None:
+        super().__init__(include_nonce=True)
+        self._respond = respond
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        return tsp.TimeStampResp.load(self._respond(req.dump()))
+
+
+MAX_TSA_RESPONSE = 1024 * 1024
+
+
+def tsa_timestamper(url: str, *, timeout: float = 10.0) -> FunctionTimeStamper:
+    """A timestamper posting RFC 3161 requests to ``url`` (e.g. ``http://127.0.0.1:8000/tsa``)."""
+    import urllib.request
+
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"The TSA URL must be http(s), got {url!r}.")
+
+    def post(body: bytes) -> bytes:
+        req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/timestamp-query"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return bytes(r.read(MAX_TSA_RESPONSE))
+        except OSError as e:
+            raise TimestampUnavailable(
+                f"The TSA at {url} did not answer ({e}); sign again without --tsa or when it is reachable.",
+                "タイムスタンプ局に接続できません。",
+                url=url,
+            ) from e
+
+    return FunctionTimeStamper(post)
+
+
+def sign_cms(
+    signer: CardSigner,
+    data: bytes,
+    *,
+    at: datetime,
+    pem: bool = False,
+    detached: bool = True,
+    timestamper: TimeStamper | None = None,
+) -> bytes:
+    """A CMS SignedData over ``data`` (DER, or PEM with ``pem``): detached, or with the data
+    inside (``detached=False``); CAdES-T with a ``timestamper``."""
     content_info = asyncio.run(
         signer.async_sign_general_data(
             data,
             "sha256",
-            detached=True,
+            detached=detached,
+            timestamper=timestamper,
             signed_attr_settings=PdfCMSSignedAttributes(signing_time=at),
         )
     )
@@ -152,8 +211,16 @@ def sign_cms(signer: CardSigner, data: bytes, *, at: datetime, pem: bool = False
     return f"-----BEGIN CMS-----\n{body}\n-----END CMS-----\n".encode("ascii")
 
 
-def sign_pdf(signer: CardSigner, pdf: bytes, *, field_name: str = "Signature1", reason: str | None = None) -> bytes:
-    """A PAdES baseline signature (ETSI.CAdES.detached) appended as an incremental update."""
+def sign_pdf(
+    signer: CardSigner,
+    pdf: bytes,
+    *,
+    field_name: str = "Signature1",
+    reason: str | None = None,
+    timestamper: TimeStamper | None = None,
+) -> bytes:
+    """A PAdES baseline signature (ETSI.CAdES.detached) appended as an incremental update;
+    PAdES-T (a signature timestamp) with a ``timestamper``."""
     from io import BytesIO
 
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -167,7 +234,7 @@ def sign_pdf(signer: CardSigner, pdf: bytes, *, field_name: str = "Signature1", 
         reason=reason,
         app_build_props=BuildProps(name="mynacard client"),
     )
-    out = signers.sign_pdf(writer, meta, signer=signer)
+    out = signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
     return bytes(out.getbuffer())
 
 
@@ -197,14 +264,29 @@ class Utf8XAdESVerifier(Utf8Copy, XAdESVerifier):
 
 
 def sign_xml(
-    key: CardKey, cert: x509.Certificate, chain: list[x509.Certificate], xml: bytes, *, xades: bool = False
+    key: CardKey,
+    cert: x509.Certificate,
+    chain: list[x509.Certificate],
+    xml: bytes,
+    *,
+    xades: bool = False,
+    timestamper: TimeStamper | None = None,
 ) -> bytes:
-    """An enveloped XMLDSig (rsa-sha256), or XAdES-BES with ``xades``, over the whole document."""
+    """An enveloped XMLDSig (rsa-sha256), or XAdES-BES with ``xades``, over the whole document;
+    XAdES-T (``xades:SignatureTimeStamp``) with a ``timestamper``."""
     root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     certs = [cert, *chain]
+    if timestamper is not None and not xades:
+        raise ValueError("A signature timestamp needs XAdES (plain XMLDSig has no place for it).")
     cls = Utf8XAdESSigner if xades else Utf8XMLSigner
     signer = cls(signature_algorithm=SignatureMethod.RSA_SHA256, digest_algorithm=DigestAlgorithm.SHA256)
     signed = signer.sign(root, key=key, cert=certs)  # type: ignore[arg-type]
+    if timestamper is not None:
+        from mynacard.tsa.xades import add_signature_timestamp, timestamp_target
+
+        digest = hashlib.sha256(timestamp_target(signed)).digest()
+        token = asyncio.run(timestamper.async_timestamp(digest, "sha256"))
+        add_signature_timestamp(signed, token.dump())
     return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
 
 

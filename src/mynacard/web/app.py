@@ -96,6 +96,7 @@ def _is_ui(request: Request) -> bool:
         or p.startswith("/ocsp")
         or p.startswith("/crl")
         or p.startswith("/ca/")
+        or p.startswith("/tsa")
     )
 
 
@@ -216,6 +217,7 @@ def create_app(
             resp.headers.setdefault("Pragma", "no-cache")
         return resp
 
+    from mynacard.web import relying, tsa_http
     from mynacard.web.api import admin, cards, certs, documents, hotline, residents, session
     from mynacard.web.kiosk import router as kiosk_router
     from mynacard.web.login import router as login_router
@@ -234,6 +236,8 @@ def create_app(
         documents.router,
         pki_router,
         login_router,
+        relying.router,
+        tsa_http.router,
     ):
         app.include_router(r)
     app.include_router(portal_router)

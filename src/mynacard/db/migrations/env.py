@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import mynacard.db.provider
+import mynacard.db.relying
 import mynacard.db.staff  # noqa: F401  (the office service's tables)
 from mynacard.db.models import Base
 

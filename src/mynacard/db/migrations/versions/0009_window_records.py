@@ -1,7 +1,7 @@
 """window records: the evidence of free reissues (administrative errors, moves in from abroad)
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import mynacard.db.types
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
