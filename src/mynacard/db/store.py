@@ -60,6 +60,12 @@ class Store:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.attributes["connection_url"] = self.url
         with self.engine.begin() as conn:
+            if self.is_sqlite:
+                # pysqlite commits each CREATE/ALTER on its own: a process killed half-way through
+                # the first start would leave a half-made schema that no later start can migrate.
+                # One explicit transaction makes the migration all or nothing (and lets two
+                # first starts take turns).
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
