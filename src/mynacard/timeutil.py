@@ -44,11 +44,27 @@ def parse_at(text: str) -> datetime:
     text = text.strip()
     try:
         if len(text) == 10:
-            d = date.fromisoformat(text)
-            return datetime.combine(d, time(9, 0), tzinfo=JST)
-        dt = datetime.fromisoformat(text)
+            dt = datetime.combine(date.fromisoformat(text), time(9, 0), tzinfo=JST)
+        else:
+            dt = datetime.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(f"cannot read the time {text!r}: use ISO 8601, e.g. 2031-05-10T09:00 (Japan time)") from exc
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=JST)
+    check_simulated(dt)
     return dt
+
+
+#: Simulated time must stay where certificates and CRLs can carry it: RFC 5280 times begin in
+#: 1950 (UTCTime), and a card's dates run up to ten years past the simulated now.
+SIMULATED_YEARS = range(1950, 9001)
+
+
+def check_simulated(at: datetime) -> datetime:
+    """``at`` if a certificate, a CRL and a card's validity can be dated from it, else ValueError."""
+    if at.year not in SIMULATED_YEARS:
+        raise ValueError(
+            f"the time {at.isoformat()} is out of range: simulated time runs from "
+            f"{SIMULATED_YEARS.start} to {SIMULATED_YEARS.stop - 1}"
+        )
+    return at

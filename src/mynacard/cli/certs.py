@@ -9,7 +9,7 @@ import typer
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 
-from mynacard.cli.app import emit, fail, work
+from mynacard.cli.app import emit, fail, work, write_file
 from mynacard.db import repositories as repo
 from mynacard.errors import NotFoundError
 from mynacard.present import cert_dict
@@ -105,7 +105,7 @@ def cert_ocsp(
         c = _cert(serial, w)
         resp = pki.ocsp_response(w, c)
     if out:
-        out.write_bytes(resp.public_bytes(Encoding.DER))
+        write_file(out, resp.public_bytes(Encoding.DER))
     status = resp.certificate_status
     data = {
         "serial": serial,
@@ -127,7 +127,7 @@ def cert_crl(
     """Write the current CRL of a CA (holds as certificateHold, R_CERT_8)."""
     with work(ctx) as w:
         crl = pki.crl(w, kind, municipality_code=municipality)
-    out.write_bytes(crl.public_bytes(Encoding.DER))
+    write_file(out, crl.public_bytes(Encoding.DER))
     emit(
         ctx,
         {

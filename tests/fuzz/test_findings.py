@@ -1,0 +1,75 @@
+"""Findings of the fuzz campaign and the crash harness, each fixed, each with the input that
+found it: the answer is now a clear error (exit code 2), never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from mynacard.cli.main import app
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MYNACARD_DB", raising=False)
+    db = str(tmp_path / "f.db")
+
+    def run(*args: str, db: str | None = db):
+        pre = ["--db", db] if db is not None else []
+        return runner.invoke(app, [*pre, "--json", *args])
+
+    assert run("municipality", "add", "174076", "中能登町", "石川県").exit_code == 0
+    return run
+
+
+def refused(result, *words: str) -> str:
+    """Exit code 2 with a message, no exception escaping."""
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 2, result.output
+    text = result.output
+    assert "Traceback" not in text
+    for w in words:
+        assert w in text, text
+    return text
+
+
+@pytest.mark.parametrize(
+    "db",
+    [
+        "bogus://x",  # an unknown URL scheme
+        "sqlite:///no/such/folder/x.db",  # a folder that does not exist
+        "a\x00b",  # a NUL byte
+        ".",  # a folder, not a file
+    ],
+)
+def test_a_db_that_names_no_database_is_refused(run, db):
+    refused(run("events", db=db), "Cannot open the store", "--db")
+
+
+def test_a_damaged_key_file_is_refused(run, tmp_path):
+    """A key file cut short (e.g. a process killed while writing it)."""
+    (tmp_path / "g.db.key").write_bytes(b"")
+    refused(run("events", db=str(tmp_path / "g.db")), "damaged")
+
+
+def test_an_output_path_that_cannot_be_written_is_refused(run, tmp_path):
+    refused(run("cert", "crl", "sign", "--out", str(tmp_path)), "Cannot write --out")
+    refused(run("cert", "crl", "sign", "--out", str(tmp_path / "no" / "such" / "x.crl")), "Cannot write --out")
+
+
+def test_an_export_folder_that_cannot_be_written_is_refused(run, tmp_path):
+    (tmp_path / "file").write_text("x")
+    refused(run("export", str(tmp_path / "file")), "Cannot write the export")
+
+
+@pytest.mark.parametrize("at", ["0001-01-01", "1949-12-31T23:00", "9999-12-31T10:00"])
+def test_a_simulated_time_no_certificate_can_carry_is_refused(run, at):
+    """Found as ``--at 0001-01-01 export DIR``: the CRL could not be dated (RFC 5280 times begin in 1950)."""
+    refused(run("--at", at, "export", "out"), "out of range")
+
+
+def test_simulated_time_inside_the_range_still_works(run):
+    assert run("--at", "1950-01-02T10:00", "export", "out").exit_code == 0
+    assert run("--at", "2999-01-02T10:00", "events").exit_code == 0
