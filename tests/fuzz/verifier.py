@@ -89,12 +89,13 @@ def run(n: int, verify: Verify, seed: int = 0, tally: Tally | None = None, corpu
 
 def toy_verifier(data: bytes) -> bool:
     """A verifier as the harness expects one: refusals are MynaErrors (used by the self-test)."""
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.serialization import pkcs7
 
     from mynacard.errors import ValidationError
 
     try:
         certs = pkcs7.load_der_pkcs7_certificates(data)
-    except ValueError:
+    except (ValueError, UnsupportedAlgorithm):
         raise ValidationError("signature", "Not a CMS signature.", "署名データではありません。") from None
     return bool(certs)
