@@ -263,3 +263,19 @@ def run(spec: dict[str, Any]) -> None:
     sys.stdout.flush()
     os._exit(0)
 
+
+
+def main(argv: list[str]) -> None:
+    """``MYNACARD_CRASH_KILL_AT=N python -m tests.crash.worker [mynacard arguments]``: the
+    ``mynacard`` command, killed at its N-th kill point (0: print how many it has)."""
+    switch = KillSwitch(int(os.environ.get(KILL_AT_ENV, "0")), None)
+    switch.install()
+    try:
+        cli(argv, prog_name="mynacard")
+    finally:
+        if switch.kill_at == 0:
+            print(f"{switch.n} kill points: {', '.join(switch.labels)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
