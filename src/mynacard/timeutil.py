@@ -5,7 +5,7 @@ Nothing here reads the clock: the outermost adapter does, and passes the time in
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 JST = timezone(timedelta(hours=9), "JST")
 
@@ -56,15 +56,18 @@ def parse_at(text: str) -> datetime:
 
 
 #: Simulated time must stay where certificates and CRLs can carry it: RFC 5280 times begin in
-#: 1950 (UTCTime), and a card's dates run up to ten years past the simulated now.
-SIMULATED_YEARS = range(1950, 9001)
+#: 1950 (UTC), and a card's dates run up to ten years past the simulated now.
+SIMULATED_FROM = datetime(1950, 1, 1, tzinfo=UTC)
+SIMULATED_UNTIL = datetime(9001, 1, 1, tzinfo=UTC)
 
 
 def check_simulated(at: datetime) -> datetime:
-    """``at`` if a certificate, a CRL and a card's validity can be dated from it, else ValueError."""
-    if at.year not in SIMULATED_YEARS:
+    """``at`` (Japan time if naive) if a certificate, a CRL and a card's validity can be dated
+    from it, else ValueError."""
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=JST)
+    if not SIMULATED_FROM <= aware < SIMULATED_UNTIL:
         raise ValueError(
             f"the time {at.isoformat()} is out of range: simulated time runs from "
-            f"{SIMULATED_YEARS.start} to {SIMULATED_YEARS.stop - 1}"
+            f"{SIMULATED_FROM:%Y-%m-%d} to {SIMULATED_UNTIL.year - 1}-12-31 (UTC)"
         )
     return at

@@ -64,7 +64,7 @@ def test_an_export_folder_that_cannot_be_written_is_refused(run, tmp_path):
     refused(run("export", str(tmp_path / "file")), "Cannot write the export")
 
 
-@pytest.mark.parametrize("at", ["0001-01-01", "1949-12-31T23:00", "9999-12-31T10:00"])
+@pytest.mark.parametrize("at", ["0001-01-01", "1950-01-01T08:00", "9999-12-31T10:00"])
 def test_a_simulated_time_no_certificate_can_carry_is_refused(run, at):
     """Found as ``--at 0001-01-01 export DIR``: the CRL could not be dated (RFC 5280 times begin in 1950)."""
     refused(run("--at", at, "export", "out"), "out of range")
@@ -73,3 +73,27 @@ def test_a_simulated_time_no_certificate_can_carry_is_refused(run, at):
 def test_simulated_time_inside_the_range_still_works(run):
     assert run("--at", "1950-01-02T10:00", "export", "out").exit_code == 0
     assert run("--at", "2999-01-02T10:00", "events").exit_code == 0
+
+
+def test_the_service_clock_refuses_a_time_no_certificate_can_carry(tmp_path):
+    """Found by the stateful API run: POST /api/admin/clock took year 1 (or 9999), and from then
+    on every CRL, search and batch answered 500 until the clock was set again."""
+    from fastapi.testclient import TestClient
+
+    from mynacard.web.app import create_app
+    from mynacard.web.clock import Clock
+    from tests.web.conftest import PASSWORD, at, make_office
+
+    office = make_office(str(tmp_path / "clock.db"))
+    c = TestClient(create_app(office, clock=Clock(at("2025-04-01T10:00"), advance=False)))
+    token = c.post("/api/login", json={"username": "root", "password": PASSWORD}).json()["token"]
+    c.headers["Authorization"] = f"Bearer {token}"
+    for bad in ("0001-01-01T00:00:00", "1950-01-01T08:59:00", "9999-12-31T23:00:00"):
+        r = c.post("/api/admin/clock", json={"at": bad, "advance": False})
+        assert r.status_code == 422, r.text
+        assert "out of range" in r.json()["error"]["fields"]["at"]
+        assert c.get("/crl/sign.crl").status_code == 200
+        assert c.get("/api/residents", params={"name": "能登"}).status_code == 200
+    assert c.post("/api/admin/clock", json={"at": "1950-01-01T09:00:00", "advance": False}).status_code == 200
+    assert c.get("/crl/sign.crl").status_code == 200
+    office.store.dispose()
