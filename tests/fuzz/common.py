@@ -43,7 +43,11 @@ class Tally:
         where = f" at {tb[-1].filename.split('site-packages/')[-1]}:{tb[-1].lineno}" if tb else ""
         ours = [f for f in tb if "/mynacard/" in f.filename and "/tests/" not in f.filename]
         origin = f" from {ours[-1].filename.split('/mynacard/')[-1]}:{ours[-1].lineno}" if ours else ""
-        self.found("exception", f"{type(exc).__name__}{where}{origin}: {str(exc).splitlines()[0][:160]}", sample)
+        try:
+            message = (str(exc).splitlines() or [""])[0][:160]
+        except Exception as e:  # an exception whose message cannot even be made
+            message = f"(its message fails: {type(e).__name__}: {e})"[:160]
+        self.found("exception", f"{type(exc).__name__}{where}{origin}: {message}", sample)
 
     def line(self) -> str:
         return f"{self.target:10s} {self.inputs:>10,d} inputs  {len(self.findings)} finding(s)"

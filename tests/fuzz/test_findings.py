@@ -97,3 +97,10 @@ def test_the_service_clock_refuses_a_time_no_certificate_can_carry(tmp_path):
     assert c.post("/api/admin/clock", json={"at": "1950-01-01T09:00:00", "advance": False}).status_code == 200
     assert c.get("/crl/sign.crl").status_code == 200
     office.store.dispose()
+
+
+@pytest.mark.parametrize("serial", ["A" * 5000, "F" * 41, "0", "0x0"])
+def test_a_serial_no_certificate_can_have_is_not_found(run, serial):
+    """Found as ``cert ocsp AAAA...`` (5,000 digits): the lookup failed inside SQLAlchemy."""
+    refused(run("cert", "ocsp", serial), "No certificate")
+    refused(run("cert", "show", serial), "No certificate")

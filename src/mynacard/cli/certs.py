@@ -88,7 +88,8 @@ def _cert(serial: str, w):  # type: ignore[no-untyped-def]
         n = int(serial, 16)
     except ValueError:
         raise typer.BadParameter("the serial is a hexadecimal number") from None
-    c = repo.certificate(w.session, n)
+    # serials are positive and at most 20 octets (RFC 5280 4.1.2.2): no certificate has another
+    c = repo.certificate(w.session, n) if 0 < n < 2**160 else None
     if c is None:
         raise NotFoundError(f"No certificate with serial {serial}.", "該当する電子証明書がありません。")
     return c
