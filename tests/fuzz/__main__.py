@@ -51,6 +51,8 @@ def campaign(budget: int, seed: int, only: list[str], verifier: str | None, work
             t = verifier_target.run(n, verifier_target.load(verifier), seed)
         tallies.append(t)
         print(f"  {t.line()}  ({time.monotonic() - started:.0f} s)", flush=True)
+        for f in t.findings:
+            print(f"    {f}", flush=True)
     if not verifier:
         print("verifier: 0 inputs (mynacard.verify is not on this branch yet: --verifier module:function)")
     return tallies
