@@ -104,3 +104,13 @@ def test_a_serial_no_certificate_can_have_is_not_found(run, serial):
     """Found as ``cert ocsp AAAA...`` (5,000 digits): the lookup failed inside SQLAlchemy."""
     refused(run("cert", "ocsp", serial), "No certificate")
     refused(run("cert", "show", serial), "No certificate")
+
+
+@pytest.mark.parametrize("limit", ["1180591620717411303423", "0", "-5"])
+def test_an_events_limit_out_of_range_is_refused(run, limit):
+    """Found as ``events --card ... --limit 1180591620717411303423``: SQLite could not take the number."""
+    refused(run("events", "--limit", limit), "--limit")
+
+
+def test_an_events_limit_in_range_works(run):
+    assert run("events", "--limit", "1").exit_code == 0

@@ -107,7 +107,7 @@ def events(
     ctx: typer.Context,
     resident: Annotated[int | None, typer.Option(help="Only this resident")] = None,
     card: Annotated[str | None, typer.Option(help="Only this card")] = None,
-    limit: Annotated[int, typer.Option()] = 200,
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="At most this many events (1-100000)")] = 200,
 ) -> None:
     """The append-only event log: who did what, when."""
     with work(ctx) as w:
