@@ -5,7 +5,7 @@ Nothing here reads the clock: the outermost adapter does, and passes the time in
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 JST = timezone(timedelta(hours=9), "JST")
 
@@ -44,11 +44,30 @@ def parse_at(text: str) -> datetime:
     text = text.strip()
     try:
         if len(text) == 10:
-            d = date.fromisoformat(text)
-            return datetime.combine(d, time(9, 0), tzinfo=JST)
-        dt = datetime.fromisoformat(text)
+            dt = datetime.combine(date.fromisoformat(text), time(9, 0), tzinfo=JST)
+        else:
+            dt = datetime.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(f"cannot read the time {text!r}: use ISO 8601, e.g. 2031-05-10T09:00 (Japan time)") from exc
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=JST)
+    check_simulated(dt)
     return dt
+
+
+#: Simulated time must stay where certificates and CRLs can carry it: RFC 5280 times begin in
+#: 1950 (UTC), and a card's dates run up to ten years past the simulated now.
+SIMULATED_FROM = datetime(1950, 1, 1, tzinfo=UTC)
+SIMULATED_UNTIL = datetime(9001, 1, 1, tzinfo=UTC)
+
+
+def check_simulated(at: datetime) -> datetime:
+    """``at`` (Japan time if naive) if a certificate, a CRL and a card's validity can be dated
+    from it, else ValueError."""
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=JST)
+    if not SIMULATED_FROM <= aware < SIMULATED_UNTIL:
+        raise ValueError(
+            f"the time {at.isoformat()} is out of range: simulated time runs from "
+            f"{SIMULATED_FROM:%Y-%m-%d} to {SIMULATED_UNTIL.year - 1}-12-31 (UTC)"
+        )
+    return at

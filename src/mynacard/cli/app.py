@@ -14,11 +14,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from mynacard import audit
 from mynacard.crypto import StoreKeys, load_master_key
 from mynacard.db.store import Store
-from mynacard.errors import MynaError
+from mynacard.errors import MynaError, ValidationError
 from mynacard.services.context import Office, Work
 from mynacard.timeutil import JST, parse_at
 
@@ -58,6 +59,18 @@ class Options:
                 self._office = Office(store=store, master_key=master_key, base_url=self.base_url)
             except MynaError as e:
                 raise fail(e) from None
+            except (ValueError, OSError, ImportError, ArgumentError, OperationalError) as e:
+                # a --db that names no database (a NUL byte, an unknown scheme, a folder that
+                # does not exist, a server that does not answer), or a damaged key file
+                reason = str(getattr(e, "orig", None) or e).splitlines()[0][:200]
+                raise fail(
+                    ValidationError(
+                        "db",
+                        f"Cannot open the store: {reason}. Give --db (or MYNACARD_DB) a SQLite file path "
+                        "or an SQLAlchemy URL such as postgresql+psycopg://user@host/db.",
+                        "データベースを開けません。--db の指定を確認してください。",
+                    )
+                ) from None
             # Chip states of the first, plain form are sealed now (needs the master key).
             from mynacard.services.pinstore import upgrade_all
 
@@ -109,6 +122,21 @@ def work(ctx: typer.Context, actor: str | None = None) -> Iterator[Work]:
             typer.echo(json.dumps({"error": e.to_dict()}, ensure_ascii=False), err=True)
             raise typer.Exit(2) from None
         raise fail(e) from None
+
+
+def write_file(path: Path, data: bytes, option: str = "--out") -> None:
+    """Write an output file the user named; a path that cannot be written is an input error."""
+    try:
+        path.write_bytes(data)
+    except OSError as e:
+        raise fail(
+            ValidationError(
+                option.lstrip("-"),
+                f"Cannot write {option} {str(path)!r}: {e.strerror or e}. Give the path of a file in a folder "
+                "that exists and that you may write.",
+                "出力先のファイルに書き込めません。パスを確認してください。",
+            )
+        ) from None
 
 
 def _default(v: Any) -> Any:

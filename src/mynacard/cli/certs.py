@@ -9,7 +9,7 @@ import typer
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 
-from mynacard.cli.app import emit, fail, work
+from mynacard.cli.app import emit, fail, work, write_file
 from mynacard.db import repositories as repo
 from mynacard.errors import NotFoundError
 from mynacard.present import cert_dict
@@ -88,7 +88,8 @@ def _cert(serial: str, w):  # type: ignore[no-untyped-def]
         n = int(serial, 16)
     except ValueError:
         raise typer.BadParameter("the serial is a hexadecimal number") from None
-    c = repo.certificate(w.session, n)
+    # serials are positive and at most 20 octets (RFC 5280 4.1.2.2): no certificate has another
+    c = repo.certificate(w.session, n) if 0 < n < 2**160 else None
     if c is None:
         raise NotFoundError(f"No certificate with serial {serial}.", "該当する電子証明書がありません。")
     return c
@@ -106,7 +107,7 @@ def cert_ocsp(
         c = _cert(serial, w)
         resp = revocation.response(w, c)
     if out:
-        out.write_bytes(resp.public_bytes(Encoding.DER))
+        write_file(out, resp.public_bytes(Encoding.DER))
     status = resp.certificate_status
     data = {
         "serial": serial,
@@ -135,7 +136,7 @@ def cert_crl(
         raise typer.BadParameter("a municipality code is 6 digits", param_hint="--municipality")
     with work(ctx) as w:
         der = revocation.full_crl(w, kind, municipality or "")
-    out.write_bytes(der)
+    write_file(out, der)
     crl = x509.load_der_x509_crl(der)
     emit(
         ctx,

@@ -9,6 +9,7 @@ import typer
 
 from mynacard.cli.app import MAX_ID, console, emit, parse_date_opt, work
 from mynacard.db import repositories as repo
+from mynacard.errors import ValidationError
 from mynacard.present import iso
 from mynacard.services import batch, loss, pins
 from mynacard.services.export import export
@@ -106,7 +107,7 @@ def events(
     ctx: typer.Context,
     resident: Annotated[int | None, typer.Option(min=1, max=MAX_ID, help="Only this resident")] = None,
     card: Annotated[str | None, typer.Option(help="Only this card")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="At most this many events (1-100000)")] = 200,
 ) -> None:
     """The append-only event log: who did what, when."""
     with work(ctx) as w:
@@ -135,7 +136,14 @@ def events(
 def export_cmd(ctx: typer.Context, directory: Annotated[Path, typer.Argument(help="Output directory")]) -> None:
     """Write CA certificates, issued certificates, CRLs (DER) and OCSP responses to DIRECTORY."""
     with work(ctx, actor="export") as w:
-        rep = export(w, directory)
+        try:
+            rep = export(w, directory)
+        except OSError as e:
+            raise ValidationError(
+                "directory",
+                f"Cannot write the export to {str(directory)!r}: {e.strerror or e}. Name a folder you may write.",
+                "出力先のフォルダに書き込めません。パスを確認してください。",
+            ) from None
         data = {
             "directory": str(directory),
             "ca": len(rep.ca),

@@ -203,6 +203,12 @@ class Store:
         if self.keys is None:
             self._refuse_plain_store_without_keys()
         with self.engine.begin() as conn:
+            if self.is_sqlite:
+                # pysqlite commits each CREATE/ALTER on its own: a process killed half-way through
+                # the first start would leave a half-made schema that no later start can migrate.
+                # One explicit transaction makes the migration all or nothing (and lets two
+                # first starts take turns).
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
 

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from mynacard.rules.fees import ReissueReason
 from mynacard.rules.text import check_all
 from mynacard.services.residents import NUMBER_PURPOSES
+from mynacard.timeutil import check_simulated
 
 MIN_DAY, MAX_DAY = date(1868, 1, 1), date(2200, 12, 31)
 
@@ -180,8 +181,9 @@ class AccountIn(Body):
 
 
 class ClockIn(Body):
-    at: datetime | None = Field(
-        None, description="Simulated time (ISO 8601; Japan time if no offset); null = real time"
+    # a time no certificate or CRL can carry would make every later request fail
+    at: Annotated[datetime, AfterValidator(check_simulated)] | None = Field(
+        None, description="Simulated time (ISO 8601; Japan time if no offset), 1950-9000; null = real time"
     )
     advance: bool | None = Field(None, description="Whether simulated time advances with real time")
 
