@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 from mynacard.chip import PinId
 from mynacard.chip.pins import PRODUCTION_KDF, kdf_parameters
 from mynacard.client import JpkiCard
+from mynacard.db import repositories as repo
 from mynacard.db.models import Card, ChipPin, Resident
 from mynacard.services.pinstore import SEALED_PREFIX, StorePins, open_state, open_verifier, upgrade_all
 from mynacard.services.vcard import DEMO_PINS, open_card
@@ -28,7 +29,7 @@ def raw_rows(office, card_id):
         resident = s.get(Resident, card.resident_id)
         rows = s.scalars(select(ChipPin).where(ChipPin.card_id == card_id))
         pins = {row.pin: (row.tries_left, row.verifier) for row in rows}
-        return card.chip_state, card.security_code, resident.individual_number, pins
+        return card.chip_state, card.security_code, repo.number_of(resident), pins
 
 
 def test_chip_state_reveals_no_number_code_or_pin(office, card_id) -> None:

@@ -4,6 +4,7 @@ of every number read from the window UI (R_NUM_3). 429s and 500s: see the limite
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +13,7 @@ from mynacard import audit
 from mynacard.chip import PinId
 from mynacard.cli.main import app
 from mynacard.client import JpkiCard
+from mynacard.crypto import StoreKeys, load_master_key
 from mynacard.db.store import Store
 from mynacard.errors import WrongPin
 from mynacard.services import holder
@@ -48,7 +50,7 @@ def test_cli_actions_are_audited(tmp_path):
     assert r.exit_code == 0
     r = run(app, ["--db", db, "--actor", "tanaka", "card", "show", "NOSUCHCARD"])
     assert r.exit_code == 2
-    store = Store(db)
+    store = Store(db, keys=StoreKeys(load_master_key(Path(db + ".key"))))  # the chain is keyed
     ok = _entries(store, "cli.municipality.add")
     assert [(e.actor, e.role, e.outcome) for e in ok] == [("tanaka", "cli", "ok")]
     failed = _entries(store, "cli.card.show")

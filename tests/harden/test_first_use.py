@@ -40,7 +40,9 @@ def _issue(client, card_id: str) -> int:
 def _one_each(office: Office) -> None:
     with office.store.sessions() as s:
         assert s.scalar(select(func.count()).select_from(CertificateAuthorityRow)) == 2
-        assert s.scalar(select(func.count()).select_from(OcspResponder)) == 2
+        # Responders are made when a response is first signed (concurrent first publications
+        # have tests of their own in tests/services/test_revocation_concurrency.py): at most one each.
+        assert s.scalar(select(func.count()).select_from(OcspResponder)) <= 2
 
 
 def test_first_issuances_at_once_in_threads(web_staff, web_office):

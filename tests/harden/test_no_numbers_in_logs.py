@@ -8,6 +8,7 @@ import threading
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from mynacard.db import repositories as repo
 from mynacard.db.models import Resident
 from mynacard.ids import IndividualNumber
 from tests.web.conftest import at
@@ -19,7 +20,7 @@ def test_engine_hides_statement_parameters(web_office):
     store = web_office.store
     with store.sessions() as s:
         for _ in range(2):
-            s.add(Resident(individual_number=number, name="重複 太郎", address="石川県", sex="1",
+            s.add(Resident(**repo.number_columns(s, number), name="重複 太郎", address="石川県", sex="1",
                            birth_date=at("1990-06-15").date(), municipality_code="174076",
                            created_at=at("2025-04-01")))
         with pytest.raises(IntegrityError) as e:

@@ -66,7 +66,7 @@ def test_card_make_before_the_received_date_is_an_error(cli):
 
 def test_application_received_before_birth_is_refused(office):
     rid = new_resident(office, birth=date(2025, 3, 1), when="2025-03-10")
-    with office.work(at=at("2025-03-20"), actor="clerk") as w, pytest.raises(ValidationError) as e:
+    with pytest.raises(ValidationError) as e, office.work(at=at("2025-03-20"), actor="clerk") as w:
         cards.apply(w, rid, received_on=date(2025, 2, 1))
     assert e.value.fields["field"] == "received_on"
 
@@ -76,7 +76,7 @@ def test_make_is_refused_before_the_received_date(office):
     rid = new_resident(office, when="2025-03-01")
     with office.work(at=at("2025-04-10"), actor="clerk") as w:
         card_id = cards.apply(w, rid, received_on=date(2025, 4, 10)).card.id
-    with office.work(at=at("2025-04-09"), actor="j-lis") as w, pytest.raises(StateError):
+    with pytest.raises(StateError), office.work(at=at("2025-04-09"), actor="j-lis") as w:
         cards.make(w, card_id)
 
 
@@ -86,9 +86,9 @@ def test_hand_over_before_the_card_was_made_is_refused(office):
         card_id = cards.apply(w, rid).card.id
     with office.work(at=at("2025-04-20"), actor="j-lis") as w:
         cards.make(w, card_id)
-    with office.work(at=at("2025-04-19"), actor="clerk") as w, pytest.raises(StateError):
+    with pytest.raises(StateError), office.work(at=at("2025-04-19"), actor="clerk") as w:
         cards.issue(w, card_id, identity_documents=["drivers_license"], pins=PINS)
-    with office.work(at=at("2025-04-20T09:00"), actor="clerk") as w, pytest.raises(StateError) as e:
+    with pytest.raises(StateError) as e, office.work(at=at("2025-04-20T09:00"), actor="clerk") as w:
         cards.issue(w, card_id, identity_documents=["drivers_license"], pins=PINS)  # same day, earlier hour
     assert "backwards" in e.value.message
     with office.work(at=at("2025-04-20T11:00"), actor="r") as w:
@@ -101,7 +101,7 @@ def test_any_step_of_a_card_dated_before_its_last_step_is_refused(office):
 
     rid = new_resident(office, when="2025-03-01")
     card_id = issued_card(office, rid)
-    with office.work(at=at("2025-05-09"), actor="clerk") as w, pytest.raises(StateError):
+    with pytest.raises(StateError), office.work(at=at("2025-05-09"), actor="clerk") as w:
         loss.report_loss(w, card_id)
 
 
@@ -117,7 +117,7 @@ def test_cancel_lets_the_resident_apply_again(office):
     with office.work(at=at("2025-04-22"), actor="clerk") as w:
         again = cards.apply(w, rid).card.id
     assert again != card_id
-    with office.work(at=at("2025-04-23"), actor="clerk") as w, pytest.raises(StateError):
+    with pytest.raises(StateError), office.work(at=at("2025-04-23"), actor="clerk") as w:
         cards.cancel(w, card_id)  # already cancelled
 
 

@@ -52,6 +52,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "admin.accounts": frozenset({Role.ADMIN}),
     "admin.clock": frozenset({Role.ADMIN}),
     "admin.municipality": frozenset({Role.ADMIN}),
+    "admin.relying_parties": frozenset({Role.ADMIN}),
 }
 
 
@@ -70,6 +71,10 @@ class Scope(StrEnum):
 #: Who may reach an endpoint without a permission of ``PERMISSIONS``.
 PUBLIC = "public"  # no login (login, OCSP, CRLs, CA certificates)
 STAFF = "staff"  # any logged-in staff member (their own session, their home page)
+#: Not for staff at all: relying parties and holders authenticate with their own credentials
+#: (OAuth tokens and client authentication, a registered verifier's secret, the card's
+#: signature); a staff session grants nothing there.
+OWN = "own credentials"
 
 #: Every endpoint of the service: its permission (a key of ``PERMISSIONS``, or PUBLIC / STAFF)
 #: and its municipality rule. ``tests/harden/test_access_table.py`` checks that the service has
@@ -116,6 +121,33 @@ ENDPOINTS: dict[str, tuple[str, Scope]] = {
     "GET /api/admin/clock": ("admin.clock", Scope.NATIONWIDE),
     "POST /api/admin/clock": ("admin.clock", Scope.NATIONWIDE),
     "POST /api/municipalities": ("admin.municipality", Scope.NATIONWIDE),
+    "GET /api/admin/relying-parties": ("admin.relying_parties", Scope.NATIONWIDE),
+    "POST /api/admin/relying-parties": ("admin.relying_parties", Scope.NATIONWIDE),
+    # the evidence of a free reissue (R_LOSS_4)
+    "POST /api/residents/{resident_id}/admin-errors": ("card.admin_error", Scope.RESIDENT),
+    "POST /api/residents/{resident_id}/moved-in-from-abroad": ("card.face", Scope.RESIDENT),
+    "POST /residents/{rid}/admin_error": ("card.admin_error", Scope.RESIDENT),
+    "POST /residents/{rid}/moved_in_from_abroad": ("card.face", Scope.RESIDENT),
+    # registered verifiers (署名検証者) and the timestamp authority
+    "POST /api/rp/verify": (OWN, Scope.NATIONWIDE),
+    "POST /api/rp/status": (OWN, Scope.NATIONWIDE),
+    "POST /api/rp/linkage": (OWN, Scope.NATIONWIDE),
+    "POST /api/rp/attributes": (OWN, Scope.NATIONWIDE),
+    "POST /api/rp/consents": (OWN, Scope.NATIONWIDE),
+    "GET /api/rp/notifications": (OWN, Scope.NATIONWIDE),
+    "PUT /api/rp/webhook": (OWN, Scope.NATIONWIDE),
+    "POST /tsa": (PUBLIC, Scope.NATIONWIDE),
+    "GET /tsa/{name}": (PUBLIC, Scope.NATIONWIDE),
+    # the login provider (the authentication-app API) and the holder's approval
+    "GET /api/realms/main/.well-known/openid-configuration": (PUBLIC, Scope.NATIONWIDE),
+    "GET /api/realms/main/protocol/openid-connect/certs": (PUBLIC, Scope.NATIONWIDE),
+    "GET /api/realms/main/protocol/openid-connect/auth": (OWN, Scope.NATIONWIDE),
+    "POST /api/realms/main/protocol/openid-connect/token": (OWN, Scope.NATIONWIDE),
+    "GET /api/realms/main/protocol/openid-connect/userinfo": (OWN, Scope.NATIONWIDE),
+    "GET /api/realms/main/approve/{request_id}": (OWN, Scope.NATIONWIDE),
+    "POST /api/realms/main/approve/{request_id}": (OWN, Scope.NATIONWIDE),
+    "POST /api/sign-transactions": (OWN, Scope.NATIONWIDE),
+    "GET /api/sign-transactions/{tx_id}": (OWN, Scope.NATIONWIDE),
     "POST /api/batch/daily": ("batch.run", Scope.OWN),
     "GET /api/audit": ("audit.read", Scope.NATIONWIDE),
     # documents
