@@ -1,4 +1,4 @@
-"""Tables of the office service (issue 4): staff accounts and sessions, the hash-chained audit
+"""Tables of the office service: staff accounts and sessions, the hash-chained audit
 log, the delegated OCSP responders, pre-signed OCSP responses and published CRLs.
 
 They live apart from ``models.py`` (the card system itself) but share its ``Base`` so that one

@@ -48,18 +48,7 @@ class KioskRefused(NotAllowedError):
 
 def client(w: Work, callback: str) -> LoginClient:
     """The kiosk's registration with the provider, made on first use."""
-    c = w.session.get(LoginClient, CLIENT_ID)
-    if c is not None:
-        if callback not in c.redirect_uris:
-            c.redirect_uris = [*c.redirect_uris, callback]
-        return c
-    try:
-        with w.session.begin_nested():
-            c = login.register_client(w, CLIENT_ID, CLIENT_NAME, [callback], with_secret=True).client
-    except IntegrityError:
-        c = w.session.get(LoginClient, CLIENT_ID, populate_existing=True)
-        assert c is not None
-    return c
+    return login.first_party_client(w, CLIENT_ID, CLIENT_NAME, callback)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from mynacard.db import repositories as repo
 from mynacard.db.models import CARD_STATE_JA, CERT_STATUS_JA, CardState, CertStatus
 from mynacard.db.provider import LoginClient, LoginRequest, LoginToken
@@ -25,19 +23,8 @@ CLIENT_NAME = "マイナポータル(サンドボックス)"
 
 
 def client(w: Work, callback: str) -> LoginClient:
-    """The portal's registration with the provider, made on first use (safe under concurrency)."""
-    c = w.session.get(LoginClient, CLIENT_ID)
-    if c is not None:
-        if callback not in c.redirect_uris:
-            c.redirect_uris = [*c.redirect_uris, callback]
-        return c
-    try:
-        with w.session.begin_nested():
-            c = login.register_client(w, CLIENT_ID, CLIENT_NAME, [callback], with_secret=True).client
-    except IntegrityError:
-        c = w.session.get(LoginClient, CLIENT_ID, populate_existing=True)
-        assert c is not None
-    return c
+    """The portal's registration with the provider, made on first use."""
+    return login.first_party_client(w, CLIENT_ID, CLIENT_NAME, callback)
 
 
 def holder(w: Work, access_token: str) -> int:

@@ -1,1 +1,1 @@
-"""The office service (窓口システム): JSON API, window UI, hotline, OCSP and CRLs (issue 4)."""
+"""The office service (窓口システム): JSON API, window UI, hotline, OCSP and CRLs."""
