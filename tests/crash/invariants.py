@@ -23,11 +23,12 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 from sqlalchemy import select
 
-from mynacard.chip import ChipState, KeySlot
+from mynacard.chip import KeySlot
 from mynacard.db.models import Application, Card, CardState, Certificate, CertStatus, Event, Resident
 from mynacard.db.staff import OcspCacheEntry
 from mynacard.services import pki
 from mynacard.services.context import Office, Work
+from mynacard.services.pinstore import open_state
 from mynacard.services.revocation import crls
 from mynacard.services.revocation.ocsp import answer
 from mynacard.timeutil import jst_date
@@ -60,7 +61,7 @@ def check_store(
     with office.store.sessions() as s:
         w = Work(office, s, at, "crash-checker")
         try:
-            out = _cards(s) + _certificates(s) + _events(s)
+            out = _cards(s, office.master_key) + _certificates(s) + _events(s)
             rid = spec["resident"] if spec and "resident" in spec else None
             out += _ocsp(w, rid) + _crls(w, notes if notes is not None else [])
             if done and spec:
@@ -70,7 +71,7 @@ def check_store(
             s.rollback()  # the checker's OCSP and CRL signing is not kept
 
 
-def _cards(s: Any) -> list[str]:
+def _cards(s: Any, master_key: bytes) -> list[str]:
     out: list[str] = []
     live: dict[int, list[str]] = defaultdict(list)
     pending: dict[int, list[str]] = defaultdict(list)
@@ -103,7 +104,7 @@ def _cards(s: Any) -> list[str]:
             out.append(f"card {c.id} is {st} but its application is {app.status}")
         elif st not in APP_STATUS and c.issued_on and app.status != "issued":
             out.append(f"card {c.id} is {st} but its application is {app.status}")
-        out += _card_certificates(c, st, certs)
+        out += _card_certificates(c, st, certs, master_key)
     for rid, ids in live.items():
         if len(ids) > 1:
             out.append(f"resident {rid} has {len(ids)} current cards: {ids}")
@@ -113,7 +114,8 @@ def _cards(s: Any) -> list[str]:
     return out
 
 
-def _card_certificates(c: Card, st: CardState, certs: list[Certificate]) -> list[str]:
+def _card_certificates(c: Card, st: CardState, certs: list[Certificate], master_key: bytes) -> list[str]:
+    """The card's certificates agree with its state and with its (sealed) chip."""
     out: list[str] = []
     current: dict[str, list[Certificate]] = defaultdict(list)
     for x in certs:
@@ -131,7 +133,7 @@ def _card_certificates(c: Card, st: CardState, certs: list[Certificate]) -> list
         if len(rows) > 1:
             out.append(f"card {c.id} has {len(rows)} {kind} certificates in effect")
     if st in LIVE and c.chip_state:
-        chip = ChipState.from_json(c.chip_state)
+        chip = open_state(c.id, c.chip_state, master_key)
         for kind, rows in current.items():
             if chip.certificates.get(KeySlot(kind)) != rows[0].der:
                 out.append(f"card {c.id}: the chip's {kind} certificate is not {rows[0].serial:x}, the store's")

@@ -12,6 +12,8 @@ import functools
 import os
 import random
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -104,13 +106,14 @@ def argv(draw: Any, cmds: list[tuple[list[str], Any]], ids: list[str]) -> list[s
     return out
 
 
-def _no_office_per_call() -> None:
+@contextmanager
+def _no_office_per_call() -> Iterator[None]:
     """One office per --db for the whole campaign (the product opens and migrates per command;
-    that would make each input cost 0.15 s) and pooled keys: speed only, same code paths."""
-    if getattr(cli_app.Options, "_fuzz_cached", False):
-        return
+    that would make each input cost 0.15 s) and pooled keys: speed only, same code paths.
+    Everything is put back afterwards, so the rest of a test session sees the product as it is."""
     cache: dict[tuple[str, str], Office] = {}
     original = cli_app.Options.office
+    original_office_cls = cli_app.Office
 
     def office(self: Any) -> Office:
         if self._office is None:
@@ -120,13 +123,20 @@ def _no_office_per_call() -> None:
             self._office = cache[key]
         return self._office
 
-    cli_app.Options.office = office  # type: ignore[method-assign]
-    cli_app.Options._fuzz_cached = True  # type: ignore[attr-defined]
-    cli_app.Office = functools.partial(Office, keygen=pooled_key)  # type: ignore[misc]
     # Typer builds the click command tree from the annotations at every invoke (0.3 s): once.
     built = typer.main.get_command(app)
     original_get = typer.testing._get_command  # type: ignore[attr-defined]
+    cli_app.Options.office = office  # type: ignore[method-assign]
+    cli_app.Office = functools.partial(Office, keygen=pooled_key)  # type: ignore[misc]
     typer.testing._get_command = lambda a: built if a is app else original_get(a)  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        cli_app.Options.office = original  # type: ignore[method-assign]
+        cli_app.Office = original_office_cls  # type: ignore[misc]
+        typer.testing._get_command = original_get  # type: ignore[attr-defined]
+        for o in cache.values():
+            o.store.dispose()
 
 
 def _ids(fs: FuzzStore) -> list[str]:
@@ -142,7 +152,6 @@ def _ids(fs: FuzzStore) -> list[str]:
 
 def run(n: int, fs: FuzzStore, workdir: Path, seed: int = 0, tally: Tally | None = None) -> Tally:
     tally = tally or Tally("cli")
-    _no_office_per_call()
     cmds = commands()
     ids = _ids(fs)
     runner = CliRunner()
@@ -165,8 +174,9 @@ def run(n: int, fs: FuzzStore, workdir: Path, seed: int = 0, tally: Tally | None
 
     os.chdir(scratch)
     try:
-        random.seed(seed)
-        one()
+        with _no_office_per_call():
+            random.seed(seed)
+            one()
     finally:
         os.chdir(here)
     return tally

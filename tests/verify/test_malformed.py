@@ -104,6 +104,11 @@ def _only_unsigned_bytes_changed(fmt: str, a: bytes, b: bytes) -> bool:
         start = a.index(b"/Contents <")
         end = a.index(b">", start + 11)
     elif fmt == "xades":
+        # The XML declaration (the prolog before the root element) is outside the signed,
+        # canonicalized document: a damaged declaration that still parses changes nothing signed.
+        root = a.index(b"\n<") + 1
+        if all(i < root for i in diff):
+            return True
         start = a.index(b"<xades:UnsignedProperties")
         end = a.index(b"</xades:UnsignedProperties>")
     else:  # CMS signs only the signed attributes (over the content); certificates, other

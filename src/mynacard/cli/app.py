@@ -17,8 +17,8 @@ from rich.markup import escape
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from mynacard import audit
-from mynacard.crypto import StoreKeys, load_master_key
-from mynacard.db.store import Store
+from mynacard.crypto import load_master_key
+from mynacard.db.store import Store, sqlite_path
 from mynacard.errors import MynaError, ValidationError
 from mynacard.services.context import Office, Work
 from mynacard.timeutil import JST, parse_at
@@ -48,13 +48,15 @@ class Options:
             return Path(env)
         if "://" not in self.db:
             return Path(self.db + ".key")
-        return None
+        path = sqlite_path(self.db)  # a sqlite:/// URL is a file too
+        return Path(str(path) + ".key") if path is not None else None
 
     def office(self) -> Office:
         if self._office is None:
             try:
+                store = Store(self.db)  # a --db that names no database fails here, before any key
                 master_key = load_master_key(self.key_path())
-                store = Store(self.db, keys=StoreKeys(master_key))
+                store.bind_keys(master_key)
                 store.migrate_if_behind()
                 self._office = Office(store=store, master_key=master_key, base_url=self.base_url)
             except MynaError as e:

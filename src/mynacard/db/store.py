@@ -96,8 +96,8 @@ class _FileWriteLock:
 def create_private_file(path: Path) -> None:
     """Create ``path`` empty and readable by its owner alone (0600), unless it exists: SQLite
     would create it with the umask (0644), readable by every local user. Its journals take the
-    database file's mode."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    database file's mode. Its folder must exist, as SQLite requires: a mistyped path is an error,
+    not a new folder tree."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
