@@ -16,7 +16,7 @@ from mynacard.client import JpkiCard
 from mynacard.crypto import StoreKeys, load_master_key
 from mynacard.db.store import Store
 from mynacard.errors import WrongPin
-from mynacard.services import holder
+from mynacard.services import holder, pins
 from mynacard.services.context import Office
 from mynacard.services.vcard import issue_demo_card, open_card
 from tests.client.conftest import AT, MASTER_KEY, clock
@@ -77,6 +77,17 @@ def test_pin_tries_of_the_service_are_audited(card_office, demo_card):
         holder.sign(w, demo_card, "sign", b"doc", pin="NOTO2025")
     tries = _entries(card_office.store, "card.pin_try")
     assert [(e.outcome, e.details["pin"]) for e in reversed(tries)] == [("denied", "sign"), ("ok", "sign")]
+
+
+def test_pin_tries_of_a_pin_change_are_audited_R_PIN_6(card_office, demo_card):
+    """A PIN change tries the current PIN: that try is in the audit trail too, never its value."""
+    with pytest.raises(WrongPin), card_office.work(at=AT, actor="holder") as w:
+        pins.change(w, demo_card, "auth", "9999", "5678")
+    with card_office.work(at=AT, actor="holder") as w:
+        pins.change(w, demo_card, "auth", "4821", "5678")
+    tries = _entries(card_office.store, "card.pin_try")
+    assert [(e.outcome, e.details["pin"]) for e in reversed(tries)] == [("denied", "auth"), ("ok", "auth")]
+    assert not any(v in str(e.details) for e in tries for v in ("9999", "4821", "5678"))
 
 
 def test_ui_number_reads_record_their_purpose_R_NUM_3(web_app, web_staff, web_office):

@@ -6,10 +6,13 @@ the chip state is sealed in the card's row.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from mynacard.chip import CardInfo, Chip, ChipState
 from mynacard.db import repositories as repo
 from mynacard.db.models import Card, Resident
-from mynacard.errors import StateError
+from mynacard.errors import PinError, PinLocked, StateError
 from mynacard.services.context import Work
 from mynacard.services.pinstore import StorePins, create_pin_rows, seal_state, upgrade_chip
 
@@ -49,3 +52,21 @@ def card_info(resident: Resident, card: Card) -> CardInfo:
         expiry_year=card.expires_on.year if card.expires_on else None,
         security_code=card.security_code,
     )
+
+
+@contextmanager
+def pin_try(w: Work, card_id: str, pin: str) -> Iterator[None]:
+    """Every PIN try on a card goes into the audit trail: which card, which PIN, the outcome (a
+    refused try is kept: ``Office.work`` commits a PIN error with its spent try)."""
+    from mynacard import audit
+
+    def record(outcome: str) -> None:
+        audit.append_in(w.session, at=w.at, actor=w.actor, role="card", action="card.pin_try",
+                        target=f"card:{card_id}", outcome=outcome, pin=pin)
+
+    try:
+        yield
+    except PinError as e:
+        record("locked" if isinstance(e, PinLocked) else "denied")
+        raise
+    record("ok")

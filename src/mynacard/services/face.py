@@ -166,7 +166,8 @@ def continued_use(w: Work, card_id: str, *, resident_pin: str, new_signing_pin: 
             f"The 90-day limit for continued use ended on {c.continued_use_by}; the card has lost effect.",
             "継続利用の期限(転入届から90日)を過ぎています。",
         )
-    chips.chip_of(w, c).verify_pin(PinId.RESIDENT, resident_pin)  # before any change (R_PIN_4)
+    with chips.pin_try(w, c.id, PinId.RESIDENT.value):
+        chips.chip_of(w, c).verify_pin(PinId.RESIDENT, resident_pin)  # before any change (R_PIN_4)
     r = residents.get(w, c.resident_id)
     res = FaceChange(card=c)
     res.note_written, res.notes_full = _write_note(w, c, r, f"{w.today:%Y.%m.%d} 転入 {r.address}")

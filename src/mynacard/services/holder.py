@@ -10,7 +10,6 @@ import hashlib
 
 from mynacard.chip import KeySlot, digest_info
 from mynacard.db.models import CardState
-from mynacard.errors import PinError, PinLocked
 from mynacard.services import chips
 from mynacard.services.common import card, require_state
 from mynacard.services.context import Work
@@ -21,18 +20,5 @@ def sign(w: Work, card_id: str, kind: str, data: bytes, *, pin: str) -> bytes:
     c = card(w, card_id)
     require_state(c, CardState.ISSUED, doing="sign", doing_ja="署名")
     chip = chips.chip_of(w, c)
-    try:
-        signature = chip.sign(KeySlot(kind), digest_info("sha256", hashlib.sha256(data).digest()), pin)
-    except PinError as e:  # committed with the spent try (Office.work keeps PIN errors)
-        _audit_pin_try(w, card_id, kind, "locked" if isinstance(e, PinLocked) else "denied")
-        raise
-    _audit_pin_try(w, card_id, kind, "ok")
-    return signature
-
-
-def _audit_pin_try(w: Work, card_id: str, kind: str, outcome: str) -> None:
-    """Every PIN try on a card is in the audit trail: which card, which PIN, the outcome."""
-    from mynacard import audit
-
-    audit.append_in(w.session, at=w.at, actor=w.actor, role="card", action="card.pin_try",
-                    target=f"card:{card_id}", outcome=outcome, pin=kind)
+    with chips.pin_try(w, card_id, kind):
+        return chip.sign(KeySlot(kind), digest_info("sha256", hashlib.sha256(data).digest()), pin)

@@ -53,7 +53,8 @@ def self_reset(w: Work, card_id: str, pin: PinId | str, new_value: str, *, other
     require_state(c, CardState.ISSUED, doing="reset a PIN", doing_ja="暗証番号の再設定")
     chip = chips.chip_of(w, c)
     other = PinId.AUTH if pid is PinId.SIGN else PinId.SIGN
-    chip.verify_pin(other, other_pin)
+    with chips.pin_try(w, c.id, other.value):
+        chip.verify_pin(other, other_pin)
     chip.set_pin(pid, value)
     w.log("pin_self_reset", resident_id=c.resident_id, card_id=c.id, pin=pid.value)
     return chip.tries_left(pid)
@@ -64,7 +65,8 @@ def change(w: Work, card_id: str, pin: PinId | str, old: str, new: str) -> None:
     pid = _pin(pin)
     check_pin_format(pid, new)
     c = card(w, card_id)
-    chips.chip_of(w, c).change_pin(pid, old, new)
+    with chips.pin_try(w, c.id, pid.value):
+        chips.chip_of(w, c).change_pin(pid, old, new)
     w.log("pin_changed", resident_id=c.resident_id, card_id=c.id, pin=pid.value)
 
 
