@@ -4,6 +4,7 @@ the opening hours, sealed by the municipality (R_USE_2)."""
 from __future__ import annotations
 
 import io
+import json
 from urllib.parse import urlparse
 
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -65,6 +66,29 @@ def test_kiosk_issues_at_2259_and_refuses_at_2301_and_new_year_R_USE_2(tmp_path)
     with office.work(at=AT, actor="test") as w:
         actions = [e.action for e in w.session.query(Event).all() if e.action.startswith("kiosk_")]
     assert actions == ["kiosk_issued", "kiosk_refused", "kiosk_refused"]  # refusals are recorded
+
+
+def test_the_verifier_accepts_the_municipal_seal(tmp_path) -> None:
+    """A relying party checks a kiosk's 住民票の写し with ``mynacard verify``: the seal is valid,
+    and a changed byte is caught."""
+    db, card_id, _office = setup(tmp_path)
+    assert kiosk(db, card_id, "2026-02-16T10:00", tmp_path / "jumin.pdf").exit_code == 0
+    r = CliRunner().invoke(
+        cli, ["--db", db, "--at", "2026-02-16T10:05", "--json", "verify", str(tmp_path / "jumin.pdf")]
+    )
+    assert r.exit_code == 0, r.output
+    verdict = json.loads(r.stdout)
+    assert (
+        verdict["status"] == "valid" and verdict["certificate"]["kind"] == "seal" and "中能登町長" in verdict["message"]
+    )
+    pdf = bytearray((tmp_path / "jumin.pdf").read_bytes())
+    i = pdf.index(b"/Title")  # inside the signed byte range
+    pdf[i + 1] = ord("X")
+    (tmp_path / "altered.pdf").write_bytes(bytes(pdf))
+    r = CliRunner().invoke(
+        cli, ["--db", db, "--at", "2026-02-16T10:05", "--json", "verify", str(tmp_path / "altered.pdf")]
+    )
+    assert r.exit_code == 1 and json.loads(r.stdout)["status"] in ("altered", "malformed")
 
 
 def test_kiosk_refuses_a_wrong_pin_and_a_protected_resident_R_USE_2(tmp_path) -> None:

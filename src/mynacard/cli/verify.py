@@ -69,6 +69,10 @@ def verify_cmd(
     tsa_root: Annotated[
         list[Path] | None, typer.Option("--tsa-root", exists=True, dir_okay=False, help="With --ca: a trusted TSA root")
     ] = None,
+    seal_root: Annotated[
+        list[Path] | None,
+        typer.Option("--seal-root", exists=True, dir_okay=False, help="With --ca: a trusted root of municipal seals"),
+    ] = None,
 ) -> None:
     """Verify a signature made with the card. Exit code 0: valid; 1: not valid (the verdict says
     why: revoked, on_hold, expired, not_yet_valid, wrong_key_usage, unknown_ca, altered, malformed)."""
@@ -77,7 +81,12 @@ def verify_cmd(
     data = _read(file, "file")
     doc = _read(content, "content") if content is not None else None
     if ca:
-        trust = Trust(signing_roots=_certs(ca), auth_roots=_certs(auth_ca or []), tsa_roots=_certs(tsa_root or []))
+        trust = Trust(
+            signing_roots=_certs(ca),
+            auth_roots=_certs(auth_ca or []),
+            tsa_roots=_certs(tsa_root or []),
+            seal_roots=_certs(seal_root or []),
+        )
         verdict = verify(data, at=at, trust=trust, revocation=RevocationChecker(HttpSource()), content=doc)
     else:
         with work(ctx):

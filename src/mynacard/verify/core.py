@@ -11,6 +11,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from cryptography import x509
+
 from mynacard.timeutil import JST, require_aware
 from mynacard.verify.attributes import attributes_of_der
 from mynacard.verify.formats import Extracted, Malformed, read_cms, read_pdf
@@ -125,7 +127,7 @@ def _judge(ex: Extracted, at: datetime, trust: Trust, revocation: RevocationChec
             base["details"]["timestamp_ignored"] = check.problem
     status, why, issuer = trust.check_signer(cert, moment, der=ex.cert_der)
     if status is Status.VALID:
-        kind: str | None = "sign"
+        kind: str | None = "seal" if trust.issuer_of(cert, trust.seal_roots) else "sign"
     else:
         kind = "auth" if trust.issuer_of(cert, trust.auth_roots) else ("sign" if issuer is not None else None)
     base["certificate_kind"] = kind
@@ -145,6 +147,11 @@ def _judge(ex: Extracted, at: datetime, trust: Trust, revocation: RevocationChec
             f"The certificate expired at {_iso(cert.not_valid_after_utc)}.",
             **common,
         )
+    if kind == "seal":
+        # The sandbox's LGPKI-like root publishes no revocation status for its seals.
+        cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        who = str(cn[0].value) if cn else cert.subject.rfc4514_string()
+        return Verdict(Status.VALID, f"A valid electronic seal of {who} (電子公印).", **common)
     then = revocation.status(cert, issuer, moment=moment, now=at)
     now = then if moment == at else revocation.status(cert, issuer, moment=at, now=at)
     common.update(revocation=then, revocation_now=now)

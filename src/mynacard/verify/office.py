@@ -11,6 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from mynacard.db import repositories as repo
+from mynacard.db.provider import MunicipalSeal
 from mynacard.services import pki
 from mynacard.services.context import Office
 from mynacard.tsa import service as tsa_service
@@ -54,7 +55,9 @@ def office_trust(office: Office, *, at: datetime) -> Trust:
         sign = pki.authority(w, "sign").certificate
         auth = pki.authority(w, "auth").certificate
         tsa = tsa_service.authority(w).root
-    return Trust(signing_roots=[sign], auth_roots=[auth], tsa_roots=[tsa])
+        seal_row = w.session.get(MunicipalSeal, "root")  # made when the kiosk first seals a document
+        seals = [x509.load_der_x509_certificate(seal_row.certificate_der)] if seal_row is not None else []
+    return Trust(signing_roots=[sign], auth_roots=[auth], tsa_roots=[tsa], seal_roots=seals)
 
 
 CACHE_MAX_AGE = timedelta(minutes=1)

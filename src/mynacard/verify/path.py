@@ -62,6 +62,9 @@ class Trust:
     signing_roots: list[x509.Certificate]
     auth_roots: list[x509.Certificate] = field(default_factory=list)
     tsa_roots: list[x509.Certificate] = field(default_factory=list)
+    #: Roots of municipal electronic seals (電子公印, the sandbox's LGPKI-like root): documents a
+    #: municipality issues (a kiosk's 住民票の写し) are sealed, not signed by a holder.
+    seal_roots: list[x509.Certificate] = field(default_factory=list)
     signing_policy_oid: str = SIGNING_POLICY_OID
     _paths: dict[bytes, tuple[Status, str, x509.Certificate | None]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -90,6 +93,9 @@ class Trust:
                 None,
             )
         issuer = self.issuer_of(cert, self.signing_roots)
+        policy: str | None = self.signing_policy_oid
+        if issuer is None and (seal := self.issuer_of(cert, self.seal_roots)) is not None:
+            issuer, policy = seal, None  # a municipal seal: LGPKI has no JPKI signing policy
         if issuer is None:
             return (
                 Status.UNKNOWN_CA,
@@ -101,10 +107,13 @@ class Trust:
         ctx = ValidationContext(
             trust_roots=[to_asn1(issuer)], moment=inside, allow_fetching=False, revocation_mode="soft-fail"
         )
-        params = PKIXValidationParams(
-            user_initial_policy_set=frozenset({self.signing_policy_oid}), initial_explicit_policy=True
+        params = (
+            PKIXValidationParams(user_initial_policy_set=frozenset({policy}), initial_explicit_policy=True)
+            if policy is not None
+            else PKIXValidationParams()
         )
         validator = CertificateValidator(to_asn1(cert), validation_context=ctx, pkix_params=params)
+        # (a seal's path has no policy to require; its key usage is checked as a signer's)
         try:
             asyncio.run(validator.async_validate_usage(key_usage=set(DOCUMENT_KEY_USAGE)))
         except InvalidCertificateError as e:

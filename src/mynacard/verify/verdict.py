@@ -87,7 +87,7 @@ class Verdict:
     signing_time: datetime | None = None  # claimed by the signer, not proven
     signer: SignerAttributes | None = None
     certificate_serial: int | None = None
-    certificate_kind: str | None = None  # sign / auth / None (not a JPKI certificate)
+    certificate_kind: str | None = None  # sign / auth / seal (a municipal seal) / None (unknown)
     certificate_der: bytes | None = None  # the signer's certificate (for the relying-party services)
     revocation: RevocationStatus | None = None  # at ``checked_at``
     revocation_now: RevocationStatus | None = None  # at ``validation_time``
