@@ -49,7 +49,8 @@ def store_with_clear_codes(tmp_path) -> tuple[str, dict[str, str]]:
 def counts(db: str) -> dict[str, int]:
     con = sqlite3.connect(db)
     try:
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("cards", "certificates", "chip_pins")}
+        tables = ("cards", "certificates", "chip_pins")
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
     finally:
         con.close()
 

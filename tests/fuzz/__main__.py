@@ -61,7 +61,8 @@ def main() -> int:
     ap.add_argument("--budget", type=int, default=1_000_000, help="inputs in all")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only", default="", help="comma-separated targets: " + ", ".join(SHARES))
-    ap.add_argument("--verifier", default=None, help="module:function of another signature verifier to fuzz (default: the office's)")
+    ap.add_argument("--verifier", default=None,
+                    help="module:function of another signature verifier to fuzz (default: the office's)")
     args = ap.parse_args()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mynacard-fuzz-") as tmp:
