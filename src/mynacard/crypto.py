@@ -1,4 +1,5 @@
-"""Key generation and sealing of secrets at rest (CA and chip private keys, individual numbers).
+"""Key generation and sealing of secrets at rest (CA and chip private keys, individual
+numbers, cards' security codes).
 
 Sealing is AES-256-GCM under a master key that lives outside the database
 (``MYNACARD_MASTER_KEY`` or a key file). Keys for other purposes (looking numbers up, keying the
@@ -225,6 +226,30 @@ class NumberVault:
         return hmac.new(self._lookup_key, number.encode("ascii"), hashlib.sha256).hexdigest()
 
 
+class SecurityCodeVault:
+    """Cards' security codes (セキュリティコード, the card face's 4 digits) at rest: sealed
+    (AES-256-GCM) under their own key, each bound to its card, so a code moved to another card's
+    row does not open. A plain hash would not do: there are only 10^4 codes."""
+
+    def __init__(self, master_key: bytes) -> None:
+        self._key = _derive(master_key, b"security-code-seal")
+
+    @staticmethod
+    def _context(card_id: str) -> bytes:
+        return b"security-code/" + card_id.encode("ascii")
+
+    def seal(self, card_id: str, code: str) -> bytes:
+        return seal(code.encode("ascii"), self._key, context=self._context(card_id))
+
+    def open(self, card_id: str, blob: bytes) -> str:
+        try:
+            return unseal(blob, self._key, context=self._context(card_id)).decode("ascii")
+        except Exception as exc:  # InvalidTag carries no message
+            raise ValueError(
+                f"Cannot unseal the security code of card {card_id}: wrong master key or damaged data."
+            ) from exc
+
+
 class StoreKeys:
     """The keys derived from one master key that the store itself needs."""
 
@@ -241,6 +266,10 @@ class StoreKeys:
     @cached_property
     def numbers(self) -> NumberVault:
         return NumberVault(self._master_key)
+
+    @cached_property
+    def security_codes(self) -> SecurityCodeVault:
+        return SecurityCodeVault(self._master_key)
 
     @cached_property
     def audit(self) -> bytes:

@@ -29,7 +29,7 @@ def raw_rows(office, card_id):
         resident = s.get(Resident, card.resident_id)
         rows = s.scalars(select(ChipPin).where(ChipPin.card_id == card_id))
         pins = {row.pin: (row.tries_left, row.verifier) for row in rows}
-        return card.chip_state, card.security_code, repo.number_of(resident), pins
+        return card.chip_state, repo.security_code_of(card), repo.number_of(resident), pins
 
 
 def test_chip_state_reveals_no_number_code_or_pin(office, card_id) -> None:

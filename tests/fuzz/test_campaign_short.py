@@ -46,8 +46,24 @@ def test_http_api_stateful(fs):
     _assert_clean(api.run_stateful(20, fs, seed=3), 20)
 
 
+def test_signature_verifier(tmp_path):
+    """The office's verifier over mutated CMS, PAdES and XAdES signatures made with an issued
+    card: every input gets a verdict or a clear refusal, and each unaltered seed is VALID."""
+    _assert_clean(verifier.run_office(400, tmp_path, seed=3), 400)
+
+
+def test_verifier_harness_catches_a_wrong_verdict_on_a_seed(tmp_path):
+    """The harness reports a verifier that refuses an untouched signature."""
+    target = verifier.OfficeTarget(tmp_path)
+    try:
+        t = verifier.run(100, lambda data: False, seed=3, corpus=target.corpus, seeds_hold=verifier.valid)
+    finally:
+        target.close()
+    assert any(f.what == "wrong verdict" for f in t.findings)
+
+
 def test_verifier_harness_finds_an_escaping_exception():
-    """The harness the verifier will be fuzzed with: clean on a verifier that refuses with
+    """The harness the verifier is fuzzed with: clean on a verifier that refuses with
     MynaError, and it reports a verifier that lets an exception escape."""
     _assert_clean(verifier.run(300, verifier.toy_verifier, seed=3), 300)
 

@@ -1,12 +1,13 @@
 """The signature verifier's inputs: a harness for any callable that takes the bytes of a signed
 document and returns a verdict.
 
-``mynacard.verify`` is being built on another branch; until it lands there is nothing of the
-product's to fuzz here. Give the campaign the callable with ``--verifier module:function``
-(e.g. ``python -m tests.fuzz --verifier mynacard.verify:verify_cms``): it is fed CMS
-signatures, signed XML and signed PDFs made by the client (``mynacard.client.signing``), and
-their mutations. A verdict or a ``MynaError`` (a clear refusal) is fine; any other exception
-escaping is a finding. ``selftest`` checks the harness itself on a toy verifier.
+The default target is the product's verifier as an office runs it (``OfficeVerifier``: the
+office's roots, OCSP and CRLs, its TSA), fed CMS (detached and attached, with and without a
+signature timestamp), PAdES and XAdES signatures made with an issued card through the client
+(``mynacard.client.signing``), and their mutations. Another callable can be named with
+``--verifier module:function``. A verdict or a ``MynaError`` (a clear refusal) is fine; any
+other exception escaping is a finding, and so is any verdict but VALID on an unaltered seed.
+``toy_verifier`` checks the harness itself.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import importlib
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from mynacard.errors import MynaError
@@ -69,22 +71,76 @@ def seeds() -> list[bytes]:
     return out
 
 
-def run(n: int, verify: Verify, seed: int = 0, tally: Tally | None = None, corpus: list[bytes] | None = None) -> Tally:
+class OfficeTarget:
+    """The office's verifier over signatures made with an issued card: ``target.verify`` is
+    the callable, ``target.corpus`` the seeds, and every seed verifies as VALID unaltered."""
+
+    def __init__(self, workdir: Path) -> None:
+        from mynacard.services.vcard import issue_demo_card
+        from mynacard.verify.office import OfficeVerifier
+        from tests.verify.conftest import AT, DOC, SIGNED, Signer, make_office
+
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.office = make_office(workdir, "verifier-fuzz")
+        signer = Signer(self.office, issue_demo_card(self.office, AT))
+        self.content = DOC
+        self.at = SIGNED + timedelta(hours=1)
+        self.corpus = [signer.sign(fmt)[0] for fmt in ("cms-detached", "cms", "pades", "xades")]
+        self.corpus += [signer.sign(fmt, ts=SIGNED)[0] for fmt in ("cms-detached", "pades")]
+        self._verifier = OfficeVerifier(self.office, at=AT)
+
+    def verify(self, data: bytes) -> Any:
+        return self._verifier.verify(data, at=self.at, content=self.content)
+
+    def close(self) -> None:
+        self.office.store.dispose()
+
+
+def valid(verdict: Any) -> bool:
+    from mynacard.verify import Status
+
+    return getattr(verdict, "status", None) == Status.VALID
+
+
+def run(
+    n: int,
+    verify: Verify,
+    seed: int = 0,
+    tally: Tally | None = None,
+    corpus: list[bytes] | None = None,
+    *,
+    seeds_hold: Callable[[Any], bool] | None = None,
+) -> Tally:
+    """``n`` inputs to ``verify``: a tenth are unaltered seeds, which must pass ``seeds_hold``
+    when given (a wrong verdict on an untouched signature is a finding), the rest mutations."""
     tally = tally or Tally("verifier")
     rng = random.Random(seed)
     corpus = corpus or seeds()
     for _ in range(n):
         data = rng.choice(corpus)
-        if rng.random() < 0.9:
+        unaltered = rng.random() >= 0.9
+        if not unaltered:
             data = mutate_bytes(rng, data, corpus)
         tally.inputs += 1
         try:
-            verify(data)
+            verdict = verify(data)
         except MynaError:
-            pass
+            continue
         except Exception as e:
             tally.crashed(e, data[:80].hex())
+            continue
+        if unaltered and seeds_hold is not None and not seeds_hold(verdict):
+            tally.found("wrong verdict", f"unaltered seed {corpus.index(data)}: {verdict!r}"[:300], data[:80].hex())
     return tally
+
+
+def run_office(n: int, workdir: Path, seed: int = 0) -> Tally:
+    """``run`` on the office's verifier (the campaign's default verifier target)."""
+    target = OfficeTarget(workdir)
+    try:
+        return run(n, target.verify, seed, corpus=target.corpus, seeds_hold=valid)
+    finally:
+        target.close()
 
 
 def toy_verifier(data: bytes) -> bool:

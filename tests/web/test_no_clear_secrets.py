@@ -1,6 +1,7 @@
 """A whole session (the demo, the office service, the CLI, an export) leaves no individual number
 and no PIN in clear where it should not be: in the logs, in error pages and other responses, in
-the exported files, in the database files. The one place a number is shown is the answer to a
+the exported files, in the database files. Nor any card's security code (セキュリティコード), which
+is printed on the card's face and kept sealed in the store. The one place a number is shown is the answer to a
 read for a lawful purpose (R_NUM_3), which is left out of the scan on purpose."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typer.testing import CliRunner
 from mynacard.cli.main import app as cli
 from mynacard.db import repositories as repo
 from mynacard.db.backup import _tables
-from mynacard.db.models import Resident
+from mynacard.db.models import Card, Resident
 from mynacard.ids import IndividualNumber
 from tests.web.conftest import MASTER_KEY, NAKANOTO
 
@@ -28,6 +29,8 @@ from tests.web.conftest import MASTER_KEY, NAKANOTO
 PINS = {"sign": "QX7PZ9K2", "auth": "8461", "resident": "9073", "card_info": "5529"}
 NEW_PINS = {"auth": "6318", "sign": "WV4ST8R1"}
 DEMO_PINS = ["NOTO2025", "4821", "KANAZAWA26"]
+# Security codes are 4 random digits; the cards of this run get distinctive ones.
+SECURITY_CODES = ["7306", "2957", "6184", "3729", "8540", "1673", "5092", "9418"]
 
 
 def _needle(secret: str) -> re.Pattern[bytes]:
@@ -83,6 +86,8 @@ def test_no_number_or_pin_in_clear_after_a_full_session_R_NUM_3(tmp_path, office
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)  # statement echo is a debugging aid, off in service
     scan = Scan()
     monkeypatch.setenv("MYNACARD_MASTER_KEY", base64.b64encode(MASTER_KEY).decode())
+    codes = iter(SECURITY_CODES)
+    monkeypatch.setattr("mynacard.services.cards.new_security_code", lambda: next(codes))
     runner = CliRunner()
     typed: list[str] = []
 
@@ -171,6 +176,7 @@ def test_no_number_or_pin_in_clear_after_a_full_session_R_NUM_3(tmp_path, office
 
     with office.store.sessions() as s:
         stored = [repo.number_of(r) for r in s.query(Resident).all()]
+        stored_codes = [repo.security_code_of(c) for c in s.query(Card).all()]
     from mynacard.db.store import Store
     from mynacard.services.context import Office
 
@@ -178,12 +184,16 @@ def test_no_number_or_pin_in_clear_after_a_full_session_R_NUM_3(tmp_path, office
     Office(store=demo_store, master_key=MASTER_KEY)  # the demo ran with MYNACARD_MASTER_KEY
     with demo_store.sessions() as s:
         stored += [repo.number_of(r) for r in s.query(Resident).all()]
+        stored_codes += [repo.security_code_of(c) for c in s.query(Card).all()]
     demo_store.dispose()
     assert n1 in stored and n4 in stored and len(stored) >= 4
-    secrets = sorted(set(stored + typed)) + list(PINS.values()) + list(NEW_PINS.values()) + DEMO_PINS
+    made = [c for c in stored_codes if c is not None]
+    assert len(made) >= 2 and set(made) <= set(SECURITY_CODES)  # the office's card and the demo's
+    secrets = sorted(set(stored + typed)) + list(PINS.values()) + list(NEW_PINS.values()) + DEMO_PINS + made
     assert scan.found(secrets) == []
     # and the scan does see a number where one is (the lawful read's answer, and a clear column)
     control = Scan()
     control.add("lawful read", lawful.content)
     control.add("a store that kept numbers in clear", b"\x00\x17" + n4.encode() + b"\x00")
-    assert len(control.found(secrets)) == 2
+    control.add("a store that kept security codes in clear", b"\x00\x15" + made[0].encode() + b"\x00")
+    assert len(control.found(secrets)) == 3

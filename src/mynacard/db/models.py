@@ -156,7 +156,9 @@ class Card(Base):
     # The R_CARD_2 limit of the original issue: the cap of visa-renewal extensions (R_CARD_9).
     limit_on: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # 追記欄
-    security_code: Mapped[str | None] = mapped_column(String(4))  # セキュリティコード (card face)
+    # セキュリティコード (card face), sealed: read and written through ``repositories.security_code_of``
+    # and ``set_security_code`` only.
+    security_code_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     suspended_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(40))

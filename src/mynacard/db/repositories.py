@@ -72,6 +72,23 @@ def number_of(r: Resident) -> str:
     return keys_of(s).numbers.open(r.number_sealed)
 
 
+def set_security_code(c: Card, code: str | None) -> None:
+    """Store the card's security code (セキュリティコード), sealed under the store's keys."""
+    s = object_session(c)
+    assert s is not None, "the card must belong to a session"
+    c.security_code_sealed = None if code is None else keys_of(s).security_codes.seal(c.id, code)
+
+
+def security_code_of(c: Card) -> str | None:
+    """The card's security code in clear (for writing the chip's card-face data), or None
+    before the card is made."""
+    if c.security_code_sealed is None:
+        return None
+    s = object_session(c)
+    assert s is not None, "the card must belong to a session"
+    return keys_of(s).security_codes.open(c.id, c.security_code_sealed)
+
+
 def has_number(r: Resident, number: str) -> bool:
     s = object_session(r)
     assert s is not None, "the resident must belong to a session"

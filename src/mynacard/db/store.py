@@ -213,13 +213,23 @@ class Store:
             command.upgrade(cfg, revision)
 
     def _refuse_plain_store_without_keys(self) -> None:
-        """A store of the first form (numbers in clear, an unkeyed audit chain) is converted
+        """A store of the first form (numbers or security codes in clear, an unkeyed audit chain) is converted
         under the master key; without it, refuse before any migration changes the schema (SQLite
         commits a schema change at once, so a later refusal would leave it half migrated)."""
         from sqlalchemy import inspect, text
 
         insp = inspect(self.engine)
-        if "residents" not in insp.get_table_names():
+        tables = insp.get_table_names()
+        if "cards" in tables and "security_code" in {c["name"] for c in insp.get_columns("cards")}:
+            with self.engine.connect() as conn:
+                if conn.execute(text("SELECT 1 FROM cards WHERE security_code IS NOT NULL LIMIT 1")).first():
+                    raise ConfigError(
+                        "Converting this store (cards' security codes) needs its master key: set "
+                        "MYNACARD_MASTER_KEY or MYNACARD_KEY_FILE, or open it with the mynacard command.",
+                        "データベースの変換にはマスター鍵が必要です。"
+                        "MYNACARD_MASTER_KEY または MYNACARD_KEY_FILE を設定してください。",
+                    )
+        if "residents" not in tables:
             return
         if "individual_number" not in {c["name"] for c in insp.get_columns("residents")}:
             return

@@ -179,6 +179,11 @@ def _receipt(w: Work, r: Resident, app: Application, fee: Fee) -> Receipt | None
     return receipt
 
 
+def new_security_code() -> str:
+    """A fresh security code for a card's face: 4 random digits."""
+    return f"{secrets.randbelow(10_000):04d}"
+
+
 def make(w: Work, card_id: str) -> Card:
     """J-LIS makes the card (発行): prints the face with its expiry, writes the chip's card data.
 
@@ -210,7 +215,7 @@ def make(w: Work, card_id: str) -> Card:
     c.made_on = w.today
     c.expires_on = term.expires_on
     c.limit_on = card_expiry(r.birth_date, w.today, app.received_on, renewing_card_expires_on=renewing).expires_on
-    c.security_code = f"{secrets.randbelow(10_000):04d}"
+    repo.set_security_code(c, new_security_code())
     c.state = CardState.MADE
     chip = chips.new_chip(w, c)
     chip.write_card_info(chips.card_info(r, c))

@@ -50,7 +50,7 @@ def card_info(resident: Resident, card: Card) -> CardInfo:
         birth_date=resident.birth_date,
         sex=resident.sex,
         expiry_year=card.expires_on.year if card.expires_on else None,
-        security_code=card.security_code,
+        security_code=repo.security_code_of(card),
     )
 
 

@@ -92,7 +92,7 @@ def verify(
         return Verdict(Status.MALFORMED, f"The signature cannot be read ({type(e).__name__}).", validation_time=at)
     try:
         return _judge(ex, at, trust, revocation)
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as e:  # e.g. extensions that do not parse
+    except _UNREADABLE as e:  # e.g. extensions that do not parse
         log.debug("unreadable certificate or token: %r", e)
         return Verdict(
             Status.MALFORMED,
@@ -100,6 +100,20 @@ def verify(
             format=ex.format,
             validation_time=at,
         )
+
+
+# What a certificate or a token that does not parse raises while it is judged. cryptography parses
+# a certificate's version and extensions lazily, with exceptions of its own (not ValueErrors).
+_UNREADABLE = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+    x509.InvalidVersion,
+)
 
 
 def _judge(ex: Extracted, at: datetime, trust: Trust, revocation: RevocationChecker) -> Verdict:

@@ -11,7 +11,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from asn1crypto import cms, tsp
+from asn1crypto import cms, core, tsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
@@ -32,7 +32,11 @@ class TimestampCheck:
 
 
 def _digest(algo: str, data: bytes) -> bytes:
-    h = hashes.Hash(get_pyca_cryptography_hash(algo))
+    try:
+        hash_algorithm = get_pyca_cryptography_hash(algo)
+    except AttributeError:  # an OID cryptography has no hash for
+        raise ValueError(f"Unsupported digest algorithm in the timestamp token: {algo}.") from None
+    h = hashes.Hash(hash_algorithm)
     h.update(data)
     return h.finalize()
 
@@ -63,6 +67,8 @@ def check_token(token: cms.ContentInfo, stamped: bytes, trust: Trust) -> Timesta
     eci = sd["encap_content_info"]
     if eci["content_type"].native != "tst_info":
         return TimestampCheck(None, "The timestamp token does not hold a TSTInfo.", altered=True)
+    if isinstance(eci["content"], core.Void):
+        return TimestampCheck(None, "The timestamp token holds no TSTInfo.", altered=True)
     raw = eci["content"].parsed
     info = raw if isinstance(raw, tsp.TSTInfo) else tsp.TSTInfo.load(eci["content"].contents)
     imprint = info["message_imprint"]

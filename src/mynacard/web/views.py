@@ -23,7 +23,6 @@ def resident_out(r: Resident) -> dict[str, Any]:
 
 def card_out(w: Work, c: Card) -> dict[str, Any]:
     d = card_dict(c, list(repo.certificates_of_card(w.session, c.id)))
-    d.pop("security_code", None)
     for key in ("made_on", "issued_on", "continued_use_by"):
         v = getattr(c, key)
         d[f"{key}_wareki"] = wareki(v) if v else ""
