@@ -73,7 +73,7 @@ class Outcome:
     message_ja: str
     receipt: str | None = None
     filer_id: str | None = None
-    new_filer: bool = False
+    new_filer: bool | None = None
     signer: dict[str, Any] | None = None
     serial: str | None = None
 
