@@ -122,3 +122,23 @@ def _only_unsigned_bytes_changed(fmt: str, a: bytes, b: bytes) -> bool:
             signer in sb.certificates
         )
     return all(start <= i < end for i in diff)
+
+
+def test_a_signed_attribute_that_is_not_an_oid_and_a_set_is_malformed(signer, verifier) -> None:
+    """The strict DER reader checks every signed attribute's shape (SEQUENCE of an OID and a SET
+    of values), the ones it does not use too: a changed shape is malformed, never read past."""
+    from mynacard.verify import der
+
+    data, content = signer.sign("cms-detached")
+    si_signed = der.signed_data(data).signer_infos[0].signed_attrs
+    assert si_signed is not None
+    where = data.index(si_signed[1:])  # the [0] IMPLICIT attributes, after their tag
+    attrs = der.children(data, *der.tlv(data, where - 1, len(data))[1:3])
+    last = attrs[-1]  # an attribute the verifier does not use (CMSAlgorithmProtection or the like)
+    oid = der.tlv(data, last[1], last[2])
+    values_tag = oid[2]
+    assert data[values_tag] == 0x31
+    for bad in (0x30, 0x04):
+        broken = data[:values_tag] + bytes([bad]) + data[values_tag + 1 :]
+        v = verifier.verify(broken, at=SIGNED, content=content)
+        assert v.status is Status.MALFORMED, (bad, v.message)

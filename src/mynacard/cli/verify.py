@@ -188,3 +188,26 @@ def rp_notify(ctx: typer.Context) -> None:
         pass
     sent = rp_service.deliver(o.office(), at=o.now())
     emit(ctx, sent if o.json else json.dumps(sent))
+
+
+@rp_app.command("efile-demo")
+def rp_efile_demo(
+    client_id: Annotated[str, typer.Option(help="The receiver's client ID (from `mynacard rp register`)")],
+    secret: Annotated[str, typer.Option(envvar="MYNACARD_EFILE_SECRET", help="Its secret")],
+    office: Annotated[str, typer.Option(help="The office's base URL (`mynacard serve`)")] = "http://127.0.0.1:8000",
+    store: Annotated[Path, typer.Option(help="The receiver's own SQLite file")] = Path("efile-demo.db"),
+    port: Annotated[int, typer.Option(help="Port of the receiver")] = 8200,
+) -> None:
+    """Run the demo e-filing receiver (電子申告の受付): signed XML returns verified through the
+    office's relying-party API, filers followed across renewals and moves."""
+    import uvicorn
+
+    from mynacard.web.efile_demo import create_receiver
+
+    console.print(
+        f"e-filing receiver at http://127.0.0.1:{port} (client {client_id} of {office}, records in {store}). "
+        "電子申告の受付を起動しました。"
+    )
+    uvicorn.run(
+        create_receiver(office, client_id, secret, str(store)), host="127.0.0.1", port=port, log_level="warning"
+    )

@@ -9,8 +9,8 @@ lengths) falls back to the general asn1crypto path in ``formats``.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 OID_SIGNED_DATA = bytes.fromhex("2a864886f70d010702")
 OID_DATA = bytes.fromhex("2a864886f70d010701")
@@ -67,20 +67,30 @@ def tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int, int]:
 
 
 def children(buf: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """The TLVs between ``start`` and ``end``; the short and the one- and two-byte length forms
+    are read inline (the same checks as ``tlv``), anything else through ``tlv``."""
     out = []
     pos = start
     while pos < end:
+        tag = buf[pos]
         first = buf[pos + 1] if pos + 2 <= end else 0x80
-        if first < 0x80 and buf[pos] & 0x1F != 0x1F:  # the common short form, inline
+        if tag & 0x1F == 0x1F:
+            t = tlv(buf, pos, end)
+        elif first < 0x80:  # the common short form
             vend = pos + 2 + first
             if vend > end:
                 raise DerError("truncated")
-            t = (buf[pos], pos + 2, vend, pos)
-        elif first == 0x82 and pos + 4 <= end and buf[pos] & 0x1F != 0x1F and buf[pos + 2]:
-            vend = pos + 4 + (buf[pos + 2] << 8 | buf[pos + 3])  # two length bytes, minimal (>= 256)
+            t = (tag, pos + 2, vend, pos)
+        elif first == 0x81 and pos + 3 <= end and buf[pos + 2] >= 0x80:  # one length byte, minimal
+            vend = pos + 3 + buf[pos + 2]
             if vend > end:
                 raise DerError("truncated")
-            t = (buf[pos], pos + 4, vend, pos)
+            t = (tag, pos + 3, vend, pos)
+        elif first == 0x82 and pos + 4 <= end and buf[pos + 2]:  # two length bytes, minimal (>= 256)
+            vend = pos + 4 + (buf[pos + 2] << 8 | buf[pos + 3])
+            if vend > end:
+                raise DerError("truncated")
+            t = (tag, pos + 4, vend, pos)
         else:
             t = tlv(buf, pos, end)
         out.append(t)
@@ -94,8 +104,7 @@ def expect(t: tuple[int, int, int, int], tag: int, what: str) -> tuple[int, int,
     return t
 
 
-@dataclass(frozen=True)
-class SignerInfo:
+class SignerInfo(NamedTuple):
     sid_issuer: bytes | None  # DER of the issuer Name (issuerAndSerialNumber)
     sid_serial: int | None
     sid_ski: bytes | None
@@ -107,8 +116,7 @@ class SignerInfo:
     unsigned: dict[bytes, list[bytes]]
 
 
-@dataclass(frozen=True)
-class SignedData:
+class SignedData(NamedTuple):
     content_type: bytes  # OID of the encapsulated content
     content: bytes | None  # attached content (the OCTET STRING's value)
     certificates: list[bytes]
@@ -122,17 +130,27 @@ UNSIGNED_WANTED = frozenset({OID_TST})
 
 
 def _attrs(buf: bytes, start: int, end: int, wanted: frozenset[bytes]) -> dict[bytes, list[bytes]]:
-    """The values of the ``wanted`` attributes (the others are only checked to be attributes)."""
+    """The values of the ``wanted`` attributes (the others are only checked to be attributes:
+    a SEQUENCE of exactly an OID and a SET)."""
     out: dict[bytes, list[bytes]] = {}
     for a in children(buf, start, end):
         if a[0] != 0x30:
             raise DerError("attribute")
-        parts = children(buf, a[1], a[2])
-        if len(parts) != 2 or parts[0][0] != 0x06 or parts[1][0] != 0x31:
+        # the OID (short form: no OID here needs more) and the SET, without building a list
+        p, a_end = a[1], a[2]
+        if p + 2 > a_end or buf[p] != 0x06 or buf[p + 1] >= 0x80:
             raise DerError("attribute")
-        oid = buf[parts[0][1] : parts[0][2]]
+        oid_end = p + 2 + buf[p + 1]
+        values = tlv(buf, oid_end, a_end) if oid_end < a_end else None
+        if values is None or values[0] != 0x31 or values[2] != a_end:
+            raise DerError("attribute")
+        oid = buf[p + 2 : oid_end]
         if oid in wanted:
-            out.setdefault(oid, []).extend(buf[v[3] : v[2]] for v in children(buf, parts[1][1], parts[1][2]))
+            found = out.get(oid)
+            if found is None:
+                found = out[oid] = []
+            for v in children(buf, values[1], values[2]):
+                found.append(buf[v[3] : v[2]])
     return out
 
 

@@ -157,6 +157,13 @@ def _fast_signer(sd: fastder.SignedData, si: fastder.SignerInfo) -> tuple[x509.C
     raise Malformed("The signature does not carry the signer's certificate.")
 
 
+_HASHES: dict[str, hashes.HashAlgorithm] = {
+    "sha256": hashes.SHA256(),
+    "sha384": hashes.SHA384(),
+    "sha512": hashes.SHA512(),
+}
+
+
 @functools.lru_cache(maxsize=256)
 def _cert_hash(algo: str, cert_der: bytes) -> bytes:
     return _digest(algo, cert_der)
@@ -169,24 +176,29 @@ def _octets(value: bytes) -> bytes:
 
 def _ess_cert_hash(si: fastder.SignerInfo) -> tuple[str, bytes] | None:
     """``(hash algorithm, certificate hash)`` of the ESS signing-certificate attribute, if any."""
-    for oid, default in ((fastder.OID_SIGNING_CERT_V2, "sha256"), (fastder.OID_SIGNING_CERT, "sha1")):
+    for oid in (fastder.OID_SIGNING_CERT_V2, fastder.OID_SIGNING_CERT):
         values = si.attrs.get(oid)
-        if not values:
-            continue
-        v = values[0]
-        outer = fastder.expect(fastder.tlv(v, 0, len(v)), 0x30, "SigningCertificate")
-        certs = fastder.expect(fastder.tlv(v, outer[1], outer[2]), 0x30, "certs")
-        first = fastder.expect(fastder.tlv(v, certs[1], certs[2]), 0x30, "ESSCertID")
-        parts = fastder.children(v, first[1], first[2])
-        algo = default
-        if parts and parts[0][0] == 0x30 and oid == fastder.OID_SIGNING_CERT_V2:
-            algo = fastder.HASHES.get(fastder._algorithm(v, parts[0]), "")
-            parts = parts[1:]
-        if not parts or not algo:
-            raise fastder.DerError("ESSCertID")
-        h = fastder.expect(parts[0], 0x04, "certHash")
-        return algo, v[h[1] : h[2]]
+        if values:
+            return _ess_cert_id(oid, values[0])
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _ess_cert_id(oid: bytes, v: bytes) -> tuple[str, bytes]:
+    """The first ESSCertID(v2) of a SigningCertificate(V2) value: a pure function of its bytes,
+    remembered (a signer's signatures carry the same value); a bad value raises every time."""
+    outer = fastder.expect(fastder.tlv(v, 0, len(v)), 0x30, "SigningCertificate")
+    certs = fastder.expect(fastder.tlv(v, outer[1], outer[2]), 0x30, "certs")
+    first = fastder.expect(fastder.tlv(v, certs[1], certs[2]), 0x30, "ESSCertID")
+    parts = fastder.children(v, first[1], first[2])
+    algo = "sha256" if oid == fastder.OID_SIGNING_CERT_V2 else "sha1"
+    if parts and parts[0][0] == 0x30 and oid == fastder.OID_SIGNING_CERT_V2:
+        algo = fastder.HASHES.get(fastder._algorithm(v, parts[0]), "")
+        parts = parts[1:]
+    if not parts or not algo:
+        raise fastder.DerError("ESSCertID")
+    h = fastder.expect(parts[0], 0x04, "certHash")
+    return algo, v[h[1] : h[2]]
 
 
 def fast_intact(
@@ -196,7 +208,8 @@ def fast_intact(
     key = cert.public_key()
     if not isinstance(key, rsa.RSAPublicKey):
         return False, "The signer's key is not RSA."
-    algo = get_pyca_cryptography_hash(si.signature_hash or si.digest_algorithm)
+    name = si.signature_hash or si.digest_algorithm
+    algo = _HASHES.get(name) or get_pyca_cryptography_hash(name)
     try:
         if si.signed_attrs is None:
             key.verify(si.signature, digest, padding.PKCS1v15(), Prehashed(algo))
