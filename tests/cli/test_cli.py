@@ -47,7 +47,7 @@ def _resident(cli, birth="1990-06-15"):
 
 def _issued(cli):
     rid = _resident(cli)
-    card = cli("card", "apply", str(rid), "--channel", "online", at="2025-04-01T09:00")["card"]
+    card = cli("card", "apply", str(rid), "--channel", "online", at="2025-04-01T09:00")["card_id"]
     cli("card", "make", card, at="2025-04-20T09:00")
     out = cli(
         "card",

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mynacard import handover
 from mynacard.errors import ValidationError
 from mynacard.rules.events import CERT_KIND_JA, CertKind
 from mynacard.services import cards, certificates, face, lifecycle, loss, pins, reissue, residents
@@ -65,14 +66,7 @@ def apply(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     res = cards.apply(w, rid, kind=kind, channel=form.get("channel", "window"), reason=reason,
                       express=bool(form.get("express")), received_on=_date(form, "received_on"),
                       documents=docs)
-    links = []
-    msg = f"交付申請を受け付けました(申請書ID {res.application.id})。"
-    if res.receipt is not None:
-        msg += f" 手数料 {res.receipt.total:,}円を領収しました(領収書番号 {res.receipt.number})。"
-        links.append(("領収書(PDF)", f"/documents/receipts/{res.receipt.number}.pdf"))
-    else:
-        msg += " 手数料は無料です。"
-    return Outcome(msg, links)
+    return Outcome(handover.applied_message_ja(res), handover.links(handover.applied_documents(res)))
 
 
 def moved_in_from_abroad(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
@@ -113,9 +107,7 @@ def issue(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     want = {"yes": True, "no": False}.get(form.get("want_signing", ""))
     res = cards.issue(w, card_id, identity_documents=lists.get("identity_documents", []), pins=given,
                       want_signing=want, legal_representative=_opt(form, "legal_representative"))
-    kinds = "・".join(CERT_KIND_JA[CertKind(k)] for k in res.certificates)
-    return Outcome(f"カードを交付しました。発行した電子証明書: {kinds}。",
-                   [("交付受領書(PDF)", f"/documents/issue/{card_id}.pdf")])
+    return Outcome(handover.issued_message_ja(res), handover.links(handover.issued_documents(res)))
 
 
 def _face_message(res: face.FaceChange, what: str) -> str:
