@@ -13,6 +13,7 @@ from mynacard.rules.events import CERT_KIND_JA, CertKind
 from mynacard.timeutil import JST
 
 if TYPE_CHECKING:
+    from mynacard.services.loss import Suspension
     from mynacard.services.renewals import CardRenewals
 
 ERA_NAMES = {Era.MEIJI: "明治", Era.TAISHO: "大正", Era.SHOWA: "昭和", Era.HEISEI: "平成", Era.REIWA: "令和"}
@@ -119,3 +120,20 @@ def renewals_dicts(rows: list[CardRenewals]) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+#: What the caller does next after a suspension at the hotline (R_LOSS_2).
+HOTLINE_NEXT_JA = (
+    "お住まいの市区町村の窓口で紛失の届出を行ってください(警察への遺失届の受理番号をお持ちください)。"
+)
+
+
+def suspension_dict(s: Suspension) -> dict[str, Any]:
+    """A hotline suspension (``services.loss.hotline_suspend``) for the API, the page and the CLI."""
+    return {
+        "reference": s.reference,
+        "card_id": s.card.id,
+        "card_state": s.card.state,
+        "certificates": s.certificates,
+        "next_ja": HOTLINE_NEXT_JA,
+    }

@@ -10,7 +10,7 @@ import typer
 from mynacard.cli.app import MAX_ID, console, emit, parse_date_opt, work
 from mynacard.db import repositories as repo
 from mynacard.errors import ValidationError
-from mynacard.present import iso, renewals_dicts
+from mynacard.present import iso, renewals_dicts, suspension_dict
 from mynacard.services import batch, loss, pins, renewals
 from mynacard.services.export import export
 from mynacard.timeutil import jst_date
@@ -38,12 +38,7 @@ def hotline_suspend(
             address=address,
             individual_number=number,
         )
-        data = {
-            "reference": s.reference,
-            "card": s.card.id,
-            "certificates": s.certificates,
-            "next": "File a loss report at the municipal window (police report number).",
-        }
+        data = suspension_dict(s)
     emit(ctx, data)
 
 
