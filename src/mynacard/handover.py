@@ -1,4 +1,4 @@
-"""What an application and a hand-over give the resident: the documents and the result, built
+"""What an application, a hand-over and a PIN reset give the resident: the documents and the result, built
 once from the workflow's result for every adapter (CLI JSON, the API, the window's messages)."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from typing import Any
 
 from mynacard.rules.events import CERT_KIND_JA, CertKind
 from mynacard.services.cards import Applied, Issued
+from mynacard.services.pins import PinReset
 
 
 @dataclass(frozen=True)
@@ -73,3 +74,20 @@ def issued_message_ja(res: Issued) -> str:
 def links(docs: list[Document]) -> list[tuple[str, str]]:
     """Documents as the window's page links them."""
     return [(d.title_ja, d.path) for d in docs]
+
+
+def pin_reset_documents(res: PinReset) -> list[Document]:
+    """The PIN reset receipt (暗証番号再設定受付票), numbered by the reset's event."""
+    return [Document("暗証番号再設定受付票(PDF)", f"/documents/pin-reset/{res.event_id}.pdf")]
+
+
+def pin_reset_dict(res: PinReset) -> dict[str, Any]:
+    """A PIN reset, for JSON (the API and ``mynacard pin reset --json``)."""
+    return {
+        "card_id": res.card_id,
+        "pin": res.pin,
+        "tries_left": res.tries_left,
+        "receipt_pdf": f"/documents/pin-reset/{res.event_id}.pdf",
+        "event_id": res.event_id,
+        "documents": _documents(pin_reset_documents(res)),
+    }

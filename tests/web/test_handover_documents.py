@@ -79,3 +79,25 @@ def test_the_cli_and_the_page_give_what_the_api_gives(app, staff, office, monkey
     page = c.post(f"/residents/{ui_rid}/issue", data=form)
     assert page.status_code == 200, page.text
     assert f'href="/documents/issue/{card_id}.pdf"' in page.text
+
+
+def test_a_pin_reset_names_its_receipt_R_PIN_5(staff, office, monkeypatch):
+    clerk = staff["clerk"]
+    rid = register(clerk)
+    card_id, _ = _issued(clerk, rid)
+    r = clerk.post(f"/api/cards/{card_id}/pins/auth/reset",
+                   json={"new_value": "9876", "identity_documents": ["passport"]})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    ev = _event(clerk, rid, out["event_id"])
+    assert (ev["action"], ev["card_id"], ev["details"]["pin"]) == ("pin_reset", card_id, "auth")
+    assert out["documents"] == [{"title_ja": "暗証番号再設定受付票(PDF)", "path": out["receipt_pdf"]}]
+    assert clerk.get(out["receipt_pdf"]).content.startswith(b"%PDF")
+
+    monkeypatch.setenv("MYNACARD_MASTER_KEY", base64.b64encode(MASTER_KEY).decode())
+    r = CliRunner().invoke(cli_app, ["--db", office.store.engine.url.database, "--at", "2025-04-01T11:00", "--json",
+                                     "pin", "reset", card_id, "resident", "--id-doc", "passport", "--new", "1111"])
+    assert r.exit_code == 0, r.output
+    cli_out = json.loads(r.stdout)
+    assert set(cli_out) == set(out) and cli_out["tries_left"] == 3
+    assert _event(clerk, rid, cli_out["event_id"])["details"]["pin"] == "resident"

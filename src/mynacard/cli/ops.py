@@ -10,6 +10,7 @@ import typer
 from mynacard.cli.app import MAX_ID, console, emit, parse_date_opt, work
 from mynacard.db import repositories as repo
 from mynacard.errors import ValidationError
+from mynacard.handover import pin_reset_dict
 from mynacard.present import iso, renewals_dicts, suspension_dict
 from mynacard.services import batch, loss, pins, renewals
 from mynacard.services.export import export
@@ -60,8 +61,8 @@ def pin_reset(
 ) -> None:
     """Reset or unlock a PIN at the window after identity verification (R_PIN_5)."""
     with work(ctx) as w:
-        left = pins.reset(w, card_id, pin, new, identity_documents=id_doc)
-    emit(ctx, {"card": card_id, "pin": pin, "tries_left": left})
+        data = pin_reset_dict(pins.reset(w, card_id, pin, new, identity_documents=id_doc))
+    emit(ctx, data)
 
 
 @pin_app.command("change")

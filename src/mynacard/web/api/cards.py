@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from mynacard.db import repositories as repo
-from mynacard.handover import applied_dict, issued_extra
+from mynacard.handover import applied_dict, issued_extra, pin_reset_dict
 from mynacard.services import cards, face, lifecycle, loss, pins, reissue
 from mynacard.web.api.residents import face_out
 from mynacard.web.api.schemas import (
@@ -147,8 +146,6 @@ def pin_tries(card_id: CardId, desk: D) -> dict[str, int]:
 def pin_reset(card_id: CardId, pin: PinKind, body: PinResetIn, desk: D) -> dict[str, Any]:
     with desk.act("pin.reset") as w:
         desk.card(w, card_id)
-        left = pins.reset(w, card_id, pin, body.new_value, identity_documents=list(body.identity_documents))
-        ev = repo.events(w.session, card_id=card_id, limit=100_000)[-1]
+        res = pins.reset(w, card_id, pin, body.new_value, identity_documents=list(body.identity_documents))
         desk.details = {"pin": pin}
-        return {"card_id": card_id, "pin": pin, "tries_left": left,
-                "receipt_pdf": f"/documents/pin-reset/{ev.id}.pdf"}
+        return pin_reset_dict(res)

@@ -167,13 +167,10 @@ def found(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
 def pin_reset(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     card_id = _need(form, "card_id", "カードID")
     pin = form.get("pin", "")
-    left = pins.reset(w, card_id, pin, form.get("new_value", ""),
-                      identity_documents=lists.get("identity_documents", []))
-    from mynacard.db import repositories as repo
-
-    ev = repo.events(w.session, card_id=card_id, limit=100_000)[-1]
-    return Outcome(f"暗証番号を再設定しました(残り回数 {left}回)。",
-                   [("暗証番号再設定受付票(PDF)", f"/documents/pin-reset/{ev.id}.pdf")])
+    res = pins.reset(w, card_id, pin, form.get("new_value", ""),
+                     identity_documents=lists.get("identity_documents", []))
+    return Outcome(f"暗証番号を再設定しました(残り回数 {res.tries_left}回)。",
+                   handover.links(handover.pin_reset_documents(res)))
 
 
 def return_card(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
