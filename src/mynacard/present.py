@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mynacard.ca.era import ERA_STARTS, Era
 from mynacard.db.models import CARD_STATE_JA, CERT_STATUS_JA, Card, CardState, Certificate, CertStatus, Resident
 from mynacard.db.repositories import number_of
 from mynacard.rules.events import CERT_KIND_JA, CertKind
 from mynacard.timeutil import JST
+
+if TYPE_CHECKING:
+    from mynacard.services.loss import Suspension
+    from mynacard.services.renewals import CardRenewals
 
 ERA_NAMES = {Era.MEIJI: "明治", Era.TAISHO: "大正", Era.SHOWA: "昭和", Era.HEISEI: "平成", Era.REIWA: "令和"}
 
@@ -89,3 +93,47 @@ def card_dict(c: Card, certs: list[Certificate] | None = None) -> dict[str, Any]
     if certs is not None:
         d["certificates"] = [cert_dict(x) for x in certs]
     return d
+
+
+#: What falls due, in the screens' words (the card itself or one of its certificates).
+DUE_JA = {"card": "カード", **{str(k): v for k, v in CERT_KIND_JA.items()}}
+
+
+def renewals_dicts(rows: list[CardRenewals]) -> list[dict[str, Any]]:
+    """The renewals due (``services.renewals``) for JSON: the API and ``mynacard renewals --json``."""
+    return [
+        {
+            "resident_id": r.resident_id,
+            "resident_name": r.resident_name,
+            "card_id": r.card_id,
+            "due": [
+                {
+                    "what": d.what,
+                    "what_ja": DUE_JA.get(d.what, d.what),
+                    "expires_on": iso(d.expires_on),
+                    "expires_on_wareki": wareki(d.expires_on),
+                    "window_opens": iso(d.window_opens),
+                    "in_window": d.in_window,
+                }
+                for d in r.due
+            ],
+        }
+        for r in rows
+    ]
+
+
+#: What the caller does next after a suspension at the hotline (R_LOSS_2).
+HOTLINE_NEXT_JA = (
+    "お住まいの市区町村の窓口で紛失の届出を行ってください(警察への遺失届の受理番号をお持ちください)。"
+)
+
+
+def suspension_dict(s: Suspension) -> dict[str, Any]:
+    """A hotline suspension (``services.loss.hotline_suspend``) for the API, the page and the CLI."""
+    return {
+        "reference": s.reference,
+        "card_id": s.card.id,
+        "card_state": s.card.state,
+        "certificates": s.certificates,
+        "next_ja": HOTLINE_NEXT_JA,
+    }

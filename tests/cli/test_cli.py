@@ -47,7 +47,7 @@ def _resident(cli, birth="1990-06-15"):
 
 def _issued(cli):
     rid = _resident(cli)
-    card = cli("card", "apply", str(rid), "--channel", "online", at="2025-04-01T09:00")["card"]
+    card = cli("card", "apply", str(rid), "--channel", "online", at="2025-04-01T09:00")["card_id"]
     cli("card", "make", card, at="2025-04-20T09:00")
     out = cli(
         "card",
@@ -113,6 +113,7 @@ def test_hotline_at_3am_and_ocsp_hold_R_LOSS_1_R_CERT_8(cli):
     _, card, out = _issued(cli)
     res = cli("hotline", "suspend", "--name", "能登 太郎", "--birth", "1990-06-15", at="2027-01-17T03:00")
     assert res["certificates"] == {"sign": "hold", "auth": "hold"}
+    assert (res["card_id"], res["card_state"]) == (out["id"], "suspended")  # the API's keys
     serial = next(c["serial"] for c in out["certificates"] if c["kind"] == "auth")
     o = cli("cert", "ocsp", serial, at="2027-01-17T03:05")
     assert o == {"serial": serial, "status": "revoked", "revocation_reason": "certificate_hold"}

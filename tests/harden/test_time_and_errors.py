@@ -58,7 +58,7 @@ def test_a_23_digit_id_is_an_error(cli, args):
 
 
 def test_card_make_before_the_received_date_is_an_error(cli):
-    card = json.loads(cli("card", "apply", "1", "--received", "2025-04-10", at="2025-04-12T10:00").stdout)["card"]
+    card = json.loads(cli("card", "apply", "1", "--received", "2025-04-10", at="2025-04-12T10:00").stdout)["card_id"]
     r = cli("card", "make", card, at="2025-04-11T10:00")
     _no_traceback(r)
     assert "before the application was received" in r.output or "cannot run backwards" in r.output
@@ -122,7 +122,7 @@ def test_cancel_lets_the_resident_apply_again(office):
 
 
 def test_cancel_from_the_cli(cli):
-    card = json.loads(cli("card", "apply", "1", at="2025-04-01T10:00").stdout)["card"]
+    card = json.loads(cli("card", "apply", "1", at="2025-04-01T10:00").stdout)["card_id"]
     r = cli("card", "cancel", card, "--reason", "withdrawn", at="2025-04-02T10:00")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["state"] == "cancelled"

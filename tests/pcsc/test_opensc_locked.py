@@ -44,7 +44,7 @@ def test_pkcs11_test_login_before_lock_and_after_window_reset_R_PIN_5(
     _lock_auth(opensc, tmp_path)
     assert tries_in_store(office, card_id)["auth"] == 0
     with office.work(at=AT, actor="window") as w:
-        assert pins.reset(w, card_id, "auth", PINS["auth"], identity_documents=["drivers_license"]) == 3
+        assert pins.reset(w, card_id, "auth", PINS["auth"], identity_documents=["drivers_license"]).tries_left == 3
     for which in TOKENS:  # the card stayed in the reader
         _test_login(opensc, which)
     assert tries_in_store(office, card_id)["auth"] == 3

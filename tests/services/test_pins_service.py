@@ -20,7 +20,7 @@ def test_locked_auth_pin_is_unlocked_at_the_window_R_PIN_2_R_PIN_5(office):
         holder.sign(w, card_id, "auth", b"login", pin="1234")  # right PIN, but locked
     assert "window" in str(err.value)
     with office.work(at=at("2026-01-05"), actor="clerk") as w:
-        assert pins.reset(w, card_id, "auth", "5678", identity_documents=["drivers_license"]) == 3
+        assert pins.reset(w, card_id, "auth", "5678", identity_documents=["drivers_license"]).tries_left == 3
     with office.work(at=at("2026-01-05"), actor="holder") as w:
         assert len(holder.sign(w, card_id, "auth", b"login", pin="5678")) == 256
 

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from mynacard.cli.app import ResidentIdArg, console, emit, parse_date_opt, work
 from mynacard.db import repositories as repo
+from mynacard.handover import applied_dict, issued_extra
 from mynacard.present import both, card_dict, iso
 from mynacard.services import cards, face, lifecycle, loss, reissue
 from mynacard.services.common import card as get_card
@@ -81,16 +82,7 @@ def card_apply(
             event_on=parse_date_opt(event_on, "--event-on"),
             documents=docs,
         )
-        data = {
-            "application_id": res.application.id,
-            "card": res.card.id,
-            "kind": kind,
-            "reason": res.application.reason,
-            "fee": res.application.fee_total,
-            "receipt": {"number": res.receipt.number, "lines": res.receipt.lines, "total": res.receipt.total}
-            if res.receipt
-            else None,
-        }
+        data = applied_dict(res)
     emit(ctx, data)
 
 
@@ -178,10 +170,10 @@ def card_issue(
         pins["sign"] = sign_pin
     with work(ctx) as w:
         want = sign if sign is not None else (None if sign_pin else False)
-        cards.issue(
+        res = cards.issue(
             w, card_id, identity_documents=id_doc, pins=pins, want_signing=want, legal_representative=representative
         )
-        data = _card(w, card_id)
+        data = _card(w, card_id) | issued_extra(res)
     emit(ctx, data, _show)
 
 

@@ -10,9 +10,11 @@ import typer
 from mynacard.cli.app import MAX_ID, console, emit, parse_date_opt, work
 from mynacard.db import repositories as repo
 from mynacard.errors import ValidationError
-from mynacard.present import iso
-from mynacard.services import batch, loss, pins
+from mynacard.handover import pin_reset_dict
+from mynacard.present import iso, renewals_dicts, suspension_dict
+from mynacard.services import batch, loss, pins, renewals
 from mynacard.services.export import export
+from mynacard.timeutil import jst_date
 
 hotline_app = typer.Typer(
     help="The 24/7 hotline (0120-95-0178): suspend a lost card at any hour.", no_args_is_help=True
@@ -37,12 +39,7 @@ def hotline_suspend(
             address=address,
             individual_number=number,
         )
-        data = {
-            "reference": s.reference,
-            "card": s.card.id,
-            "certificates": s.certificates,
-            "next": "File a loss report at the municipal window (police report number).",
-        }
+        data = suspension_dict(s)
     emit(ctx, data)
 
 
@@ -64,8 +61,8 @@ def pin_reset(
 ) -> None:
     """Reset or unlock a PIN at the window after identity verification (R_PIN_5)."""
     with work(ctx) as w:
-        left = pins.reset(w, card_id, pin, new, identity_documents=id_doc)
-    emit(ctx, {"card": card_id, "pin": pin, "tries_left": left})
+        data = pin_reset_dict(pins.reset(w, card_id, pin, new, identity_documents=id_doc))
+    emit(ctx, data)
 
 
 @pin_app.command("change")
@@ -130,6 +127,30 @@ def events(
             console.print(f"{r['at']} [cyan]{r['actor']:<8}[/] {r['action']:<22} {r['card_id'] or ''} {r['details']}")
             for r in rs
         ],
+    )
+
+
+def renewals_cmd(
+    ctx: typer.Context,
+    municipality: Annotated[str | None, typer.Option(help="Only this municipality's residents (6-digit code)")] = None,
+    until: Annotated[str | None, typer.Option(help="Window open by this day, YYYY-MM-DD (default: today)")] = None,
+    since: Annotated[str | None, typer.Option(help="Leave out what expired before this day, YYYY-MM-DD")] = None,
+) -> None:
+    """Cards and certificates whose renewal window is open (3 months before expiry)."""
+    last, first = parse_date_opt(until, "--until"), parse_date_opt(since, "--since")
+    with work(ctx) as w:
+        rows = renewals_dicts(
+            renewals.renewals_due(w, municipality_code=municipality, until=last or jst_date(w.at), since=first)
+        )
+    emit(
+        ctx,
+        rows,
+        lambda rs: [
+            console.print(f"{r['card_id']} {r['resident_name']} [cyan]{d['what_ja']}[/] {d['expires_on']}"
+                          f"({d['expires_on_wareki']})")
+            for r in rs
+            for d in r["due"]
+        ] or console.print("更新対象はありません。"),
     )
 
 

@@ -33,6 +33,7 @@ class Applied:
     application: Application
     card: Card
     receipt: Receipt | None
+    event_id: int  # the ``card_applied`` event
 
 
 def apply(
@@ -91,7 +92,7 @@ def apply(
     w.session.add(c)
     receipt = _receipt(w, r, app, fee)
     w.session.flush()
-    w.log(
+    ev = w.log(
         "card_applied",
         resident_id=r.id,
         card_id=c.id,
@@ -104,7 +105,8 @@ def apply(
         reason_ja=REASON_JA[claim.reason],
         evidence=sorted(claim.evidence),
     )
-    return Applied(app, c, receipt)
+    w.session.flush()
+    return Applied(app, c, receipt, ev.id)
 
 
 def _received(w: Work, received_on: date | None) -> date:
@@ -236,6 +238,7 @@ class Issued:
     card: Card
     certificates: dict[str, Any]
     replaced_card_id: str | None
+    event_id: int  # the ``card_issued`` event
 
 
 def issue(
@@ -306,7 +309,7 @@ def issue(
     c.state = CardState.ISSUED
     c.issued_on = w.today
     app.status = "issued"
-    w.log(
+    ev = w.log(
         "card_issued",
         resident_id=r.id,
         card_id=c.id,
@@ -314,7 +317,8 @@ def issue(
         documents=sorted(identity_documents),
         representative=bool(legal_representative),
     )
-    return Issued(c, issued, replaced)
+    w.session.flush()
+    return Issued(c, issued, replaced, ev.id)
 
 
 def _replace(w: Work, old: Card, kind: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from mynacard.chip import PinId, check_pin_format
 from mynacard.db.models import CardState
 from mynacard.errors import ValidationError
@@ -20,9 +22,19 @@ def _pin(pin: PinId | str) -> PinId:
         ) from None
 
 
-def reset(w: Work, card_id: str, pin: PinId | str, new_value: str, *, identity_documents: list[str]) -> int:
-    """Reset a forgotten or locked PIN at the window after identity verification (free, R_PIN_5).
-    Returns the tries the PIN now has."""
+@dataclass(frozen=True)
+class PinReset:
+    """A reset at the window: what its receipt (暗証番号再設定受付票) and the adapters need."""
+
+    card_id: str
+    pin: str
+    tries_left: int  # the tries the PIN now has
+    was_locked: bool
+    event_id: int  # the ``pin_reset`` event: the receipt's number
+
+
+def reset(w: Work, card_id: str, pin: PinId | str, new_value: str, *, identity_documents: list[str]) -> PinReset:
+    """Reset a forgotten or locked PIN at the window after identity verification (free, R_PIN_5)."""
     pid = _pin(pin)
     value = check_pin_format(pid, new_value)
     problem = identity_error(identity_documents)
@@ -35,8 +47,9 @@ def reset(w: Work, card_id: str, pin: PinId | str, new_value: str, *, identity_d
     chip = chips.chip_of(w, c)
     was_locked = chip.is_locked(pid)
     chip.set_pin(pid, value)
-    w.log("pin_reset", resident_id=c.resident_id, card_id=c.id, pin=pid.value, was_locked=was_locked)
-    return chip.tries_left(pid)
+    ev = w.log("pin_reset", resident_id=c.resident_id, card_id=c.id, pin=pid.value, was_locked=was_locked)
+    w.session.flush()
+    return PinReset(c.id, pid.value, chip.tries_left(pid), was_locked, ev.id)
 
 
 def self_reset(w: Work, card_id: str, pin: PinId | str, new_value: str, *, other_pin: str) -> int:

@@ -218,7 +218,7 @@ def create_app(
         return resp
 
     from mynacard.web import relying, tsa_http
-    from mynacard.web.api import admin, cards, certs, documents, hotline, residents, session
+    from mynacard.web.api import admin, cards, certs, documents, hotline, renewals, residents, session
     from mynacard.web.kiosk import router as kiosk_router
     from mynacard.web.login import router as login_router
     from mynacard.web.ocsp import RevocationFastPath
@@ -232,6 +232,7 @@ def create_app(
         cards.router,
         certs.router,
         hotline.router,
+        renewals.router,
         admin.router,
         documents.router,
         pki_router,

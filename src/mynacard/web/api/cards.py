@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from mynacard.db import repositories as repo
+from mynacard.handover import applied_dict, issued_extra, pin_reset_dict
 from mynacard.services import cards, face, lifecycle, loss, pins, reissue
 from mynacard.web.api.residents import face_out
 from mynacard.web.api.schemas import (
@@ -39,13 +39,7 @@ def apply(resident_id: ResidentId, body: ApplyIn, desk: D) -> dict[str, Any]:
                           reason=body.reason, express=body.express, event_on=body.event_on,
                           documents=dict(body.documents))
         desk.details = {"card": res.card.id, "kind": body.kind, "fee": res.application.fee_total}
-        return {
-            "application_id": res.application.id, "card_id": res.card.id, "kind": body.kind,
-            "reason": res.application.reason, "fee": res.application.fee_total,
-            "receipt": None if res.receipt is None else {
-                "number": res.receipt.number, "lines": res.receipt.lines, "total": res.receipt.total,
-                "pdf": f"/documents/receipts/{res.receipt.number}.pdf"},
-        }
+        return applied_dict(res)
 
 
 def _record_out(rec) -> dict[str, Any]:
@@ -99,8 +93,7 @@ def issue(card_id: CardId, body: IssueIn, desk: D) -> dict[str, Any]:
         res = cards.issue(w, card_id, identity_documents=list(body.identity_documents), pins=given,
                           want_signing=body.want_signing, legal_representative=body.legal_representative)
         desk.details = {"documents": ",".join(sorted(body.identity_documents))}
-        return card_out(w, res.card) | {"replaced_card_id": res.replaced_card_id,
-                                         "receipt_pdf": f"/documents/issue/{card_id}.pdf"}
+        return card_out(w, res.card) | issued_extra(res)
 
 
 @router.post("/cards/{card_id}/continued-use", summary="Continued use after moving in (継続利用, R_CARD_8)")
@@ -153,8 +146,6 @@ def pin_tries(card_id: CardId, desk: D) -> dict[str, int]:
 def pin_reset(card_id: CardId, pin: PinKind, body: PinResetIn, desk: D) -> dict[str, Any]:
     with desk.act("pin.reset") as w:
         desk.card(w, card_id)
-        left = pins.reset(w, card_id, pin, body.new_value, identity_documents=list(body.identity_documents))
-        ev = repo.events(w.session, card_id=card_id, limit=100_000)[-1]
+        res = pins.reset(w, card_id, pin, body.new_value, identity_documents=list(body.identity_documents))
         desk.details = {"pin": pin}
-        return {"card_id": card_id, "pin": pin, "tries_left": left,
-                "receipt_pdf": f"/documents/pin-reset/{ev.id}.pdf"}
+        return pin_reset_dict(res)

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
+from mynacard.present import suspension_dict
 from mynacard.services import loss
 from mynacard.web.api.schemas import HotlineIn
 from mynacard.web.deps.desk import Desk, api_desk
@@ -26,16 +27,7 @@ def suspend(desk: Desk, body: HotlineIn) -> dict[str, Any]:
         )
         desk.target = f"card:{s.card.id}"
         desk.details = {"reference": s.reference}
-        return {
-            "reference": s.reference,
-            "card_id": s.card.id,
-            "card_state": s.card.state,
-            "certificates": s.certificates,
-            "next_ja": (
-                "お住まいの市区町村の窓口で紛失の届出を行ってください"
-                "(警察への遺失届の受理番号をお持ちください)。"
-            ),
-        }
+        return suspension_dict(s)
 
 
 @router.post("/suspend", summary="Suspend a lost card and hold both certificates (R_LOSS_1)")

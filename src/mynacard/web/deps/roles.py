@@ -98,6 +98,7 @@ ENDPOINTS: dict[str, tuple[str, Scope]] = {
     "POST /api/residents/{resident_id}/stay-extension": ("card.face", Scope.RESIDENT),
     "POST /api/residents/{resident_id}/applications": ("card.apply", Scope.RESIDENT),
     "GET /api/events": ("resident.read", Scope.RESIDENT),
+    "GET /api/renewals": ("resident.read", Scope.OWN),
     # cards
     "POST /api/cards/{card_id}/cancel": ("card.apply", Scope.CARD),
     "GET /api/cards/{card_id}": ("card.read", Scope.CARD),

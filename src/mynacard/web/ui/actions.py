@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mynacard import handover
 from mynacard.errors import ValidationError
 from mynacard.rules.events import CERT_KIND_JA, CertKind
 from mynacard.services import cards, certificates, face, lifecycle, loss, pins, reissue, residents
@@ -65,14 +66,7 @@ def apply(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     res = cards.apply(w, rid, kind=kind, channel=form.get("channel", "window"), reason=reason,
                       express=bool(form.get("express")), received_on=_date(form, "received_on"),
                       documents=docs)
-    links = []
-    msg = f"交付申請を受け付けました(申請書ID {res.application.id})。"
-    if res.receipt is not None:
-        msg += f" 手数料 {res.receipt.total:,}円を領収しました(領収書番号 {res.receipt.number})。"
-        links.append(("領収書(PDF)", f"/documents/receipts/{res.receipt.number}.pdf"))
-    else:
-        msg += " 手数料は無料です。"
-    return Outcome(msg, links)
+    return Outcome(handover.applied_message_ja(res), handover.links(handover.applied_documents(res)))
 
 
 def moved_in_from_abroad(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
@@ -113,9 +107,7 @@ def issue(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     want = {"yes": True, "no": False}.get(form.get("want_signing", ""))
     res = cards.issue(w, card_id, identity_documents=lists.get("identity_documents", []), pins=given,
                       want_signing=want, legal_representative=_opt(form, "legal_representative"))
-    kinds = "・".join(CERT_KIND_JA[CertKind(k)] for k in res.certificates)
-    return Outcome(f"カードを交付しました。発行した電子証明書: {kinds}。",
-                   [("交付受領書(PDF)", f"/documents/issue/{card_id}.pdf")])
+    return Outcome(handover.issued_message_ja(res), handover.links(handover.issued_documents(res)))
 
 
 def _face_message(res: face.FaceChange, what: str) -> str:
@@ -175,13 +167,10 @@ def found(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
 def pin_reset(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     card_id = _need(form, "card_id", "カードID")
     pin = form.get("pin", "")
-    left = pins.reset(w, card_id, pin, form.get("new_value", ""),
-                      identity_documents=lists.get("identity_documents", []))
-    from mynacard.db import repositories as repo
-
-    ev = repo.events(w.session, card_id=card_id, limit=100_000)[-1]
-    return Outcome(f"暗証番号を再設定しました(残り回数 {left}回)。",
-                   [("暗証番号再設定受付票(PDF)", f"/documents/pin-reset/{ev.id}.pdf")])
+    res = pins.reset(w, card_id, pin, form.get("new_value", ""),
+                     identity_documents=lists.get("identity_documents", []))
+    return Outcome(f"暗証番号を再設定しました(残り回数 {res.tries_left}回)。",
+                   handover.links(handover.pin_reset_documents(res)))
 
 
 def return_card(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from mynacard.db.models import CARD_STATE_JA, CERT_STATUS_JA
-from mynacard.present import wareki
+from mynacard.present import DUE_JA, wareki
 from mynacard.rules.events import CERT_KIND_JA
 from mynacard.rules.fees import REASON_JA
 from mynacard.rules.text import check_all
@@ -25,6 +25,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templa
 templates.env.globals.update(
     wareki=wareki, CARD_STATE_JA=CARD_STATE_JA, CERT_STATUS_JA=CERT_STATUS_JA, CERT_KIND_JA=CERT_KIND_JA,
     REASON_JA={k.value: v for k, v in REASON_JA.items()}, NUMBER_PURPOSES=NUMBER_PURPOSES, ROLE_JA=ROLE_JA,
+    DUE_JA=DUE_JA,
 )
 LOGIN_CSRF_COOKIE = "myna_login_csrf"
 

@@ -9,15 +9,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
 from mynacard import audit
 from mynacard.db import repositories as repo
-from mynacard.db.models import Card, CardState, Certificate, CertStatus, Resident
+from mynacard.db.models import Resident
 from mynacard.errors import MynaError, NotFoundError, ValidationError
 from mynacard.rules.text import check_all
-from mynacard.rules.validity import renewal_window_opens
 from mynacard.services import residents
+from mynacard.services.renewals import renewals_due
 from mynacard.timeutil import jst_date
 from mynacard.web.api.hotline import suspend
 from mynacard.web.api.schemas import HotlineIn
@@ -208,27 +207,9 @@ def renewals(request: Request) -> Response:
     """Cards and certificates whose renewal window is open (R_CARD_6, R_CERT_3)."""
     desk = ui_desk(request)
     today = jst_date(desk.now)
-    rows = []
     with desk.act("resident.read", "renewals") as w:
-        q = (
-            select(Card, Resident)
-            .join(Resident, Resident.id == Card.resident_id)
-            .where(Card.state.in_([CardState.ISSUED, CardState.SUSPENDED]))
-        )
-        if desk.p.scoped:
-            q = q.where(Resident.municipality_code == desk.p.municipality_code)
-        for c, r in w.session.execute(q).all():
-            due = []
-            if c.expires_on and renewal_window_opens(c.expires_on) <= today:
-                due.append(("カード", c.expires_on))
-            for cert in w.session.scalars(
-                select(Certificate).where(Certificate.card_id == c.id, Certificate.status == CertStatus.GOOD)
-            ):
-                if renewal_window_opens(cert.expires_on) <= today:
-                    due.append((cert.kind, cert.expires_on))
-            if due:
-                rows.append({"resident": r, "card": c, "due": due})
-    rows.sort(key=lambda x: min(d for _, d in x["due"]))
+        code = desk.p.municipality_code if desk.p.scoped else None
+        rows = renewals_due(w, municipality_code=code, until=today)
     return page(request, "renewals.html", desk, rows=rows, today=today)
 
 

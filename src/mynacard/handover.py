@@ -1,0 +1,93 @@
+"""What an application, a hand-over and a PIN reset give the resident: the documents and the result, built
+once from the workflow's result for every adapter (CLI JSON, the API, the window's messages)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mynacard.rules.events import CERT_KIND_JA, CertKind
+from mynacard.services.cards import Applied, Issued
+from mynacard.services.pins import PinReset
+
+
+@dataclass(frozen=True)
+class Document:
+    title_ja: str
+    path: str  # served by the web service under /documents
+
+
+def applied_documents(res: Applied) -> list[Document]:
+    """The fee receipt (領収書), when a fee was taken."""
+    if res.receipt is None:
+        return []
+    return [Document("領収書(PDF)", f"/documents/receipts/{res.receipt.number}.pdf")]
+
+
+def issued_documents(res: Issued) -> list[Document]:
+    """The hand-over receipt (交付受領書)."""
+    return [Document("交付受領書(PDF)", f"/documents/issue/{res.card.id}.pdf")]
+
+
+def _documents(docs: list[Document]) -> list[dict[str, str]]:
+    return [{"title_ja": d.title_ja, "path": d.path} for d in docs]
+
+
+def applied_dict(res: Applied) -> dict[str, Any]:
+    """An application received, for JSON (the API and ``mynacard card apply --json``)."""
+    return {
+        "application_id": res.application.id,
+        "card_id": res.card.id,
+        "kind": res.application.kind,
+        "reason": res.application.reason,
+        "fee": res.application.fee_total,
+        "receipt": None if res.receipt is None else {
+            "number": res.receipt.number, "lines": res.receipt.lines, "total": res.receipt.total,
+            "pdf": f"/documents/receipts/{res.receipt.number}.pdf"},
+        "event_id": res.event_id,
+        "documents": _documents(applied_documents(res)),
+    }
+
+
+def applied_message_ja(res: Applied) -> str:
+    msg = f"交付申請を受け付けました(申請書ID {res.application.id})。"
+    if res.receipt is not None:
+        return msg + f" 手数料 {res.receipt.total:,}円を領収しました(領収書番号 {res.receipt.number})。"
+    return msg + " 手数料は無料です。"
+
+
+def issued_extra(res: Issued) -> dict[str, Any]:
+    """What a hand-over adds to the card's own fields, for JSON (the API and the CLI)."""
+    return {
+        "replaced_card_id": res.replaced_card_id,
+        "receipt_pdf": f"/documents/issue/{res.card.id}.pdf",
+        "event_id": res.event_id,
+        "documents": _documents(issued_documents(res)),
+    }
+
+
+def issued_message_ja(res: Issued) -> str:
+    kinds = "・".join(CERT_KIND_JA[CertKind(k)] for k in res.certificates)
+    return f"カードを交付しました。発行した電子証明書: {kinds}。"
+
+
+def links(docs: list[Document]) -> list[tuple[str, str]]:
+    """Documents as the window's page links them."""
+    return [(d.title_ja, d.path) for d in docs]
+
+
+def pin_reset_documents(res: PinReset) -> list[Document]:
+    """The PIN reset receipt (暗証番号再設定受付票), numbered by the reset's event."""
+    return [Document("暗証番号再設定受付票(PDF)", f"/documents/pin-reset/{res.event_id}.pdf")]
+
+
+def pin_reset_dict(res: PinReset) -> dict[str, Any]:
+    """A PIN reset, for JSON (the API and ``mynacard pin reset --json``)."""
+    return {
+        "card_id": res.card_id,
+        "pin": res.pin,
+        "tries_left": res.tries_left,
+        "receipt_pdf": f"/documents/pin-reset/{res.event_id}.pdf",
+        "event_id": res.event_id,
+        "documents": _documents(pin_reset_documents(res)),
+    }
