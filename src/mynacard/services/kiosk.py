@@ -30,6 +30,7 @@ from mynacard.db.provider import KioskDocument, LoginClient, LoginRequest, Munic
 from mynacard.errors import NotAllowedError, NotFoundError
 from mynacard.pdf.residence import residence_certificate_pdf
 from mynacard.rules.eligibility import kiosk_open, kiosk_refusal
+from mynacard.rules.login import pkce_challenge
 from mynacard.services import login
 from mynacard.services.context import Office, Work
 
@@ -214,8 +215,6 @@ def terminal_login(office: Office, at: datetime, answer: Callable[[dict[str, Any
     """A kiosk terminal's login with the card in its own reader: the same provider flow as the
     browser's, run in-process. ``answer`` is the card's answer to the challenge (it asks for the
     PIN). Returns the kiosk session's access token; a refused answer raises ``KioskRefused``."""
-    import base64
-    import hashlib
 
     callback = office.base_url.rstrip("/") + "/kiosk/callback"
     verifier = secrets.token_urlsafe(48)
@@ -226,7 +225,7 @@ def terminal_login(office: Office, at: datetime, answer: Callable[[dict[str, Any
         "scope": "openid",
         "state": secrets.token_urlsafe(8),
         "nonce": secrets.token_urlsafe(8),
-        "code_challenge": base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode(),
+        "code_challenge": pkce_challenge(verifier),
         "code_challenge_method": "S256",
     }
     with office.work(at=at, actor="kiosk") as w:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import secrets
 from urllib.parse import urlencode
@@ -12,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mynacard.errors import MynaError
+from mynacard.rules.login import pkce_challenge
 from mynacard.services import kiosk, login
 from mynacard.web.login import OIDC, REALM, _page
 from mynacard.web.state import state
@@ -42,7 +41,7 @@ def start(request: Request) -> Response:
         "scope": "openid",
         "state": flow,
         "nonce": secrets.token_urlsafe(16),
-        "code_challenge": base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode(),
+        "code_challenge": pkce_challenge(verifier),
         "code_challenge_method": "S256",
     }
     resp = RedirectResponse(f"{OIDC}/auth?{urlencode(params)}", 302)

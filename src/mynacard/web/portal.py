@@ -3,8 +3,6 @@ certificates and the record of who read one's number (R_NUM_3)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import secrets
 from urllib.parse import urlencode
@@ -12,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mynacard.rules.login import pkce_challenge
 from mynacard.services import login, portal
 from mynacard.web.login import OIDC, REALM, _page
 from mynacard.web.state import state
@@ -46,7 +45,7 @@ def start(request: Request) -> Response:
     with st.office.work(at=st.clock.now(), actor="portal") as w:
         portal.client(w, _callback(request))
     verifier, flow_state = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    challenge = pkce_challenge(verifier)
     params = {
         "response_type": "code",
         "client_id": portal.CLIENT_ID,
