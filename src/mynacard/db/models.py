@@ -74,6 +74,10 @@ CERT_STATUS_JA = {
 }
 
 
+#: The window named on documents when the municipality set none (sandbox default).
+WINDOW_DEFAULT = "市民課 マイナンバーカード窓口"
+
+
 class Municipality(Base):
     __tablename__ = "municipalities"
 
@@ -86,6 +90,11 @@ class Municipality(Base):
     kiosk_fee: Mapped[int] = mapped_column(Integer, default=200, server_default="200")
     # R_LOSS_3 [policy]: "release" lifts holds when a card is found; "reissue" revokes them.
     found_policy: Mapped[str] = mapped_column(String(10), default="release")
+    # The letterhead of the documents the window prints: the office's address, the window that
+    # handles the card (担当窓口) and its telephone. Empty address or phone: not printed.
+    address: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    window: Mapped[str] = mapped_column(String(100), default=WINDOW_DEFAULT, server_default=WINDOW_DEFAULT)
+    phone: Mapped[str] = mapped_column(String(30), default="", server_default="")
 
 
 class Resident(Base):
@@ -316,3 +325,22 @@ class StoreMeta(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class IssuedDocument(Base):
+    """A document the window printed (領収書, 交付受領書, 有効期限通知書, 受付票, 受理票): the values
+    printed on it as they were at the first print, so that a reprint (再発行) shows the same
+    document even after the resident, the staff member or the municipality changed."""
+
+    __tablename__ = "issued_documents"
+    __table_args__ = (Index("ix_issued_documents_kind_key", "kind", "key", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))  # receipt / handover / pin_reset / loss_report / notice
+    key: Mapped[str] = mapped_column(String(40))  # the receipt number, card ID, event or notice ID
+    resident_id: Mapped[int] = mapped_column(Integer, index=True)
+    printed_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    printed_by: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reprints: Mapped[int] = mapped_column(Integer, default=0)
+    last_reprinted_at: Mapped[datetime | None] = mapped_column(AwareDateTime)

@@ -1,5 +1,16 @@
-"""Printed documents in Japanese (reportlab + IPAex Gothic): expiry notices, receipts."""
+"""Printed documents in Japanese (reportlab + IPAex Gothic): receipts, hand-over receipts, expiry
+notices, PIN reset and loss report slips (``documents``), the kiosk's 住民票 (``residence``)."""
 
-from mynacard.pdf.documents import expiry_notice_pdf, fee_receipt_pdf, issue_receipt_pdf, pin_reset_receipt_pdf
+from mynacard.pdf.documents import (
+    RENDER,
+    handover_pdf,
+    loss_report_pdf,
+    notice_pdf,
+    pin_reset_pdf,
+    receipt_pdf,
+    render,
+)
+from mynacard.pdf.layout import Reprint
 
-__all__ = ["expiry_notice_pdf", "fee_receipt_pdf", "issue_receipt_pdf", "pin_reset_receipt_pdf"]
+__all__ = ["RENDER", "Reprint", "handover_pdf", "loss_report_pdf", "notice_pdf", "pin_reset_pdf", "receipt_pdf",
+           "render"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from mynacard.pdf.documents import SANDBOX, _both, _Page
+from mynacard.pdf.layout import Sheet, both
 from mynacard.timeutil import JST
 
 SEX_JA = {"1": "男", "2": "女"}
@@ -27,18 +27,19 @@ def residence_certificate_pdf(
     issued_at: datetime,
     fee: int,
 ) -> bytes:
-    p = _Page("住民票の写し", f"{municipality}長", issued_at)
-    p.row("証明書番号", number)
-    p.row("住所", address)
-    p.row("氏名", name)
-    p.row("生年月日", _both(birth_date))
-    p.row("性別", SEX_JA.get(sex, "―"))
-    p.row("個人番号", "(記載省略)")
+    day = issued_at.astimezone(JST).date()
+    p = Sheet("住民票の写し", author=f"{municipality}長", number=("証明書番号", number), dated=day)
+    p.table([
+        ("住所", address),
+        ("氏名", name),
+        ("生年月日", both(birth_date)),
+        ("性別", SEX_JA.get(sex, "―")),
+        ("個人番号", "(記載省略)"),
+    ])
+    p.text("この写しは、住民票の原本と相違ないことを証明する。", 11)
+    p.text(both(day), 11)
+    p.text(f"{prefecture}{municipality}長 (電子公印)", 12)
     p.gap()
-    p.line("この写しは、住民票の原本と相違ないことを証明する。", 11)
-    p.line(f"{_both(issued_at.astimezone(JST).date())}", 11)
-    p.line(f"{prefecture}{municipality}長 (電子公印)", 12)
-    p.gap()
-    p.line(f"コンビニエンスストア等における証明書交付サービスにより交付 / 手数料 {fee:,} 円", 9)
-    p.line("この証明書には市区町村長の電子署名が付されています。改ざんされていないことをPDFの署名で確認できます。", 9)
-    return p.finish(SANDBOX)
+    p.text(f"コンビニエンスストア等における証明書交付サービスにより交付 / 手数料 {fee:,} 円", 9)
+    p.text("この証明書には市区町村長の電子署名が付されています。改ざんされていないことをPDFの署名で確認できます。", 9)
+    return p.finish()

@@ -47,7 +47,8 @@ def reset(w: Work, card_id: str, pin: PinId | str, new_value: str, *, identity_d
     chip = chips.chip_of(w, c)
     was_locked = chip.is_locked(pid)
     chip.set_pin(pid, value)
-    ev = w.log("pin_reset", resident_id=c.resident_id, card_id=c.id, pin=pid.value, was_locked=was_locked)
+    ev = w.log("pin_reset", resident_id=c.resident_id, card_id=c.id, pin=pid.value, was_locked=was_locked,
+               documents=sorted(identity_documents))
     w.session.flush()
     return PinReset(c.id, pid.value, chip.tries_left(pid), was_locked, ev.id)
 

@@ -156,6 +156,13 @@ ENDPOINTS: dict[str, tuple[str, Scope]] = {
     "GET /documents/issue/{card_id}.pdf": ("document.read", Scope.DOCUMENT),
     "GET /documents/pin-reset/{event_id}.pdf": ("document.read", Scope.DOCUMENT),
     "GET /documents/notices/{notice_id}.pdf": ("document.read", Scope.DOCUMENT),
+    "GET /documents/loss-report/{event_id}.pdf": ("document.read", Scope.DOCUMENT),
+    "GET /documents/receipts/{number}/reprint.pdf": ("document.read", Scope.DOCUMENT),
+    "GET /documents/issue/{card_id}/reprint.pdf": ("document.read", Scope.DOCUMENT),
+    "GET /documents/pin-reset/{event_id}/reprint.pdf": ("document.read", Scope.DOCUMENT),
+    "GET /documents/loss-report/{event_id}/reprint.pdf": ("document.read", Scope.DOCUMENT),
+    "GET /documents/notices/{notice_id}/reprint.pdf": ("document.read", Scope.DOCUMENT),
+    "GET /api/residents/{resident_id}/documents": ("document.read", Scope.RESIDENT),
     # revocation services
     "GET /ocsp/{kind}/{request}": (PUBLIC, Scope.NATIONWIDE),
     "POST /ocsp/{kind}": (PUBLIC, Scope.NATIONWIDE),
