@@ -252,3 +252,12 @@ def listing(w: Work, resident_id: int) -> list[dict[str, Any]]:
                     "path": path(kind, key), "reprint_path": path(kind, key, reprint=True),
                     "printed": d is not None, "reprints": d.reprints if d is not None else 0})
     return out
+
+
+def loss_report_documents(w: Work, card_id: str) -> dict[str, Any]:
+    """The event of a card's last loss report and its slip (紛失届 受理票), for the adapters' answer."""
+    ev = _step(w, "loss_reported", card_id)
+    if ev is None:
+        return {"documents": []}
+    return {"event_id": ev.id, "documents": [{"title_ja": f"{KINDS['loss_report'][0]}(PDF)",
+                                              "path": path("loss_report", str(ev.id))}]}

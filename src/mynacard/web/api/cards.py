@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from mynacard.handover import applied_dict, issued_extra, pin_reset_dict
-from mynacard.services import cards, face, lifecycle, loss, pins, reissue
+from mynacard.services import cards, documents, face, lifecycle, loss, pins, reissue
 from mynacard.web.api.residents import face_out
 from mynacard.web.api.schemas import (
     AdminErrorIn,
@@ -108,7 +108,8 @@ def continued_use(card_id: CardId, body: ContinuedUseIn, desk: D) -> dict[str, A
 def loss_report(card_id: CardId, body: LossIn, desk: D) -> dict[str, Any]:
     with desk.act("card.loss") as w:
         desk.card(w, card_id)
-        return card_out(w, loss.report_loss(w, card_id, kind=body.kind, police_report=body.police_report))
+        out = card_out(w, loss.report_loss(w, card_id, kind=body.kind, police_report=body.police_report))
+        return out | documents.loss_report_documents(w, card_id)  # the 紛失届 受理票
 
 
 @router.post("/cards/{card_id}/found", summary="The card was found: lift the suspension (R_LOSS_3)")
