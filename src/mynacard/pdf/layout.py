@@ -281,7 +281,7 @@ class Sheet:
         """A QR code (segno) drawn as squares; ``x, y`` is its lower left corner."""
         import segno
 
-        matrix = [list(row) for row in segno.make(data, error="m").matrix]
+        matrix = [list(row) for row in segno.make(data, error="m", micro=False).matrix]
         n = len(matrix) + 8  # quiet zone of 4 modules
         cell = size / n
         c = self.c
