@@ -160,7 +160,8 @@ def _handover(w: Work, c: Card) -> dict[str, Any]:
 def _notice(w: Work, n: ExpiryNotice, c: Card) -> dict[str, Any]:
     what = "個人番号カード"
     if n.subject != "card":  # name the certificates that expire that day (both, usually)
-        kinds = [d for d in _current_certificates(w, c) if d["expires_on"] == n.expires_on.isoformat()]
+        kinds = sorted((d for d in _current_certificates(w, c) if d["expires_on"] == n.expires_on.isoformat()),
+                       key=lambda d: d["kind"] != "sign")  # 署名用 first, as the card lists them
         what = "・".join(d["kind_ja"] for d in kinds) or "電子証明書"
     return {**_holder(w, c.resident_id), "notice_id": n.id, "subject": n.subject, "what_ja": what,
             "card_id": c.id, "expires_on": n.expires_on.isoformat(), "sent_on": n.sent_on.isoformat(),
