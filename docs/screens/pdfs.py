@@ -54,7 +54,8 @@ def main() -> None:
     import pypdfium2 as pdfium
 
     args.out.mkdir(parents=True, exist_ok=True)
-    pages = [(name, name.split("-")[0], data, None) for name, data in SAMPLES.items()]
+    pages: list[tuple[str, str, dict[str, object], Reprint | None]] = [
+        (name, name.split("-")[0], data, None) for name, data in SAMPLES.items()]
     pages.append(("receipt-reprint", "receipt", SAMPLES["receipt"], REPRINT))
     for name, kind, data, mark in pages:
         pdf = pdfium.PdfDocument(render(kind, data, mark))

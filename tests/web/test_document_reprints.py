@@ -108,10 +108,12 @@ def test_a_document_never_printed_can_be_reprinted_and_the_list_offers_every_doc
 def test_the_pin_reset_slip_names_the_pin_and_the_identity_documents_R_PIN_5(staff):
     clerk = staff["clerk"]
     card_id = issue_card(clerk, register(clerk))
-    r = clerk.post(f"/api/cards/{card_id}/pins/auth/reset", json={"new_value": "9876", "identity_documents": ["passport"]})
+    r = clerk.post(f"/api/cards/{card_id}/pins/auth/reset",
+                   json={"new_value": "9876", "identity_documents": ["passport"]})
     assert r.status_code == 200, r.text
     text = _text(clerk.get(r.json()["documents"][0]["path"]))
-    for expected in ("暗証番号 再設定 受付票", "利用者証明用電子証明書の暗証番号", "旅券", "手数料\n無料", "申請者署名"):
+    for expected in ("暗証番号 再設定 受付票", "利用者証明用電子証明書の暗証番号", "旅券", "手数料\n無料",
+                     "申請者署名"):
         assert expected in text, expected
     assert "9876" not in text  # never a PIN
 

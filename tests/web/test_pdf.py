@@ -31,7 +31,8 @@ FEES = [{"item": "card reissue", "item_ja": "個人番号カード再交付手�
 RECEIPT = {**HOLDER, "number": "R2027-000007", "application_id": "1" * 23,
            "issued_at": "2027-01-20T10:00:00+09:00", "lines": FEES, "total": 2800}
 HANDOVER = {**HOLDER, "card_id": "ABCDEF123456", "issued_on": "2025-04-01", "expires_on": "2035-06-15",
-            "certificates": [{"kind": "sign", "kind_ja": "署名用電子証明書", "status_ja": "有効", "expires_on": "2030-06-15"},
+            "certificates": [{"kind": "sign", "kind_ja": "署名用電子証明書", "status_ja": "有効",
+                              "expires_on": "2030-06-15"},
                              {"kind": "auth", "kind_ja": "利用者証明用電子証明書", "status_ja": "有効",
                               "expires_on": "2030-06-15"}],
             "identity_documents": ["drivers_license"], "printed_at": "2025-04-01T10:00:00+09:00"}
@@ -127,7 +128,8 @@ def test_each_fee_has_its_own_row_with_its_amount_right_aligned_and_the_total_R_
         [ab] = [b for b in page.boxes(amount) if b.right > 150 * MM]  # the amounts' column
         assert abs(lb.bottom - ab.bottom) < 2, (label, "label and amount share the row's baseline")
         assert lb.right < ab.left - 10, (label, "the label ends well before its amount")
-        assert abs(ab.right - max(page.boxes("金額"), key=lambda b: b.right).right) < 1.5, (amount, "amounts align under the 金額 heading")
+        heading = max(page.boxes("金額"), key=lambda b: b.right)
+        assert abs(ab.right - heading.right) < 1.5, (amount, "amounts align under the 金額 heading")
         if previous is not None:
             assert lb.top < previous.bottom, (label, "each fee is on a row below the previous one")
         previous = lb
@@ -146,7 +148,8 @@ def test_a_long_fee_label_never_runs_into_its_amount():
 def test_the_receipts_closing_line_names_every_fee_and_the_amount_received_R_LOSS_4():
     page = _receipt()
     text = page.text.replace("\n", "")
-    assert "上記の金額を、個人番号カード再交付手数料、電子証明書発行手数料及び特急発行手数料として領収しました。" in text
+    closing = "上記の金額を、個人番号カード再交付手数料、電子証明書発行手数料及び特急発行手数料として領収しました。"
+    assert closing in text
     assert "金　2,800 円" in page.text
     one = Page(pdf.receipt_pdf({**RECEIPT, "lines": FEES[:1], "total": 800})).text.replace("\n", "")
     assert "上記の金額を、個人番号カード再交付手数料として領収しました。" in one
@@ -205,7 +208,8 @@ def test_receipts_and_notices_have_no_signature_box():
 def test_the_hand_over_receipt_names_the_clerk_and_the_certificates_not_a_login_id():
     text = Page(pdf.handover_pdf(HANDOVER)).text
     for expected in ("個人番号カード 交付通知書兼受領書", "ABCDEF123456", "令和17年6月15日", "署名用電子証明書",
-                     "利用者証明用電子証明書", "運転免許証", "交付担当者\n窓口 花子", "上記の個人番号カードを受領しました"):
+                     "利用者証明用電子証明書", "運転免許証", "交付担当者\n窓口 花子",
+                     "上記の個人番号カードを受領しました"):
         assert expected in text, expected
 
 
@@ -226,7 +230,8 @@ def test_the_card_expiry_notice_gives_the_application_id_as_text_and_as_a_readab
     import segno
 
     page = Page(pdf.notice_pdf(NOTICE))
-    for expected in ("有効期限通知書", "通知番号", "個人番号カードの有効期限が近づいています", "令和17年6月15日（2035-06-15）",  # noqa: RUF001
+    for expected in ("有効期限通知書", "通知番号", "個人番号カードの有効期限が近づいています",
+                     "令和17年6月15日（2035-06-15）",  # noqa: RUF001
                      "1740 7620 3503 2012 3456 789", "令和17年3月16日から令和17年6月15日まで", "3か月前から",
                      "お持ちいただくもの", "この通知書", "現在お持ちの個人番号カード", "顔写真",
                      "地方公共団体情報システム機構", "石川県中能登町長の委任により送付"):

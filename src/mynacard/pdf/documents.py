@@ -118,7 +118,8 @@ def handover_pdf(d: Data, reprint: Reprint | None = None) -> bytes:
     rows += cert_expiry_rows(d.get("cert_expiry"))
     rows += [("本人確認書類", _ids_ja(d.get("identity_documents", []))), ("交付担当者", d.get("staff") or "―")]
     s.table(rows)
-    s.text("・暗証番号は他人に知られないよう大切に管理してください。暗証番号を記載したメモをカードと一緒に保管しないでください。", 9.5)
+    s.text("・暗証番号は他人に知られないよう大切に管理してください。"
+           "暗証番号を記載したメモをカードと一緒に保管しないでください。", 9.5)
     s.text(f"・{HOTLINE}", 9.5)
     s.gap(3)
     s.signature("受領者署名（自署）", f"上記の個人番号カードを受領しました。（{office.municipality}長 あて）")  # noqa: RUF001
@@ -149,7 +150,7 @@ def notice_pdf(d: Data, reprint: Reprint | None = None) -> bytes:
         s.qr(d["application_id"], RIGHT - 28 * mm, top - 30 * mm, 28 * mm, caption="申請書ID")
         s.text("有効期限の3か月前から、更新(再交付)の申請ができます。同封の交付申請書を郵送するか、"
                "スマートフォンで上のQRコード(申請書ID)を読み取ってオンラインで申請してください。", 10)
-        bring = ["この通知書", "現在お持ちの個人番号カード", "顔写真(縦4.5cm×横3.5cm、6か月以内に撮影したもの)",
+        bring = ["この通知書", "現在お持ちの個人番号カード", "顔写真(縦4.5cmx横3.5cm、6か月以内に撮影したもの)",
                  "カードを受け取る際は、交付通知書(はがき)"]
     else:
         s.text("有効期限の3か月前から、お住まいの市区町村の窓口で電子証明書を更新できます(手数料は無料です)。"
@@ -187,7 +188,8 @@ def pin_reset_pdf(d: Data, reprint: Reprint | None = None) -> bytes:
         ("手数料", "無料"),
         ("担当者", d.get("staff") or "―"),
     ])
-    s.text("本人確認のうえ、暗証番号を再設定しました(手数料は無料です)。新しい暗証番号は、他人に知られないよう大切に管理してください。", 10)
+    s.text("本人確認のうえ、暗証番号を再設定しました(手数料は無料です)。"
+           "新しい暗証番号は、他人に知られないよう大切に管理してください。", 10)
     s.gap(3)
     s.signature("申請者署名（自署）", "上記のとおり暗証番号の再設定を申請しました。")  # noqa: RUF001
     _sender(s, office, d.get("staff", ""))
@@ -212,7 +214,7 @@ def loss_report_pdf(d: Data, reprint: Reprint | None = None) -> bytes:
     ])
     s.text("カードが見つかったときは、カードをお持ちのうえ窓口にお越しください(一時停止を解除します)。", 10)
     s.gap(2)
-    s.bring(["この受理票", "本人確認書類(運転免許証、旅券など)", "顔写真(縦4.5cm×横3.5cm)",
+    s.bring(["この受理票", "本人確認書類(運転免許証、旅券など)", "顔写真(縦4.5cmx横3.5cm)",
              f"再交付手数料(個人番号カード {int(d['office'].get('card_fee', 800)):,}円、"
              f"電子証明書 {int(d['office'].get('cert_fee', 200)):,}円)",
              "警察に届け出た際の受理番号(未記入の場合)"], title="再交付を申請するときの持ち物")

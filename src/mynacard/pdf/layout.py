@@ -57,7 +57,7 @@ def both(d: date | None) -> str:
 
 
 def width(text: str, size: float) -> float:
-    return pdfmetrics.stringWidth(text, font(), size)
+    return float(pdfmetrics.stringWidth(text, font(), size))
 
 
 def fit(text: str, room: float, size: float, smallest: float = 7) -> float:

@@ -171,7 +171,8 @@ def _notice(w: Work, n: ExpiryNotice, c: Card) -> dict[str, Any]:
 def _pin_reset(w: Work, ev: Event) -> dict[str, Any]:
     assert ev.resident_id is not None
     return {**_holder(w, ev.resident_id), "event_id": ev.id, "card_id": ev.card_id,
-            "pin_ja": PIN_JA.get(str(ev.details.get("pin")), "暗証番号"), "was_locked": bool(ev.details.get("was_locked")),
+            "pin_ja": PIN_JA.get(str(ev.details.get("pin")), "暗証番号"),
+            "was_locked": bool(ev.details.get("was_locked")),
             "identity_documents": list(ev.details.get("documents", [])), "at": ev.at.isoformat(),
             "staff": _staff(w, ev.actor)}
 
@@ -221,7 +222,7 @@ def original(w: Work, kind: str, key: str) -> Printed:
 def reprint(w: Work, kind: str, key: str) -> Printed:
     """A reprint (再発行): the kept values, marked 再発行 with its number and date; counted and logged."""
     doc = _keep(w, kind, key)
-    doc.reprints = IssuedDocument.reprints + 1  # type: ignore[assignment]  # atomic in the store
+    doc.reprints = IssuedDocument.reprints + 1  # atomic in the store
     doc.last_reprinted_at = w.at
     w.session.flush()
     w.session.refresh(doc)
