@@ -151,3 +151,18 @@ def test_another_municipalitys_clerk_cannot_see_or_reprint_a_document(staff):
     assert listed[0]["printed"] is False and listed[0]["reprints"] == 0  # nothing kept by the refusals
     assert clerk.get("/documents/loss-report/999999.pdf").status_code == 404
     assert clerk.get("/documents/notices/999999/reprint.pdf").status_code == 404
+
+
+def test_the_administrator_sets_the_letterhead_when_registering_a_municipality(staff):
+    root = staff["root"]
+    r = root.post("/api/municipalities", json={"code": "172014", "name": "金沢市", "prefecture": "石川県"})
+    assert r.json()["window"] == "市民課 マイナンバーカード窓口"  # registered by the fixture: the sandbox default
+    r = root.post("/api/municipalities", json={"code": "172031", "name": "小松市", "prefecture": "石川県",
+                                               "address": "石川県小松市小馬出町91", "window": "市民課 窓口",
+                                               "phone": "0761-22-4111"})
+    assert r.status_code == 201, r.text
+    assert {k: r.json()[k] for k in ("address", "window", "phone")} == {
+        "address": "石川県小松市小馬出町91", "window": "市民課 窓口", "phone": "0761-22-4111"}
+    bad = root.post("/api/municipalities", json={"code": "172049", "name": "輪島市", "prefecture": "石川県",
+                                                 "phone": "call us"})
+    assert bad.status_code == 422

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from mynacard.db import repositories as repo
-from mynacard.db.models import Municipality, NumberRead, Resident
+from mynacard.db.models import WINDOW_DEFAULT, Municipality, NumberRead, Resident
 from mynacard.errors import NotFoundError, StateError, ValidationError
 from mynacard.ids import IndividualNumber, municipality_code
 from mynacard.rules.text import check_text
@@ -26,12 +26,15 @@ NUMBER_PURPOSES = {
 UNBOUND_STATUSES = {"permanent_resident", "highly_skilled_professional_ii", "special_permanent_resident"}
 
 
-def add_municipality(w: Work, code: str, name: str, prefecture: str) -> Municipality:
+def add_municipality(w: Work, code: str, name: str, prefecture: str, *, address: str = "",
+                     window: str | None = None, phone: str = "") -> Municipality:
+    """Register a municipality; ``address``, ``window`` (担当窓口) and ``phone`` head its documents."""
     code = municipality_code(code)
     m = repo.municipality(w.session, code)
     if m is not None:
         return m
-    m = Municipality(code=code, name=name, prefecture=prefecture)
+    m = Municipality(code=code, name=name, prefecture=prefecture, address=address, window=window or WINDOW_DEFAULT,
+                     phone=phone)
     w.session.add(m)
     w.log("municipality_added", code=code, name=name)
     return m

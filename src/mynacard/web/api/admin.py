@@ -61,8 +61,10 @@ def set_clock(body: ClockIn, desk: D) -> dict[str, Any]:
 @router.post("/municipalities", status_code=201, summary="Register a municipality")
 def add_municipality(body: MunicipalityIn, desk: D) -> dict[str, Any]:
     with desk.act("admin.municipality", f"municipality:{body.code}") as w:
-        m = residents.add_municipality(w, body.code, body.name, body.prefecture)
-        return {"code": m.code, "name": m.name, "prefecture": m.prefecture}
+        m = residents.add_municipality(w, body.code, body.name, body.prefecture, address=body.address,
+                                       window=body.window, phone=body.phone)
+        return {"code": m.code, "name": m.name, "prefecture": m.prefecture, "address": m.address, "window": m.window,
+                "phone": m.phone}
 
 
 @router.post("/batch/daily", summary="Run the daily batch: expiries, lapses, expiry notices (R_USE_3)")

@@ -192,3 +192,7 @@ class MunicipalityIn(Body):
     code: Code6
     name: Text100
     prefecture: Annotated[str, Field(min_length=1, max_length=20)]
+    # the letterhead of the documents the window prints (optional; sandbox defaults otherwise)
+    address: Annotated[str, Field(max_length=200, description="The office's address (庁舎所在地)")] = ""
+    window: Annotated[str | None, Field(min_length=1, max_length=100, description="担当窓口")] = None
+    phone: Annotated[str, Field(max_length=30, pattern=r"^[0-9()+\- ]*$", description="The window's telephone")] = ""
