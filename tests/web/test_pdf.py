@@ -287,3 +287,14 @@ def test_a_reprint_is_marked_with_its_number_and_dates_and_keeps_the_values():
         assert stamp.top - stamp.bottom > 12 and stamp.bottom > again.height - 30 * MM, "a large mark at the top"
         body = original.text.splitlines()
         assert all(line in again.text for line in body), kind  # everything of the original is on the reprint
+
+
+def test_a_receipt_with_more_fee_lines_than_fit_goes_overleaf_instead_of_overlapping():
+    lines = [{"item_ja": f"手数料{i}", "amount": 100} for i in range(1, 13)]
+    pages = PdfReader(io.BytesIO(pdf.receipt_pdf({**RECEIPT, "lines": lines, "total": 1200}))).pages
+    first, last = pages[0].extract_text(), pages[-1].extract_text()
+    assert len(pages) == 2 and "手数料12" in first and "1,200 円" in first
+    assert "担当窓口" not in first and "担当窓口" in last and "窓口 花子" in last  # the sender block
+    many = [{"item_ja": f"手数料{i}", "amount": 100} for i in range(1, 41)]
+    pages = PdfReader(io.BytesIO(pdf.receipt_pdf({**RECEIPT, "lines": many, "total": 4000}))).pages
+    assert len(pages) >= 2 and "手数料40" in pages[1].extract_text() and "手数料40" not in pages[0].extract_text()

@@ -101,8 +101,8 @@ def receipt_pdf(d: Data, reprint: Reprint | None = None) -> bytes:
     s.text(f"上記の金額を、{_enumerate_ja([label for label, _ in lines])}として領収しました。", 11)
     s.gap(3)
     s.table([("申請書ID", d["application_id"]), ("領収日", both(day))])
-    s.stamp_box("領収印", LEFT, 26 * mm)
     _sender(s, office, d.get("staff", ""))
+    s.stamp_box("領収印", LEFT, 26 * mm)  # beside the sender block, on its page
     return s.finish()
 
 

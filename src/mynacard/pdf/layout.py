@@ -189,6 +189,7 @@ class Sheet:
             size = fit(value, room, 10.5, smallest=8.5)
             lines = wrap(value, room, size)
             h = max(9 * mm, (len(lines) * (size + 3)) + 4 * mm)
+            self.room(h)
             bottom = self.y - h
             c.setFillColor(SHADE)
             c.rect(LEFT, bottom, LABEL_W, h, stroke=1, fill=1)
@@ -220,6 +221,7 @@ class Sheet:
         c.line(split, self.y, split, self.y - row_h)
         self.y -= row_h
         for label, amount in [*lines, ("合計", total)]:
+            self.room(row_h)
             bold = label == "合計"
             c.setLineWidth(1.6 if bold else 1)
             c.rect(LEFT, self.y - row_h, WIDTH, row_h)
@@ -302,6 +304,8 @@ class Sheet:
         w = 92 * mm
         x = RIGHT - w
         h = (len(lines) * 5 + 5) * mm
+        if self.y < bottom + h + 4 * mm:  # the content reaches down to it: the block goes overleaf
+            self.next_page()
         c.rect(x, bottom, w, h)
         ty = bottom + h - 6 * mm
         for i, ln in enumerate(lines):
@@ -309,6 +313,17 @@ class Sheet:
             c.setFont(self.font, size)
             c.drawString(x + 3 * mm, ty, ln)
             ty -= 5 * mm
+
+    def room(self, h: float) -> None:
+        """Go overleaf unless ``h`` more points fit above the footer."""
+        if self.y - h < 20 * mm:
+            self.next_page()
+
+    def next_page(self) -> None:
+        self.c.setFont(self.font, 7.5)
+        self.c.drawString(LEFT, 12 * mm, SANDBOX)
+        self.c.showPage()
+        self.y = A4[1] - 25 * mm
 
     def finish(self) -> bytes:
         self.c.setFont(self.font, 7.5)
