@@ -87,8 +87,16 @@ class _Page:
 SANDBOX = "mynacard sandbox — 本書は学習・試験用の模擬文書であり、公的な効力はありません。"
 
 
+def cert_expiry_field(cert_expires_on: date | None) -> str:
+    """The card face's 電子証明書の有効期限 記載欄, as the documents print it (R_CERT_10)."""
+    if cert_expires_on is None:
+        return "券面の電子証明書の有効期限 記載欄: (電子証明書なし・記入不要)"
+    return f"券面の電子証明書の有効期限 記載欄: {_both(cert_expires_on)} とご記入ください"
+
+
 def expiry_notice_pdf(*, name: str, address: str, subject: str, expires_on: date, sent_on: date,
-                      application_id: str, municipality: str, printed_at: datetime) -> bytes:
+                      application_id: str, municipality: str, printed_at: datetime,
+                      cert_expires_on: date | None = None) -> bytes:
     what = "個人番号カード" if subject == "card" else "電子証明書"
     p = _Page("有効期限通知書", "J-LIS (sandbox)", printed_at)
     p.line(f"{address}")
@@ -108,6 +116,7 @@ def expiry_notice_pdf(*, name: str, address: str, subject: str, expires_on: date
     else:
         p.line("有効期限の3か月前から、お住まいの市区町村の窓口で更新できます。", 10)
         p.line("個人番号カードをお持ちのうえ、窓口にお越しください。", 10)
+    p.line(cert_expiry_field(cert_expires_on), 10)
     return p.finish(SANDBOX)
 
 
@@ -130,7 +139,7 @@ def fee_receipt_pdf(*, number: str, name: str, lines: Sequence[dict[str, object]
 
 def issue_receipt_pdf(*, card_id: str, name: str, issued_on: date, expires_on: date | None,
                       certificates: Sequence[dict[str, str]], municipality: str, clerk: str,
-                      printed_at: datetime) -> bytes:
+                      printed_at: datetime, cert_expires_on: date | None = None) -> bytes:
     p = _Page("個人番号カード 交付受領書", municipality, printed_at)
     p.line(f"{name} 様", 14)
     p.gap(2)
@@ -141,6 +150,7 @@ def issue_receipt_pdf(*, card_id: str, name: str, issued_on: date, expires_on: d
         p.row(c["kind_ja"], f"{c['status_ja']}　有効期限 {_both(date.fromisoformat(c['expires_on']))}")
     p.row("担当", clerk)
     p.gap()
+    p.line(cert_expiry_field(cert_expires_on), 10)
     p.line("暗証番号は他人に知られないよう大切に管理してください。", 10)
     p.line("紛失・盗難の際は、ただちにコールセンター 0120-95-0178 (24時間365日) へご連絡ください。", 10)
     return p.finish(SANDBOX)

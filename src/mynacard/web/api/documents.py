@@ -58,7 +58,7 @@ def issue_receipt(card_id: CardId, desk: D) -> Response:
         data = pdf.issue_receipt_pdf(card_id=c.id, name=r.name, issued_on=c.issued_on, expires_on=c.expires_on,
                                      certificates=list(view["current"].values()),
                                      municipality=_muni(w, r.municipality_code), clerk=desk.p.username,
-                                     printed_at=w.at)
+                                     printed_at=w.at, cert_expires_on=c.cert_expires_on)
     return _pdf(data, f"issue-{card_id}.pdf")
 
 
@@ -86,7 +86,8 @@ def notice(notice_id: Annotated[int, Path(ge=1, le=2_147_483_647)], desk: D) -> 
         r = desk.resident(w, c.resident_id)
         data = pdf.expiry_notice_pdf(name=r.name, address=r.address, subject=n.subject, expires_on=n.expires_on,
                                      sent_on=n.sent_on, application_id=n.application_id,
-                                     municipality=_muni(w, r.municipality_code), printed_at=w.at)
+                                     municipality=_muni(w, r.municipality_code), printed_at=w.at,
+                                     cert_expires_on=c.cert_expires_on)
     return _pdf(data, f"notice-{notice_id}.pdf")
 
 
