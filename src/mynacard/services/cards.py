@@ -159,7 +159,7 @@ def _stated(given: CertChoice | str | None) -> bool:
 
 def _choice(given: CertChoice | str | None, *, may_sign: bool) -> CertChoice:
     """The holder's choice of certificates, checked against R_CERT_4 (default: all they may hold)."""
-    if not _stated(given):
+    if given is None or not _stated(given):
         return CertChoice.default(may_sign=may_sign)
     return check_choice(CertChoice.parse(given), may_sign=may_sign)
 
@@ -342,8 +342,7 @@ def _handover_choice(
     app: Application, given: CertChoice | str | None, want_signing: bool | None, eligible: bool
 ) -> CertChoice:
     """The certificates to issue at hand-over: stated now, else the application's choice."""
-    if _stated(given):
-        assert given is not None
+    if given is not None and _stated(given):
         return check_choice(CertChoice.parse(given), may_sign=eligible)
     base = CertChoice(app.certificates) if app.certificates else CertChoice.default(may_sign=eligible)
     if want_signing is True:
