@@ -10,7 +10,6 @@ from mynacard.chip import KeySlot, PinId, check_pin_format
 from mynacard.db import repositories as repo
 from mynacard.db.models import CardState, Certificate, CertStatus, Receipt
 from mynacard.errors import NotAllowedError, NotFoundError, StateError, ValidationError
-from mynacard.rules.certchoice import CertChoice
 from mynacard.rules.eligibility import may_hold_signing_certificate
 from mynacard.rules.events import CERT_KIND_JA, CertKind, RevocationReason
 from mynacard.rules.validity import renewal_window_opens
@@ -65,9 +64,6 @@ def add(w: Work, card_id: str, kind: CertKind | str, *, pin: str) -> Added:
     receipt = certfees.receipt(w, r, app, fee)
     if receipt is not None:
         app.fee_total += receipt.total
-    app.certificates = CertChoice.of(
-        {k for k in CertKind if current_cert(w, c.id, k) is not None} | {kind}
-    ).value
     refresh_face_cert_expiry(w, c)
     w.log(
         "certificate_added",

@@ -22,10 +22,17 @@ branch_labels = None
 depends_on = None
 
 
+def _has(table: str, column: str) -> bool:
+    return column in {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}
+
+
 def upgrade() -> None:
     # Plain ALTERs (no batch rebuild), as in 0012: a rebuild would drop tables that others reference.
-    op.add_column("applications", sa.Column("certificates", sa.String(4), nullable=True))
-    op.add_column("cards", sa.Column("cert_expires_on", sa.Date(), nullable=True))
+    # A column already there (a store put back to an earlier revision by hand) is kept as it is.
+    if not _has("applications", "certificates"):
+        op.add_column("applications", sa.Column("certificates", sa.String(4), nullable=True))
+    if not _has("cards", "cert_expires_on"):
+        op.add_column("cards", sa.Column("cert_expires_on", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
