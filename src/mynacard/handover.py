@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mynacard.db.models import Receipt
 from mynacard.rules.events import CERT_KIND_JA, CertKind
 from mynacard.services.cards import Applied, Issued
 from mynacard.services.pins import PinReset
@@ -25,12 +26,23 @@ def applied_documents(res: Applied) -> list[Document]:
 
 
 def issued_documents(res: Issued) -> list[Document]:
-    """The hand-over receipt (交付受領書)."""
-    return [Document("交付受領書(PDF)", f"/documents/issue/{res.card.id}.pdf")]
+    """The hand-over receipt (交付受領書), and the fee receipt when a certificate fee fell due."""
+    docs = [Document("交付受領書(PDF)", f"/documents/issue/{res.card.id}.pdf")]
+    if res.receipt is not None:
+        docs.append(Document("領収書(PDF)", f"/documents/receipts/{res.receipt.number}.pdf"))
+    return docs
 
 
 def _documents(docs: list[Document]) -> list[dict[str, str]]:
     return [{"title_ja": d.title_ja, "path": d.path} for d in docs]
+
+
+def receipt_out(receipt: Receipt | None) -> dict[str, Any] | None:
+    """A receipt (領収書) for JSON: one line per fee (card, certificates, express), R_LOSS_4."""
+    if receipt is None:
+        return None
+    return {"number": receipt.number, "lines": receipt.lines, "total": receipt.total,
+            "pdf": f"/documents/receipts/{receipt.number}.pdf"}
 
 
 def applied_dict(res: Applied) -> dict[str, Any]:
@@ -40,10 +52,9 @@ def applied_dict(res: Applied) -> dict[str, Any]:
         "card_id": res.card.id,
         "kind": res.application.kind,
         "reason": res.application.reason,
+        "certificates": res.application.certificates,
         "fee": res.application.fee_total,
-        "receipt": None if res.receipt is None else {
-            "number": res.receipt.number, "lines": res.receipt.lines, "total": res.receipt.total,
-            "pdf": f"/documents/receipts/{res.receipt.number}.pdf"},
+        "receipt": receipt_out(res.receipt),
         "event_id": res.event_id,
         "documents": _documents(applied_documents(res)),
     }
@@ -60,6 +71,8 @@ def issued_extra(res: Issued) -> dict[str, Any]:
     """What a hand-over adds to the card's own fields, for JSON (the API and the CLI)."""
     return {
         "replaced_card_id": res.replaced_card_id,
+        "issued_certificates": sorted(res.certificates),
+        "receipt": receipt_out(res.receipt),
         "receipt_pdf": f"/documents/issue/{res.card.id}.pdf",
         "event_id": res.event_id,
         "documents": _documents(issued_documents(res)),
@@ -67,8 +80,11 @@ def issued_extra(res: Issued) -> dict[str, Any]:
 
 
 def issued_message_ja(res: Issued) -> str:
-    kinds = "・".join(CERT_KIND_JA[CertKind(k)] for k in res.certificates)
-    return f"カードを交付しました。発行した電子証明書: {kinds}。"
+    kinds = "・".join(CERT_KIND_JA[CertKind(k)] for k in res.certificates) or "なし"
+    msg = f"カードを交付しました。発行した電子証明書: {kinds}。"
+    if res.receipt is not None:
+        msg += f" 電子証明書の発行手数料 {res.receipt.total:,}円を領収しました(領収書番号 {res.receipt.number})。"
+    return msg
 
 
 def links(docs: list[Document]) -> list[tuple[str, str]]:

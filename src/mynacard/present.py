@@ -89,6 +89,7 @@ def card_dict(c: Card, certs: list[Certificate] | None = None) -> dict[str, Any]
         "ended_at": iso(c.ended_at),
         "end_reason": c.end_reason,
         "continued_use_by": iso(c.continued_use_by),
+        "cert_expires_on": iso(c.cert_expires_on),  # 電子証明書の有効期限 記載欄
     }
     if certs is not None:
         d["certificates"] = [cert_dict(x) for x in certs]

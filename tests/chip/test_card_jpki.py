@@ -266,14 +266,18 @@ def test_change_on_locked_pin(chip: Chip, jpki: VirtualCard) -> None:
     assert send(jpki, "00240180 04 34333231")[1] == 0x6984
 
 
-def test_cleared_slot_files_are_absent(chip: Chip, jpki: VirtualCard) -> None:
-    """After revocation without reissue the key and certificate EFs answer 6A82."""
+def test_cleared_slot_reads_as_a_declined_certificate_R_CERT_10(chip: Chip, jpki: VirtualCard) -> None:
+    """After revocation without reissue the chip shows what a card whose holder declined the
+    certificate shows: key, certificate and CA certificate EFs answer 6A82, the PIN EF is there
+    with its full count (63 C5: OpenSC's pkcs15 binding needs 63 Cx) but holds no PIN (6A88)."""
     chip.clear_slot(KeySlot.SIGN)
     assert select(jpki, "001A") == 0x6A82
-    select(jpki, "001B")
-    send(jpki, f"00200080 06 {SIGN_PW_HEX}")
+    assert select(jpki, "001B") == 0x9000
+    assert send(jpki, "00200080")[1] == 0x63C5
+    assert send(jpki, f"00200080 06 {SIGN_PW_HEX}")[1] == 0x6A88
     assert select(jpki, "0001") == 0x6A82
-    assert select(jpki, "0002") == 0x9000  # the CA certificate stays
+    assert select(jpki, "0002") == 0x6A82
+    assert select(jpki, "000A") == 0x9000  # the other certificate is untouched
 
 
 def test_key_cleared_after_selection(chip: Chip, jpki: VirtualCard) -> None:

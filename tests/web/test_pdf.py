@@ -213,7 +213,7 @@ def test_the_hand_over_receipt_names_the_clerk_and_the_certificates_not_a_login_
         assert expected in text, expected
 
 
-@pytest.mark.parametrize("cert_expiry", ["2030-06-15", {"sign": "2030-06-15", "auth": "2030-06-15"}, None])
+@pytest.mark.parametrize("cert_expiry", ["2030-06-15", {"sign": "2030-06-15", "auth": "2030-06-15"}, "none", None])
 def test_an_optional_certificate_expiry_line_is_printed_when_given(cert_expiry):
     for kind in ("handover", "notice"):
         data = {**ALL[kind], **({} if cert_expiry is None else {"cert_expiry": cert_expiry})}
@@ -221,7 +221,10 @@ def test_an_optional_certificate_expiry_line_is_printed_when_given(cert_expiry):
         if cert_expiry is None:
             assert "電子証明書有効期限" not in text and "電子証明書の有効期限" not in text
         elif isinstance(cert_expiry, str):
-            assert "電子証明書有効期限\n令和12年6月15日（2030-06-15）" in text, kind  # noqa: RUF001
+            if cert_expiry == "none":  # a card without certificates: the card face's field stays blank
+                assert "電子証明書の有効期限 記載欄\n電子証明書なし" in text, kind
+            else:
+                assert "電子証明書の有効期限 記載欄\n令和12年6月15日（2030-06-15）" in text, kind  # noqa: RUF001
         else:
             assert "署名用電子証明書の有効期限" in text and "利用者証明用電子証明書の有効期限" in text, kind
 

@@ -93,6 +93,25 @@ def _ca_cert(slot: KeySlot) -> Content:
     return lambda chip: chip.ca_certificate(slot)
 
 
+#: A card without one of the certificates (declined by the holder, or revoked at the window and not
+#: reissued, R_CERT_10) has the same JPKI AP with the same file identifiers; for that kind:
+#:
+#: - the key EF (0017/001A), the certificate EF (000A/0001) and its CA certificate EF (000B/0002)
+#:   answer SELECT with 6A82. OpenSC ``card-jpki.c`` (``jpki_select_file``) sends SELECT 00 A4 02
+#:   0C and passes the status word to ``sc_check_sw``, so ``pkcs15-tool --read-certificate``
+#:   reports "File not found"; jpki/myna ``libmyna/jpki_ap.go`` (``ReadCertificate``) reads
+#:   nothing after it. [model] No source shows a real card's answer; 6A82 is ISO 7816-4's "file
+#:   not found", which both readers handle.
+#: - the PIN EF (0018/001B) is there and answers the tries-left query (VERIFY, no data) with
+#:   63 Cx of its full count, holding no PIN: a VERIFY with a PIN answers 6A88 (reference data
+#:   not found). Source of the 63 Cx: OpenSC ``pkcs15-jpki.c`` (``sc_pkcs15emu_jpki_init``) asks
+#:   both PINs' tries when it binds the token and gives up on the whole card, the authentication
+#:   half included, unless the answer is 63 Cx (``jpki_pin_cmd`` GET_INFO); its only way to
+#:   leave the signing objects out is the reader's own setting ``disable_sign_cert``, so the
+#:   cards it reads without that setting answer 63 Cx. [model] The count shown (the full one)
+#:   and 6A88 are not settled by any source.
+#: - COMPUTE DIGITAL SIGNATURE on the absent key answers 6A88 (``card_os.compute_signature``).
+#:
 #: JPKI file identifiers: OpenSC ``jpki.h`` and ``card-jpki.c`` (0001, 0002, 000A, 000B certificates,
 #: 0017/001A keys, 0018/001B PINs), jpki/myna ``src/jpki.rs`` (0006 token). AokiApp/jsapdu lists
 #: further EFs (0005, 0008, 0009, 0010, 0016, 0019, 001C, 001E) whose content no source shows;

@@ -56,7 +56,8 @@ class PinCounters(Protocol):
         """A correct entry: the counter starts again, unless the PIN was set meanwhile."""
 
     def set(self, pin: PinRef, verifier: PinVerifier | None) -> None:
-        """A new value (or, for a card-face PIN, new card data): full counter."""
+        """A new value (or, for a card-face PIN, new card data): full counter. ``None`` for a
+        holder's PIN unsets it (its certificate was revoked and its key removed)."""
 
 
 class StateCounters:
@@ -113,9 +114,7 @@ class StateCounters:
             if isinstance(pin, FacePin):
                 self._state().face_pin_tries[pin] = FACE_MAX_TRIES
             else:
-                if verifier is None:
-                    raise ValueError("A PIN needs a verifier.")
                 old = self._record(pin)
                 generation = 0 if old is None else old.generation + 1
-                self._state().pins[pin] = PinRecord(verifier, MAX_TRIES[pin], generation)
+                self._state().pins[pin] = None if verifier is None else PinRecord(verifier, MAX_TRIES[pin], generation)
             self._on_change()

@@ -76,6 +76,10 @@ class Chip:
         normalized = check_pin_format(pin_id, value)
         self.pins.set(pin_id, PinVerifier.new(normalized.encode("ascii")))
 
+    def unset_pin(self, pin_id: PinId) -> None:
+        """Unset a certificate's PIN: the chip holds neither its key nor its certificate."""
+        self.pins.set(PinId(pin_id), None)
+
     def is_set(self, pin_id: PinId) -> bool:
         return self.pins.is_set(PinId(pin_id))
 
@@ -210,12 +214,16 @@ class Chip:
         return self.state.ca_certificates.get(KeySlot(slot))
 
     def clear_slot(self, slot: KeySlot) -> None:
-        """Remove the slot's key and certificate (revoked and not reissued)."""
+        """Remove the slot's key, its certificate and the CA certificate beside it, and unset its
+        PIN (revoked and not reissued): the chip then shows what a chip whose holder declined
+        that certificate shows (``applications.JPKI_AP``)."""
         slot = KeySlot(slot)
         self.state.sealed_keys.pop(slot, None)
         self.state.certificates.pop(slot, None)
+        self.state.ca_certificates.pop(slot, None)
         self._keys.pop(slot, None)
         self._changed()
+        self.unset_pin(SLOT_PIN[slot])
 
     # -- card data ----------------------------------------------------------------------------
 

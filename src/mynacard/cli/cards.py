@@ -17,6 +17,14 @@ from mynacard.services.common import card as get_card
 card_app = typer.Typer(help="Cards (個人番号カード).", no_args_is_help=True)
 
 PinOpt = Annotated[str, typer.Option(prompt=True, hide_input=True)]
+CertsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--certs",
+        help="Certificates the holder wants (R_CERT_10): both, sign, auth or none "
+        "(default: at application, all the holder may hold; at hand-over, the application's choice)",
+    ),
+]
 
 
 def _show(d: dict) -> None:
@@ -25,6 +33,8 @@ def _show(d: dict) -> None:
     if d.get("notes"):
         for n in d["notes"]:
             console.print(f"  追記欄: {n['text']}")
+    if d.get("cert_expires_on"):
+        console.print(f"  電子証明書の有効期限 certificates expire: {d['cert_expires_on']}")
     if d.get("continued_use_by"):
         console.print(f"  継続利用の期限 present by: {d['continued_use_by']}")
     if d.get("certificates"):
@@ -59,6 +69,7 @@ def card_apply(
     police_report: Annotated[str | None, typer.Option(help="Police loss/theft report number (遺失届)")] = None,
     disaster_certificate: Annotated[str | None, typer.Option(help="Disaster certificate number (罹災証明)")] = None,
     damaged_card: Annotated[bool, typer.Option(help="The damaged card was brought to the window")] = False,
+    certs: CertsOpt = None,
 ) -> None:
     """Receive an application for a card (交付申請) and take its fee."""
     docs = {
@@ -81,6 +92,7 @@ def card_apply(
             express=express,
             event_on=parse_date_opt(event_on, "--event-on"),
             documents=docs,
+            certificates=certs,
         )
         data = applied_dict(res)
     emit(ctx, data)
@@ -155,23 +167,31 @@ def card_issue(
     id_doc: Annotated[
         list[str], typer.Option(help="Identity document(s): drivers_license, passport, health_insurance_card, ...")
     ],
-    auth_pin: PinOpt,
     resident_pin: PinOpt,
     card_info_pin: PinOpt,
+    auth_pin: Annotated[
+        str | None, typer.Option(help="Authentication PIN (4 digits); asked for when the certificate is issued")
+    ] = None,
     sign_pin: Annotated[str | None, typer.Option(help="Signing password (6-16 A-Z0-9)")] = None,
     sign: Annotated[
         bool | None, typer.Option("--sign/--no-sign", help="Issue a signing certificate (default: if eligible)")
     ] = None,
+    certs: CertsOpt = None,
     representative: Annotated[str | None, typer.Option(help="Legal representative (under-15s, adult wards)")] = None,
 ) -> None:
-    """Hand the card over (交付): identity check, PINs, keys on the chip, certificates."""
-    pins = {"auth": auth_pin, "resident": resident_pin, "card_info": card_info_pin}
+    """Hand the card over (交付): identity check, PINs, keys on the chip, the certificates chosen."""
+    if auth_pin is None and certs not in ("sign", "none"):
+        auth_pin = typer.prompt("Auth pin", hide_input=True)
+    pins = {"resident": resident_pin, "card_info": card_info_pin}
+    if auth_pin:
+        pins["auth"] = auth_pin
     if sign_pin:
         pins["sign"] = sign_pin
     with work(ctx) as w:
-        want = sign if sign is not None else (None if sign_pin else False)
+        want = None if certs else sign if sign is not None else (None if sign_pin else False)
         res = cards.issue(
-            w, card_id, identity_documents=id_doc, pins=pins, want_signing=want, legal_representative=representative
+            w, card_id, identity_documents=id_doc, pins=pins, want_signing=want, legal_representative=representative,
+            certificates=certs,
         )
         data = _card(w, card_id) | issued_extra(res)
     emit(ctx, data, _show)

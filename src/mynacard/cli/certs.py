@@ -12,6 +12,7 @@ from cryptography.x509 import ocsp
 from mynacard.cli.app import emit, fail, work, write_file
 from mynacard.db import repositories as repo
 from mynacard.errors import NotFoundError
+from mynacard.handover import receipt_out
 from mynacard.present import cert_dict
 from mynacard.services import certificates, loss, revocation
 
@@ -23,9 +24,11 @@ KindArg = Annotated[str, typer.Argument(help="sign (署名用) or auth (利用�
 def cert_issue(
     ctx: typer.Context, card_id: str, kind: KindArg, pin: Annotated[str, typer.Option(prompt=True, hide_input=True)]
 ) -> None:
-    """Issue a certificate on a card that has none of that kind (e.g. after a move)."""
+    """Issue a certificate on a card that has none of that kind: one the holder declined or
+    revoked, or a new signing one after a move (R_CERT_10); its fee where one applies."""
     with work(ctx) as w:
-        data = cert_dict(certificates.issue_new(w, card_id, kind, pin=pin))
+        added = certificates.add(w, card_id, kind, pin=pin)
+        data = cert_dict(added.certificate) | {"receipt": receipt_out(added.receipt)}
     emit(ctx, data)
 
 

@@ -25,6 +25,7 @@ from mynacard.chip import KeySlot, PinId, check_pin_format
 from mynacard.chip.pins import PIN_NAMES_JA
 from mynacard.cli.app import console, emit, fail, opts
 from mynacard.client import JpkiCard, PcscTransport
+from mynacard.client.card import SLOT_EN, SLOT_JA
 from mynacard.errors import MynaError, PinLocked, ValidationError, WrongPin
 
 if TYPE_CHECKING:
@@ -151,12 +152,18 @@ def pins_cmd(ctx: typer.Context) -> None:
     """Tries left of all four PINs, without spending any (R_PIN_7)."""
     with session(ctx) as card:
         tries = card.all_tries_left()
+        missing = {PinId(s.value) for s in KeySlot if not card.has_certificate(s)}
     data = {p.value: n for p, n in tries.items()}
+    if missing:
+        data["no_certificate"] = sorted(p.value for p in missing)  # type: ignore[assignment]
 
     def render(_: Any) -> None:
         tbl = Table("PIN", "暗証番号", "tries left 残り回数")
         for p, n in tries.items():
-            tbl.add_row(PIN_NAMES_EN[p], PIN_NAMES_JA[p], "[red]locked ロック中[/]" if n == 0 else str(n))
+            shown = "[red]locked ロック中[/]" if n == 0 else str(n)
+            if p in missing:
+                shown = "not set: no certificate 未設定(電子証明書なし)"
+            tbl.add_row(PIN_NAMES_EN[p], PIN_NAMES_JA[p], shown)
         console.print(tbl)
 
     emit(ctx, data, render)
@@ -184,7 +191,9 @@ def certs_cmd(
         auth = card.certificate(KeySlot.AUTH)
         if auth is not None:
             certs["auth"] = auth
+        missing = [s for s in (KeySlot.AUTH, KeySlot.SIGN) if not card.has_certificate(s)]
         if with_sign:
+            card.require_certificate(KeySlot.SIGN)  # before the password is asked for
             value = ask_pin(card, PinId.SIGN, pin)
             card.verify(PinId.SIGN, value)
             sign = card.certificate(KeySlot.SIGN)
@@ -205,6 +214,8 @@ def certs_cmd(
             (out / f"{key}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
     def render(_: Any) -> None:
+        for s in missing:
+            console.print(f"{SLOT_JA[s]}: 搭載されていません / no {SLOT_EN[s]} certificate on this card")
         for r in rows:
             console.rule(r["certificate"])
             console.print(f"subject: {r['subject']}\nissuer:  {r['issuer']}\nserial:  {r['serial']}")
@@ -259,6 +270,7 @@ def _login(card: JpkiCard, kind: str, pin: str | None) -> sig.CardOperation:
     pid = PinId.SIGN if slot is KeySlot.SIGN else PinId.AUTH
     from mynacard.client import signing as sig  # pyHanko and signxml load with the first signature
 
+    card.require_certificate(slot)  # a card without it: say so before asking for a PIN
     op = sig.CardOperation(card, slot)
     op.login(ask_pin(card, pid, pin))
     return op

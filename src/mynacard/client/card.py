@@ -26,7 +26,7 @@ from mynacard.chip.client import (
     CardStatusError,
 )
 from mynacard.client.transport import Transport
-from mynacard.errors import PinLocked, StateError, WrongPin
+from mynacard.errors import NotFoundError, PinLocked, StateError, WrongPin
 
 #: Where each PIN lives: the AP's AID and the PIN EF.
 PIN_LOCATIONS: dict[PinId, tuple[bytes, int]] = {
@@ -43,6 +43,25 @@ SLOT_FILES: dict[KeySlot, tuple[int, int, int]] = {
 }
 
 SLOT_PIN = {KeySlot.SIGN: PinId.SIGN, KeySlot.AUTH: PinId.AUTH}
+
+SLOT_EN = {KeySlot.SIGN: "signing", KeySlot.AUTH: "authentication"}
+SLOT_JA = {KeySlot.SIGN: "署名用電子証明書", KeySlot.AUTH: "利用者証明用電子証明書"}
+
+
+class NoCertificate(NotFoundError):
+    """The card carries no certificate of this kind: the holder declined it, or it was revoked
+    (R_CERT_10). Its key EF is absent, so no PIN is asked for and no try is spent."""
+
+    code = "no_certificate"
+
+    def __init__(self, slot: KeySlot) -> None:
+        super().__init__(
+            f"This card has no {SLOT_EN[slot]} certificate (not issued, or revoked). The holder can have "
+            "one issued at the municipal window with the card and a photo ID.",
+            f"このカードには{SLOT_JA[slot]}が搭載されていません(発行していないか、失効しています)。"
+            "お住まいの市区町村の窓口で、カードと本人確認書類を持参のうえ発行を申請してください。",
+            kind=slot.value,
+        )
 
 
 @dataclass(frozen=True)
@@ -116,6 +135,22 @@ class JpkiCard:
             raise CardStatusError("CHANGE REFERENCE DATA", resp.sw)
 
     # -- certificates -----------------------------------------------------------------------
+
+    def has_certificate(self, slot: KeySlot) -> bool:
+        """Whether the card carries the slot's key: SELECT of the key EF, which needs no PIN and
+        spends nothing; a card without the certificate answers 6A82 (``chip.applications``)."""
+        self._select(JPKI_AID)
+        resp = self.apdu.send(bytes.fromhex("00A4020C02") + SLOT_FILES[slot][2].to_bytes(2, "big"))
+        if resp.sw == SW.FILE_NOT_FOUND:
+            return False
+        if resp.sw != SW.OK:
+            raise CardStatusError("SELECT EF", resp.sw)
+        return True
+
+    def require_certificate(self, slot: KeySlot) -> None:
+        """``NoCertificate`` before any PIN is asked for, when the card has none of the slot."""
+        if not self.has_certificate(slot):
+            raise NoCertificate(slot)
 
     def certificate(self, slot: KeySlot, *, ca: bool = False) -> x509.Certificate | None:
         """A certificate from the JPKI AP, or None if the card has none in that slot.

@@ -136,6 +136,9 @@ class Application(Base):
     replaces_card_id: Mapped[str | None] = mapped_column(ForeignKey("cards.id"))
     status: Mapped[str] = mapped_column(String(12), default="received")
     fee_total: Mapped[int] = mapped_column(Integer, default=0)
+    # The holder's choice of certificates (rules.certchoice.CertChoice: both/sign/auth/none);
+    # None on applications received before the choice was recorded.
+    certificates: Mapped[str | None] = mapped_column(String(4))
 
 
 #: Card states of a current card (at most one per resident) and of a pending one (likewise).
@@ -172,6 +175,9 @@ class Card(Base):
     ended_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(40))
     continued_use_by: Mapped[date | None] = mapped_column(Date)  # R_CARD_8 deadline if pending
+    # 電子証明書の有効期限 記載欄 on the face: the date the holder writes there (the earliest
+    # expiry of the certificates in effect), None while the card carries none.
+    cert_expires_on: Mapped[date | None] = mapped_column(Date)
     chip_state: Mapped[str | None] = mapped_column(Text)
 
 

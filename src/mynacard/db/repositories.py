@@ -218,6 +218,11 @@ def receipts_of(s: Session, resident_id: int) -> Sequence[Receipt]:
     return s.scalars(select(Receipt).where(Receipt.resident_id == resident_id).order_by(Receipt.id)).all()
 
 
+def receipts_of_application(s: Session, application_id: str) -> Sequence[Receipt]:
+    q = select(Receipt).where(Receipt.application_id == application_id).order_by(Receipt.id)
+    return s.scalars(q).all()
+
+
 def next_receipt_number(s: Session, year: int) -> str:
     """The next number of ``year``; callers hold the receipts lock (``Work.serialize``)."""
     prefix = f"R{year}-"

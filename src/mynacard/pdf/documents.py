@@ -67,15 +67,20 @@ def _ids_ja(codes: Sequence[str]) -> str:
     return "、".join(ID_DOCUMENTS_JA.get(c, c) for c in codes) or "―"
 
 
+CERT_FIELD_JA = "電子証明書の有効期限 記載欄"  # the field on the card face the holder fills in
+
+
 def cert_expiry_rows(v: Any) -> list[tuple[str, str]]:
     """The optional 電子証明書有効期限 line(s): one date, or one per certificate."""
     if not v:
         return []
+    if v == "none":  # the card carries no certificate: the card face's field stays blank
+        return [(CERT_FIELD_JA, "電子証明書なし(記入不要)")]
     if isinstance(v, Mapping):
         return [(f"{CERT_JA.get(str(k), str(k))}の有効期限", both(_d(x))) for k, x in v.items() if x]
     if isinstance(v, (list, tuple)):
         return [row for x in v for row in cert_expiry_rows(x)]
-    return [("電子証明書有効期限", both(_d(v)))]
+    return [(CERT_FIELD_JA, both(_d(v)))]
 
 
 def _sender(sheet: Sheet, office: Letterhead, staff: str = "") -> None:

@@ -106,6 +106,11 @@ class FeeLine:
     amount: int
 
 
+#: The receipt lines' items: the card's fee and the certificates' fee are separate lines (R_LOSS_4).
+CARD_ITEM = "card reissue"
+CERTIFICATE_ITEM = "certificate reissue"
+
+
 @dataclass(frozen=True)
 class Fee:
     lines: tuple[FeeLine, ...] = field(default_factory=tuple)
@@ -143,7 +148,8 @@ def reissue_fee(
     """The fee for a (re)issue (R_LOSS_4) plus express issuance (R_LOSS_5).
 
     ``proven=False``: the reason was accepted without the evidence of its free case (a disaster
-    without its certificate), so the reason itself makes nothing free.
+    without its certificate), so the reason itself makes nothing free. ``with_certificates``
+    False: the holder chose no certificate (R_CERT_10), so there is no certificate line.
     [policy] Express costs ``express`` (2,000 yen) on a free issue and ``express_when_paid``
     (1,800 yen) on top of a paid reissue.
     """
@@ -151,10 +157,38 @@ def reissue_fee(
     by_reason = proven and reason in FREE_REASONS
     free = by_reason or card_months_left_under_3
     if not free:
-        lines.append(FeeLine("card reissue", "個人番号カード再交付手数料", schedule.card))
+        lines.append(FeeLine(CARD_ITEM, "個人番号カード再交付手数料", schedule.card))
         if with_certificates:
-            lines.append(FeeLine("certificate reissue", "電子証明書発行手数料", schedule.certificates))
+            lines.append(_certificate_line(schedule))
     if express:
         amount = schedule.express if free else schedule.express_when_paid
         lines.append(FeeLine("express issuance", "特急発行手数料", amount))
     return Fee(tuple(lines), reason if by_reason else None, free and not by_reason)
+
+
+def _certificate_line(schedule: FeeSchedule) -> FeeLine:
+    return FeeLine(CERTIFICATE_ITEM, "電子証明書発行手数料", schedule.certificates)
+
+
+def certificate_added_fee(
+    *, card_fee_paid: bool, certificate_fee_paid: bool, schedule: FeeSchedule = FeeSchedule()
+) -> Fee:
+    """The fee for certificates issued after the application (at hand-over or later at the
+    window) on a card whose application chose none (R_LOSS_4, R_CERT_10).
+
+    [policy] The certificate fee belongs to a paid reissue: it is due when the card's own fee
+    was paid (a paid reissue) and no certificate fee was paid for that application yet, once
+    for all the certificates of the card. Every other certificate issued at the window is free,
+    as certificates issued with a free card are, so declining at a paid reissue and adding
+    later costs what choosing them at once would have cost, never more and never less.
+
+    >>> certificate_added_fee(card_fee_paid=True, certificate_fee_paid=False).total
+    200
+    >>> certificate_added_fee(card_fee_paid=True, certificate_fee_paid=True).total
+    0
+    >>> certificate_added_fee(card_fee_paid=False, certificate_fee_paid=False).total
+    0
+    """
+    if card_fee_paid and not certificate_fee_paid:
+        return Fee((_certificate_line(schedule),))
+    return Fee()

@@ -14,13 +14,14 @@ from mynacard.db import repositories as repo
 from mynacard.db.models import Application, Card, CardState, Certificate, Receipt, Resident
 from mynacard.errors import NotAllowedError, NotFoundError, StateError, ValidationError
 from mynacard.ids import ApplicationId
+from mynacard.rules.certchoice import CertChoice, check_choice
 from mynacard.rules.eligibility import may_hold_signing_certificate, needs_legal_representative
-from mynacard.rules.events import CertKind, LifeEvent
+from mynacard.rules.events import CERT_KIND_JA, CertKind, LifeEvent
 from mynacard.rules.fees import REASON_JA, Fee, FeeSchedule, ReissueReason, express_eligible, reissue_fee
 from mynacard.rules.identity import identity_error
 from mynacard.rules.text import check_text
 from mynacard.rules.validity import card_expiry, certificate_expiry
-from mynacard.services import chips, pki, reissue, residents
+from mynacard.services import certfees, chips, pki, reissue, residents
 from mynacard.services.common import apply_event, card, end_card, new_card_id, require_state, resident_of
 from mynacard.services.context import Work
 
@@ -48,10 +49,13 @@ def apply(
     event_on: date | None = None,
     documents: dict[str, str] | None = None,
     application_id: str | None = None,
+    certificates: CertChoice | str | None = None,
 ) -> Applied:
     """Receive an application for a card (new, renewal or reissue) and take its fee.
 
-    The reason is checked against its evidence by ``services.reissue`` (R_LOSS_4)."""
+    The reason is checked against its evidence by ``services.reissue`` (R_LOSS_4).
+    ``certificates`` is the holder's choice (R_CERT_10; default: every certificate they may
+    hold): the certificate fee is charged only when a certificate is chosen."""
     r = residents.get(w, resident_id, for_update=True)  # one application at a time per resident
     received = _received(w, received_on)
     if received < r.birth_date:
@@ -61,6 +65,8 @@ def apply(
             "受付日が生年月日より前です。日付を確認してください。",
         )
     _check_kind_and_channel(kind, channel)
+    may_sign = may_hold_signing_certificate(r.birth_date, received, adult_ward=r.adult_ward)
+    choice = _choice(certificates, may_sign=may_sign)
     documents = dict(documents or {})
     if repo.pending_card(w.session, r.id) is not None:
         raise StateError(
@@ -71,7 +77,7 @@ def apply(
     claim = reissue.KINDS[kind](reissue.Case(w, r, old, received, documents), reason)
     if express:
         _check_express(claim, r, event_on, received)
-    fee = _fee(w, r, claim, express)
+    fee = _fee(w, r, claim, express, with_certificates=bool(choice.kinds))
     app = Application(
         id=_application_id(w, r, application_id, received),
         resident_id=r.id,
@@ -84,6 +90,7 @@ def apply(
         replaces_card_id=old.id if old is not None else None,
         status="received",
         fee_total=fee.total,
+        certificates=choice.value if _stated(certificates) else None,  # None: as the holder may hold
     )
     w.session.add(app)
     if claim.record is not None:
@@ -102,6 +109,7 @@ def apply(
         channel=channel,
         express=express,
         fee=fee.total,
+        certificates=choice.value,
         reason_ja=REASON_JA[claim.reason],
         evidence=sorted(claim.evidence),
     )
@@ -145,12 +153,23 @@ def _check_express(claim: reissue.Claim, r: Resident, event_on: date | None, rec
         )
 
 
-def _fee(w: Work, r: Resident, claim: reissue.Claim, express: bool) -> Fee:
+def _stated(given: CertChoice | str | None) -> bool:
+    return given is not None and given != ""
+
+
+def _choice(given: CertChoice | str | None, *, may_sign: bool) -> CertChoice:
+    """The holder's choice of certificates, checked against R_CERT_4 (default: all they may hold)."""
+    if given is None or not _stated(given):
+        return CertChoice.default(may_sign=may_sign)
+    return check_choice(CertChoice.parse(given), may_sign=may_sign)
+
+
+def _fee(w: Work, r: Resident, claim: reissue.Claim, express: bool, *, with_certificates: bool) -> Fee:
     m = repo.municipality(w.session, r.municipality_code)
     assert m is not None
     return reissue_fee(
         claim.reason,
-        with_certificates=True,
+        with_certificates=with_certificates,
         express=express,
         card_months_left_under_3=claim.card_expiring,
         schedule=FeeSchedule(card=m.card_fee, certificates=m.cert_fee),
@@ -166,19 +185,7 @@ def _application_id(w: Work, r: Resident, given: str | None, received: date) -> 
 
 
 def _receipt(w: Work, r: Resident, app: Application, fee: Fee) -> Receipt | None:
-    if not fee.total:
-        return None
-    w.serialize(f"receipts:{w.today.year}")  # one receipt number at a time
-    receipt = Receipt(
-        number=repo.next_receipt_number(w.session, w.today.year),
-        application_id=app.id,
-        resident_id=r.id,
-        issued_at=w.at,
-        lines=[{"item": x.item, "item_ja": x.item_ja, "amount": x.amount} for x in fee.lines],
-        total=fee.total,
-    )
-    w.session.add(receipt)
-    return receipt
+    return certfees.receipt(w, r, app, fee)
 
 
 def new_security_code() -> str:
@@ -239,6 +246,7 @@ class Issued:
     certificates: dict[str, Any]
     replaced_card_id: str | None
     event_id: int  # the ``card_issued`` event
+    receipt: Receipt | None = None  # the certificate fee, when it falls due at hand-over
 
 
 def issue(
@@ -249,9 +257,15 @@ def issue(
     pins: dict[str, str],
     want_signing: bool | None = None,
     legal_representative: str | None = None,
+    certificates: CertChoice | str | None = None,
 ) -> Issued:
-    """Hand the card over (交付): check identity, set the PINs, generate both key pairs on the
-    chip and issue the certificates (R_CARD_1, R_CERT_2..4)."""
+    """Hand the card over (交付): check identity, set the PINs, generate the key pairs on the
+    chip and issue the certificates the holder chose (R_CARD_1, R_CERT_2..4, R_CERT_10).
+
+    ``certificates`` (both/sign/auth/none) defaults to the choice of the application, else to
+    every certificate the holder may hold; ``want_signing`` (older callers) adds or drops the
+    signing certificate. Only the PINs of the chosen certificates are set: a PIN given for a
+    declined one is refused, and the chip keeps no key, no certificate and no PIN for it."""
     c = card(w, card_id)
     require_state(c, CardState.MADE, doing="hand over the card", doing_ja="カードを交付")
     if c.made_on is not None and w.today < c.made_on:
@@ -274,27 +288,24 @@ def issue(
             "Under-15s and adult wards come with their legal representative, who sets the PINs (R_CARD_1).",
             "15歳未満の方・成年被後見人の方は法定代理人の同行が必要です。",
         )
+    app = repo.application(w.session, c.application_id)
+    assert app is not None
     eligible = may_hold_signing_certificate(r.birth_date, w.today, adult_ward=r.adult_ward)
-    if want_signing and not eligible:
+    choice = _handover_choice(app, certificates, want_signing, eligible)
+    declined = _stated(certificates) or want_signing is False or app.certificates is not None
+    normalized = _handover_pins(choice, pins, declined=declined)
+    fee = certfees.certificate_fee_due(w, r, app) if choice.kinds else None
+    if not choice.kinds and certfees.certificate_fee_paid(w, app):
         raise NotAllowedError(
-            "No signing certificate for under-15s or adult wards (R_CERT_4).",
-            "15歳未満の方・成年被後見人の方には署名用電子証明書は発行されません。",
+            "The certificate fee was paid with the application: hand the card over with at least one "
+            "certificate, or cancel the application and apply again without certificates (R_LOSS_4).",
+            "申請時に電子証明書の発行手数料を納めています。電子証明書を1つ以上選ぶか、申請を取り下げて"
+            "電子証明書なしで申請し直してください。",
         )
-    signing = eligible if want_signing is None else want_signing
-    needed = [PinId.AUTH, PinId.RESIDENT, PinId.CARD_INFO] + ([PinId.SIGN] if signing else [])
-    normalized = {}
-    for pid in needed:
-        if pid.value not in pins:
-            raise ValidationError(
-                f"pin.{pid.value}", f"The {pid.value} PIN must be set at hand-over.", "暗証番号を設定してください。"
-            )
-        normalized[pid] = check_pin_format(pid, pins[pid.value])
     chip = chips.chip_of(w, c)
     for pid, value in normalized.items():
         chip.set_pin(pid, value)
     assert c.expires_on is not None
-    app = repo.application(w.session, c.application_id)
-    assert app is not None
     old = repo.card(w.session, app.replaces_card_id, for_update=True) if app.replaces_card_id else None
     replaced = None
     if old is not None and old.state in (CardState.ISSUED, CardState.SUSPENDED):
@@ -302,23 +313,78 @@ def issue(
         replaced = old.id
         w.session.flush()  # the old card stops being current before the new one becomes current
     issued = {}
-    auth = issue_certificate(w, c, r, CertKind.AUTH, renewing_from=old)
-    issued["auth"] = auth
-    if signing:
-        issued["sign"] = issue_certificate(w, c, r, CertKind.SIGN, renewing_from=old)
+    for kind in (CertKind.AUTH, CertKind.SIGN):  # the signing certificate is capped by the other
+        if kind in choice.kinds:
+            issued[kind.value] = issue_certificate(w, c, r, kind, renewing_from=old)
+    receipt = _receipt(w, r, app, fee) if fee is not None else None
+    if receipt is not None:
+        app.fee_total += receipt.total
     c.state = CardState.ISSUED
     c.issued_on = w.today
+    refresh_face_cert_expiry(w, c)
     app.status = "issued"
+    app.certificates = choice.value
     ev = w.log(
         "card_issued",
         resident_id=r.id,
         card_id=c.id,
-        signing=signing,
+        signing=CertKind.SIGN in choice.kinds,
+        certificates=choice.value,
+        certificate_fee=receipt.total if receipt is not None else 0,
         documents=sorted(identity_documents),
         representative=bool(legal_representative),
     )
     w.session.flush()
-    return Issued(c, issued, replaced, ev.id)
+    return Issued(c, issued, replaced, ev.id, receipt)
+
+
+def _handover_choice(
+    app: Application, given: CertChoice | str | None, want_signing: bool | None, eligible: bool
+) -> CertChoice:
+    """The certificates to issue at hand-over: stated now, else the application's choice."""
+    if given is not None and _stated(given):
+        return check_choice(CertChoice.parse(given), may_sign=eligible)
+    base = CertChoice(app.certificates) if app.certificates else CertChoice.default(may_sign=eligible)
+    if want_signing is True:
+        base = CertChoice.of(base.kinds | {CertKind.SIGN, CertKind.AUTH})
+    elif want_signing is False:
+        base = CertChoice.of(base.kinds - {CertKind.SIGN})
+    return check_choice(base, may_sign=eligible)
+
+
+def _handover_pins(choice: CertChoice, pins: dict[str, str], *, declined: bool) -> dict[PinId, str]:
+    """The PINs to set: the two card PINs and one per chosen certificate, each of its form.
+
+    A PIN for a certificate the holder declined is refused; without a stated choice, the PIN of
+    a certificate the holder may not have (R_CERT_4) is left unset, as it always was."""
+    for kind in CertKind:
+        if declined and kind not in choice.kinds and pins.get(kind.value):
+            raise ValidationError(
+                f"pin.{kind.value}",
+                f"A {kind.value} PIN was given, but the {kind.value} certificate is not being issued "
+                f"(certificates: {choice.value}): its PIN is not set on the chip. Leave it out, or choose "
+                "the certificate.",
+                f"{CERT_KIND_JA[kind]}を発行しないため、その暗証番号は設定できません。"
+                "暗証番号を空欄にするか、電子証明書の選択を見直してください。",
+                certificates=choice.value,
+            )
+    chosen = [PinId(k.value) for k in (CertKind.AUTH, CertKind.SIGN) if k in choice.kinds]
+    needed = [PinId.RESIDENT, PinId.CARD_INFO, *chosen]
+    normalized = {}
+    for pid in needed:
+        if not pins.get(pid.value):
+            raise ValidationError(
+                f"pin.{pid.value}", f"The {pid.value} PIN must be set at hand-over.", "暗証番号を設定してください。"
+            )
+        normalized[pid] = check_pin_format(pid, pins[pid.value])
+    return normalized
+
+
+def refresh_face_cert_expiry(w: Work, c: Card) -> None:
+    """The card face's 電子証明書の有効期限 記載欄: the earliest expiry of the certificates in
+    effect on the card (the holder writes it there), None when it carries none."""
+    dates = [x.expires_on for k in CertKind if (x := repo.current_certificate(w.session, c.id, k.value)) is not None]
+    c.cert_expires_on = min(dates) if dates else None
 
 
 def _replace(w: Work, old: Card, kind: str) -> None:
@@ -380,4 +446,15 @@ def get_application(w: Work, app_id: str) -> Application:
     return a
 
 
-__all__ = ["CHANNELS", "Applied", "Issued", "apply", "apply_event", "cancel", "issue", "issue_certificate", "make"]
+__all__ = [
+    "CHANNELS",
+    "Applied",
+    "Issued",
+    "apply",
+    "apply_event",
+    "cancel",
+    "issue",
+    "issue_certificate",
+    "make",
+    "refresh_face_cert_expiry",
+]

@@ -1,17 +1,20 @@
-"""Certificate workflows at the window: renewal, new signing certificate, voluntary revocation,
-revocation after hold (R_CERT_3..6)."""
+"""Certificate workflows at the window: renewal, a certificate added (declined before, revoked,
+or a new signing certificate after a move), voluntary revocation, revocation after hold
+(R_CERT_3..6, R_CERT_10)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from mynacard.chip import KeySlot, PinId, check_pin_format
 from mynacard.db import repositories as repo
-from mynacard.db.models import CardState, Certificate, CertStatus
+from mynacard.db.models import CardState, Certificate, CertStatus, Receipt
 from mynacard.errors import NotAllowedError, NotFoundError, StateError, ValidationError
 from mynacard.rules.eligibility import may_hold_signing_certificate
 from mynacard.rules.events import CERT_KIND_JA, CertKind, RevocationReason
 from mynacard.rules.validity import renewal_window_opens
-from mynacard.services import chips, pki
-from mynacard.services.cards import issue_certificate
+from mynacard.services import certfees, chips, pki
+from mynacard.services.cards import issue_certificate, refresh_face_cert_expiry
 from mynacard.services.common import card, current_cert, require_state, resident_of
 from mynacard.services.context import Work
 
@@ -27,9 +30,16 @@ def _kind(kind: CertKind | str) -> CertKind:
         ) from None
 
 
-def issue_new(w: Work, card_id: str, kind: CertKind | str, *, pin: str) -> Certificate:
-    """Issue a certificate on a card that has none of ``kind`` in effect (e.g. a new signing
-    certificate after a move, R_CERT_5). The holder sets the PIN of the new key."""
+@dataclass(frozen=True)
+class Added:
+    certificate: Certificate
+    receipt: Receipt | None  # the certificate fee, when one applies (R_LOSS_4)
+
+
+def add(w: Work, card_id: str, kind: CertKind | str, *, pin: str) -> Added:
+    """Add a certificate to a card that has none of ``kind`` in effect: one the holder declined
+    (R_CERT_10), revoked, or lost to a change of the four attributes (R_CERT_5). The holder
+    sets its PIN. The certificate fee is charged where one applies (``certificate_added_fee``)."""
     kind = _kind(kind)
     c = card(w, card_id)
     require_state(c, CardState.ISSUED, doing="issue a certificate", doing_ja="電子証明書を発行")
@@ -44,15 +54,32 @@ def issue_new(w: Work, card_id: str, kind: CertKind | str, *, pin: str) -> Certi
             "No signing certificate for under-15s or adult wards (R_CERT_4).",
             "15歳未満の方・成年被後見人の方には署名用電子証明書は発行されません。",
         )
-    if kind is CertKind.SIGN and current_cert(w, c.id, CertKind.AUTH) is None:
-        raise StateError(
-            "Issue the authentication certificate first: the signing certificate is capped by it.",
-            "先に利用者証明用電子証明書を発行してください。",
-        )
     pid = PinId(kind.value)
     value = check_pin_format(pid, pin)
+    app = repo.application(w.session, c.application_id)
+    assert app is not None
+    fee = certfees.certificate_fee_due(w, r, app)
     chips.chip_of(w, c).set_pin(pid, value)
-    return issue_certificate(w, c, r, kind)
+    cert = issue_certificate(w, c, r, kind)
+    receipt = certfees.receipt(w, r, app, fee)
+    if receipt is not None:
+        app.fee_total += receipt.total
+    refresh_face_cert_expiry(w, c)
+    w.log(
+        "certificate_added",
+        resident_id=r.id,
+        card_id=c.id,
+        kind=kind.value,
+        serial=cert.serial,
+        fee=receipt.total if receipt is not None else 0,
+        receipt=receipt.number if receipt is not None else None,
+    )
+    return Added(cert, receipt)
+
+
+def issue_new(w: Work, card_id: str, kind: CertKind | str, *, pin: str) -> Certificate:
+    """``add``, for callers that want only the certificate."""
+    return add(w, card_id, kind, pin=pin).certificate
 
 
 def renew(w: Work, card_id: str, kind: CertKind | str, *, pin: str | None = None) -> Certificate:
@@ -90,6 +117,7 @@ def renew(w: Work, card_id: str, kind: CertKind | str, *, pin: str | None = None
     if old.status == CertStatus.GOOD:
         pki.revoke(w, old, RevocationReason.SUPERSEDED)
     new = issue_certificate(w, c, r, kind, renewing_expires_on=old.expires_on)
+    refresh_face_cert_expiry(w, c)
     w.log(
         "certificate_renewed",
         resident_id=r.id,
@@ -113,7 +141,9 @@ def revoke(w: Work, card_id: str, kind: CertKind | str) -> Certificate:
         )
     reason = RevocationReason.KEY_COMPROMISE if cert.status == CertStatus.HOLD else RevocationReason.UNSPECIFIED
     pki.revoke(w, cert, reason)
+    # The chip forgets the key, the certificate and its PIN: it reads as a card without it.
     chips.chip_of(w, c).clear_slot(KeySlot(kind.value))
+    refresh_face_cert_expiry(w, c)
     return cert
 
 

@@ -154,6 +154,7 @@ def _handover(w: Work, c: Card) -> dict[str, Any]:
             "certificates": _current_certificates(w, c),
             "identity_documents": list(ev.details.get("documents", [])) if ev is not None else [],
             "staff": _staff(w, ev.actor) if ev is not None else STAFF_FALLBACK,
+            "cert_expiry": c.cert_expires_on.isoformat() if c.cert_expires_on else "none",
             "printed_at": w.at.isoformat()}
 
 
@@ -165,7 +166,8 @@ def _notice(w: Work, n: ExpiryNotice, c: Card) -> dict[str, Any]:
         what = "・".join(d["kind_ja"] for d in kinds) or "電子証明書"
     return {**_holder(w, c.resident_id), "notice_id": n.id, "subject": n.subject, "what_ja": what,
             "card_id": c.id, "expires_on": n.expires_on.isoformat(), "sent_on": n.sent_on.isoformat(),
-            "opens_on": renewal_window_opens(n.expires_on).isoformat(), "application_id": n.application_id}
+            "opens_on": renewal_window_opens(n.expires_on).isoformat(), "application_id": n.application_id,
+            "cert_expiry": c.cert_expires_on.isoformat() if c.cert_expires_on else "none"}
 
 
 def _pin_reset(w: Work, ev: Event) -> dict[str, Any]:

@@ -31,8 +31,11 @@ class NumberChange:
     application: cards.Applied
 
 
-def change_number(w: Work, resident_id: int, *, reason: str, new_number: str | None = None) -> NumberChange:
-    """Change a leaked number (R_NUM_2): the card loses effect and a free reissue is applied for."""
+def change_number(
+    w: Work, resident_id: int, *, reason: str, new_number: str | None = None, certificates: str | None = None
+) -> NumberChange:
+    """Change a leaked number (R_NUM_2): the card loses effect and a free reissue is applied for,
+    with the certificates the holder chooses (R_CERT_10)."""
     if not reason.strip():
         raise ValidationError(
             "reason", "State why the number is changed (leak and risk of misuse).", "番号変更の理由を入力してください。"
@@ -46,7 +49,9 @@ def change_number(w: Work, resident_id: int, *, reason: str, new_number: str | N
         end_card(w, card(w, old.id), CardState.LAPSED, LifeEvent.NUMBER_CHANGED, "number changed")
     repo.set_number(r, number)
     w.log("number_changed", resident_id=r.id, reason=reason)
-    applied = cards.apply(w, r.id, kind="new", reason=ReissueReason.NUMBER_CHANGE, channel="window")
+    applied = cards.apply(
+        w, r.id, kind="new", reason=ReissueReason.NUMBER_CHANGE, channel="window", certificates=certificates
+    )
     return NumberChange(number, old, applied)
 
 

@@ -255,8 +255,7 @@ class StorePins:
             )
 
     def set(self, pin: PinRef, verifier: PinVerifier | None) -> None:
-        if isinstance(pin, PinId) and verifier is None:
-            raise ValueError("A PIN needs a verifier.")
+        # A holder's PIN with no verifier is unset (its certificate revoked, its key removed).
         sealed = None if verifier is None else seal_verifier(self.card_id, pin, verifier, self.office.master_key)
         with self._session() as s:
             done = s.execute(

@@ -132,15 +132,23 @@ DEMO_PINS = {"sign": "NOTO2025", "auth": "4821", "resident": "4821", "card_info"
 DEMO_MUNICIPALITY = ("174076", "中能登町", "石川県")
 
 
-def issue_demo_card(office: Office, at: datetime, *, pins: dict[str, str] | None = None) -> str:
+def issue_demo_card(
+    office: Office, at: datetime, *, pins: dict[str, str] | None = None, certificates: str | None = None
+) -> str:
     """Register a sample resident and take a card through application, making and hand-over,
-    ending at ``at`` (so its certificates are valid then). Returns the card ID."""
+    ending at ``at`` (so its certificates are valid then), with the ``certificates`` chosen
+    (both/sign/auth/none; default both) and the PINs of those only. Returns the card ID."""
     from datetime import date, timedelta
 
     from mynacard.ids import IndividualNumber
     from mynacard.services import cards, residents
 
     pins = dict(pins or DEMO_PINS)
+    if certificates is not None:
+        from mynacard.rules.certchoice import CertChoice
+
+        chosen = {k.value for k in CertChoice.parse(certificates).kinds} | {"resident", "card_info"}
+        pins = {k: v for k, v in pins.items() if k in chosen}
     code, name, prefecture = DEMO_MUNICIPALITY
     with office.work(at=at - timedelta(days=30), actor="demo") as w:
         residents.add_municipality(w, code, name, prefecture)
@@ -153,7 +161,7 @@ def issue_demo_card(office: Office, at: datetime, *, pins: dict[str, str] | None
             sex="1",
             municipality_code=code,
         )
-        card_id = cards.apply(w, resident.id, channel="online").card.id
+        card_id = cards.apply(w, resident.id, channel="online", certificates=certificates).card.id
     with office.work(at=at - timedelta(days=20), actor="demo J-LIS") as w:
         cards.make(w, card_id)
     with office.work(at=at, actor="demo clerk") as w:

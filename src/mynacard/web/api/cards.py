@@ -37,7 +37,7 @@ def apply(resident_id: ResidentId, body: ApplyIn, desk: D) -> dict[str, Any]:
         desk.resident(w, resident_id)
         res = cards.apply(w, resident_id, kind=body.kind, channel=body.channel, received_on=body.received_on,
                           reason=body.reason, express=body.express, event_on=body.event_on,
-                          documents=dict(body.documents))
+                          documents=dict(body.documents), certificates=body.certificates)
         desk.details = {"card": res.card.id, "kind": body.kind, "fee": res.application.fee_total}
         return applied_dict(res)
 
@@ -91,7 +91,8 @@ def issue(card_id: CardId, body: IssueIn, desk: D) -> dict[str, Any]:
         desk.card(w, card_id)
         given = {k: v for k, v in body.pins.model_dump().items() if v is not None}
         res = cards.issue(w, card_id, identity_documents=list(body.identity_documents), pins=given,
-                          want_signing=body.want_signing, legal_representative=body.legal_representative)
+                          want_signing=body.want_signing, legal_representative=body.legal_representative,
+                          certificates=body.certificates)
         desk.details = {"documents": ",".join(sorted(body.identity_documents))}
         return card_out(w, res.card) | issued_extra(res)
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
+from mynacard.handover import receipt_out
 from mynacard.services import certificates
 from mynacard.web.api.schemas import CardId, CertIssueIn, CertKindP, CertRenewIn
 from mynacard.web.deps.desk import Desk, api_desk
@@ -19,8 +20,9 @@ D = Annotated[Desk, Depends(api_desk)]
 def issue(card_id: CardId, kind: CertKindP, body: CertIssueIn, desk: D) -> dict[str, Any]:
     with desk.act("cert.manage") as w:
         c = desk.card(w, card_id)
-        cert = certificates.issue_new(w, card_id, kind, pin=body.pin)
-        return {"certificate": cert_dict(cert), "card": card_out(w, c)}
+        added = certificates.add(w, card_id, kind, pin=body.pin)
+        return {"certificate": cert_dict(added.certificate), "card": card_out(w, c),
+                "receipt": receipt_out(added.receipt)}
 
 
 @router.post("/{kind}/renew", summary="Renew from 3 months before expiry (R_CERT_3)")

@@ -71,8 +71,13 @@ class NumberReadIn(Body):
     purpose: Purpose  # R_NUM_3
 
 
+#: The holder's choice of certificates (R_CERT_10): both, signing only, authentication only, none.
+CertChoiceP = Literal["both", "sign", "auth", "none"]
+
+
 class ApplyIn(Body):
     kind: Literal["new", "renewal", "reissue"] = "new"
+    certificates: CertChoiceP | None = Field(None, description="Certificates chosen; null = all the holder may hold")
     channel: Literal["mail", "online", "booth", "window"] = "window"
     received_on: Day | None = None
     reason: Reason | None = None
@@ -111,6 +116,7 @@ class IssueIn(Body):
     identity_documents: Annotated[list[Document], Field(min_length=1, max_length=5)]
     pins: PinsIn
     want_signing: bool | None = None
+    certificates: CertChoiceP | None = Field(None, description="Certificates to issue; null = the application's choice")
     legal_representative: Annotated[str | None, Field(max_length=100)] = None
 
 

@@ -65,7 +65,7 @@ def apply(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
         raise ValidationError("reason", "Unknown reason.", "申請理由を選んでください。")
     res = cards.apply(w, rid, kind=kind, channel=form.get("channel", "window"), reason=reason,
                       express=bool(form.get("express")), received_on=_date(form, "received_on"),
-                      documents=docs)
+                      documents=docs, certificates=_opt(form, "certs"))
     return Outcome(handover.applied_message_ja(res), handover.links(handover.applied_documents(res)))
 
 
@@ -106,7 +106,8 @@ def issue(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     given = {p: v for p in ("sign", "auth", "resident", "card_info") if (v := form.get(f"pin_{p}", ""))}
     want = {"yes": True, "no": False}.get(form.get("want_signing", ""))
     res = cards.issue(w, card_id, identity_documents=lists.get("identity_documents", []), pins=given,
-                      want_signing=want, legal_representative=_opt(form, "legal_representative"))
+                      want_signing=want, legal_representative=_opt(form, "legal_representative"),
+                      certificates=_opt(form, "certs"))
     return Outcome(handover.issued_message_ja(res), handover.links(handover.issued_documents(res)))
 
 
@@ -136,8 +137,12 @@ def rename(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
 
 def new_cert(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     kind = _kind(form)
-    certificates.issue_new(w, _need(form, "card_id", "カードID"), kind, pin=form.get("pin", ""))
-    return Outcome(f"{CERT_KIND_JA[CertKind(kind)]}を発行しました。", [])
+    added = certificates.add(w, _need(form, "card_id", "カードID"), kind, pin=form.get("pin", ""))
+    msg = f"{CERT_KIND_JA[CertKind(kind)]}を発行しました。"
+    if added.receipt is None:
+        return Outcome(msg, [])
+    return Outcome(msg + f" 電子証明書の発行手数料 {added.receipt.total:,}円を領収しました。",
+                   [("領収書(PDF)", f"/documents/receipts/{added.receipt.number}.pdf")])
 
 
 def renew_cert(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
