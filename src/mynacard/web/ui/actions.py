@@ -28,7 +28,8 @@ Lists = dict[str, list[str]]
 PIN_NAME_JA = {"sign": "署名用電子証明書のパスワード", "auth": "利用者証明用電子証明書の暗証番号",
                "resident": "住民基本台帳用の暗証番号", "card_info": "券面事項入力補助用の暗証番号"}
 #: The certificate choice of an application or a hand-over (both / signing only / authentication only / none).
-CERTS_JA = {"both": "両方(署名用・利用者証明用)", "sign": "署名用のみ", "auth": "利用者証明用のみ", "none": "発行しない"}
+CERTS_JA = {"both": "両方(署名用・利用者証明用)", "sign": "署名用のみ", "auth": "利用者証明用のみ",
+            "none": "発行しない"}
 
 
 class FormErrors(ValidationError):
@@ -117,7 +118,7 @@ class Check:
             raise FormErrors(self.errors)
 
 
-def certs_hook(service: Callable[..., Any], form: Form) -> dict[str, str]:
+def certs_hook(service: Callable[..., Any], form: Form) -> dict[str, Any]:
     """The certificate choice (``certs``) for a service that accepts it; none for one that does not yet."""
     choice = form.get("certs", "")
     if choice in CERTS_JA and "certs" in inspect.signature(service).parameters:
@@ -234,7 +235,8 @@ def move_out(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     chk.done()
     assert on is not None
     mv = face.move_out(w, rid, to_municipality=to, planned_on=on)
-    return Outcome(f"転出届を受け付けました(転出予定日 {mv.planned_move_out_on})。転入先で転入届と継続利用の手続きをしてください。")
+    return Outcome(f"転出届を受け付けました(転出予定日 {mv.planned_move_out_on})。"
+                   "転入先で転入届と継続利用の手続きをしてください。")
 
 
 def continued_use(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:

@@ -11,7 +11,11 @@ from sqlalchemy import select
 from mynacard.db import repositories as repo
 from mynacard.db.models import ExpiryNotice
 from mynacard.present import DUE_JA, iso
+from mynacard.rules.events import CERT_KIND_JA
+from mynacard.rules.fees import REASON_JA
 from mynacard.services.context import Work
+from mynacard.services.residents import NUMBER_PURPOSES
+from mynacard.timeutil import JST
 
 EVENT_JA = {
     "resident_registered": "住民登録", "card_applied": "交付申請の受付", "card_made": "カード作成(J-LIS)",
@@ -23,7 +27,8 @@ EVENT_JA = {
     "attributes_changed": "券面事項の変更", "notes_full": "追記欄の余白なし", "moving_out_filed": "転出届",
     "continued_use": "継続利用", "number_read": "個人番号の確認", "number_changed": "個人番号の変更",
     "expiry_notice": "有効期限通知書", "card_returned": "カードの返納", "card_expired": "カードの有効期限満了",
-    "card_lapsed": "カードの失効", "card_reissued": "カードの再交付(旧カードの失効)", "card_extended": "在留期間による延長",
+    "card_lapsed": "カードの失効", "card_reissued": "カードの再交付(旧カードの失効)",
+    "card_extended": "在留期間による延長",
     "kiosk_issued": "証明書交付(コンビニ)", "portal_viewed": "マイナポータルの閲覧",
 }
 REVOCATION_JA = {
@@ -37,10 +42,20 @@ _SHOWN = {"reference": "受付番号", "caller": "連絡者", "kind": "種類", 
           "application_id": "申請書ID", "subject": "対象", "expires_on": "有効期限", "pin": "暗証番号"}
 
 
+_VALUE_JA: dict[str, dict[str, str]] = {
+    "kind": {"loss": "紛失", "theft": "盗難", "new": "新規", "renewal": "更新", "reissue": "再交付",
+             **{str(k): v for k, v in CERT_KIND_JA.items()}},
+    "caller": {"holder": "ご本人", "family": "ご家族", "representative": "代理人"},
+    "reason": {**{k.value: v for k, v in REASON_JA.items()}, **REVOCATION_JA},
+    "subject": {**DUE_JA, "certificate": "電子証明書"},
+    "pin": {"sign": "署名用パスワード", "auth": "利用者証明用", "resident": "住民基本台帳用",
+            "card_info": "券面事項入力補助用"},
+    "purpose": NUMBER_PURPOSES,
+}
+
+
 def _detail(key: str, value: Any) -> str:
-    if key == "subject":
-        return DUE_JA.get(str(value), str(value))
-    return str(value)
+    return _VALUE_JA.get(key, {}).get(str(value), str(value))
 
 
 def timeline(w: Work, resident_id: int, cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -67,10 +82,8 @@ def timeline(w: Work, resident_id: int, cards: list[dict[str, Any]]) -> list[dic
         if ev.action == "card_applied" and details.get("receipt"):
             docs.append(("領収書", f"/documents/receipts/{details['receipt']}.pdf"))
         shown = [(label, _detail(k, details[k])) for k, label in _SHOWN.items() if details.get(k) not in (None, "")]
-        if ev.action == "certificate_revoked" and details.get("reason"):
-            shown = [(lb, REVOCATION_JA.get(v, v) if lb == "理由" else v) for lb, v in shown]
         rows.append({
-            "id": ev.id, "at": ev.at, "action": ev.action, "title": EVENT_JA.get(ev.action, ev.action),
+            "id": ev.id, "at": ev.at.astimezone(JST), "action": ev.action, "title": EVENT_JA.get(ev.action, ev.action),
             "card_id": ev.card_id, "serial": format(ev.certificate_serial, "x") if ev.certificate_serial else None,
             "details": shown, "docs": docs, "actor": ev.actor, "hotline": bool(details.get("reference")),
         })

@@ -25,8 +25,8 @@ from mynacard.web.ui import flash
 from mynacard.web.ui.actions import Check
 from mynacard.web.ui.prg import done, fail
 from mynacard.web.ui.render import page, posted, ui_desk
-
 from mynacard.web.ui.router import router
+
 SEXES_JA = {"1": "男", "2": "女", "9": "不明"}
 
 
@@ -57,7 +57,7 @@ async def register_submit(request: Request) -> Response:
     desk.allow("resident.register", "register")
     desk.action = ""
     try:
-        code = desk.p.municipality_code if desk.p.scoped else form.get("municipality_code", "")
+        code = (desk.p.municipality_code or "") if desk.p.scoped else form.get("municipality_code", "")
         chk = Check(form, lists)
         name = chk.need("name", "氏名", limit=100)
         address = chk.need("address", "住所")
@@ -181,7 +181,8 @@ def batch_page(request: Request, f: str = "", day: str = "") -> Response:
     try:
         on = date.fromisoformat(day) if day else today
     except ValueError:
-        raise ValidationError("day", "Give the day as YYYY-MM-DD.", "日付はYYYY-MM-DDの形で指定してください。") from None
+        raise ValidationError("day", "Give the day as YYYY-MM-DD.",
+                              "日付はYYYY-MM-DDの形で指定してください。") from None
     with desk.act("batch.run", "print-queue") as w:
         q = (select(ExpiryNotice, Card, Resident).join(Card, Card.id == ExpiryNotice.card_id)
              .join(Resident, Resident.id == Card.resident_id)
@@ -303,3 +304,6 @@ async def hotline_submit(request: Request) -> Response:
     except MynaError as e:
         return fail(request, desk, e, "/hotline", form)
     return done(request, desk, "/hotline", result={"reference": result["reference"], "next_ja": result["next_ja"]})
+
+
+__all__ = ["router"]

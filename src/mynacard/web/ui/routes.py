@@ -9,15 +9,14 @@ import secrets
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 
 from mynacard import audit
 from mynacard.db import repositories as repo
 from mynacard.db.models import Municipality, Resident
-from mynacard.errors import MynaError, NotFoundError, ValidationError
+from mynacard.errors import MynaError, NotFoundError
 from mynacard.rules.text import check_all
 from mynacard.services import pins, residents
 from mynacard.timeutil import jst_date
@@ -28,14 +27,12 @@ from mynacard.web.deps.roles import PERMISSIONS, Role
 from mynacard.web.errors import CsrfError
 from mynacard.web.state import state
 from mynacard.web.ui import flash, history, ops
-from mynacard.web.ui.prg import _errors, _kept, done, fail
 from mynacard.web.ui.actions import ACTIONS, CERTS_JA
 from mynacard.web.ui.flows import FLOW_FIELDS, FLOWS, GROUP_JA, cert_kinds, offered
+from mynacard.web.ui.prg import _errors, _kept, done, fail
 from mynacard.web.ui.render import LOGIN_CSRF_COOKIE, page, posted, ui_desk
-from mynacard.web.views import resident_view
-
 from mynacard.web.ui.router import router
-
+from mynacard.web.views import resident_view
 
 # --- login ---------------------------------------------------------------------------------
 
