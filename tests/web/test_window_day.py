@@ -264,3 +264,13 @@ def test_a_clerks_day_through_the_window_alone(browser, tmp_path):
     office.store.dispose()
     assert axe.found == [], axe.found
     assert len(axe.pages) >= 14
+
+
+def test_the_accessibility_check_finds_what_it_should(browser):
+    """The check above is not a no-op: a form field without a label and grey-on-white text fail it."""
+    page = browser.new_page(locale="ja-JP")
+    page.set_content('<!doctype html><html lang="ja"><head><title>t</title></head><body><main>'
+                     '<input name="x"><p style="color:#ccc;background:#fff">薄い文字</p></main></body></html>')
+    axe = Axe()
+    axe(page)
+    assert {rule for _url, rule, _help, _nodes in axe.found} >= {"label", "color-contrast"}
