@@ -61,6 +61,15 @@ def _serve(office: Office, clock: Clock) -> tuple[uvicorn.Server, threading.Thre
     return server, t, f"http://127.0.0.1:{port}"
 
 
+def small(path: Path) -> None:
+    """Keep the PNG small for the repository: a palette of 48 colours is plenty for these pages."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        pal = im.convert("RGB").quantize(colors=48, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    pal.save(path, optimize=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chromium", default="/usr/bin/chromium")
@@ -78,8 +87,10 @@ def main() -> None:
         page = browser.new_page(locale="ja-JP", viewport={"width": 1180, "height": 820})
 
         def shot(name: str, full: bool = False, p=page) -> None:
-            p.screenshot(path=str(a.out / f"{name}.png"), full_page=full)
-            print(a.out / f"{name}.png")
+            path = a.out / f"{name}.png"
+            p.screenshot(path=str(path), full_page=full)
+            small(path)
+            print(path)
 
         def login(user: str, p=page) -> None:
             p.goto(f"{base}/login")
