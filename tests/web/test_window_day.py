@@ -94,6 +94,7 @@ def test_a_clerks_day_through_the_window_alone(browser, tmp_path):
             assert page.locator(f'.error[data-field="{field}"]').count() == 1
         assert page.input_value("#reg-name") == "能登 花子"
         assert page.input_value("#reg-sex") == "2"
+        assert page.evaluate("document.activeElement.id") == "reg-birth"  # the first field in error has the focus
         axe(page)
         page.fill("#reg-birth", "1988-02-29")
         page.fill("#reg-address", "石川県鹿島郡中能登町能登部下91部23番地")
@@ -105,8 +106,13 @@ def test_a_clerks_day_through_the_window_alone(browser, tmp_path):
         assert "交付申請" in tasks and "返納" not in tasks and "紛失" not in tasks  # only what the state allows
         axe(page)
 
-        # --- application: a POST redirects; reloading the result runs nothing again ---
-        page.click("#task-apply")
+        # --- application, by keyboard: a POST redirects; a reload runs nothing again ---
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "本文へ移動"  # the skip link comes first
+        assert page.get_attribute("#task-apply", "accesskey") == "a"  # its shortcut, listed at the page's foot
+        page.focus("#task-apply")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/do/apply")
         axe(page)
         page.select_option("#apply-certs", "both")
         page.click("#apply-submit")

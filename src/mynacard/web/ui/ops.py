@@ -59,10 +59,10 @@ async def register_submit(request: Request) -> Response:
     try:
         code = (desk.p.municipality_code or "") if desk.p.scoped else form.get("municipality_code", "")
         chk = Check(form, lists)
-        name = chk.need("name", "氏名", limit=100)
-        address = chk.need("address", "住所")
+        name = chk.need("name", "氏名", limit=100)  # in the order of the form: the first error takes the focus
         birth = chk.day("birth_date", "生年月日")
         sex = chk.choice("sex", SEXES_JA, "性別")
+        address = chk.need("address", "住所")
         number = form.get("individual_number", "").strip()
         if form.get("auto_number"):
             number = str(IndividualNumber.generate())
