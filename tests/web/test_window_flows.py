@@ -132,3 +132,26 @@ def test_only_the_tasks_the_cards_state_allows_are_offered(app, staff):
     r = c.get(f"/residents/{rid}/do/return")
     assert 'id="not-allowed"' in r.text and 'id="form-return"' not in r.text
     assert c.get(f"/residents/{rid}/do/nosuchtask").status_code == 404
+
+
+def test_every_task_the_page_offers_opens_its_form(app, staff):
+    """For a card handed over and then suspended, as a supervisor: each offered task has its page."""
+    from mynacard.web.ui.flows import FLOWS
+
+    rid = register(staff["clerk"])
+    issue_card(staff["clerk"], rid)
+    sup = ui_login(app, "super")
+    seen = set()
+    for step in ("issued", "suspended"):
+        if step == "suspended":
+            staff["hotline"].post("/api/hotline/suspend", json={"name": "能登 太郎", "birth_date": "1990-06-15"})
+        page = sup.get(f"/residents/{rid}").text
+        offered = re.findall(r'href="/residents/\d+/do/([a-z_]+)"', page)
+        assert offered
+        for name in offered:
+            r = sup.get(f"/residents/{rid}/do/{name}")
+            assert r.status_code == 200, (name, r.text[:300])
+            assert f'action="/residents/{rid}/{name}"' in r.text and 'id="not-allowed"' not in r.text
+            seen.add(name)
+    assert {"renew_cert", "revoke_cert", "rename", "move", "revoke_held", "found", "loss", "admin_error"} <= seen
+    assert seen <= set(FLOWS)
