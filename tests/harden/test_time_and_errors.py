@@ -143,7 +143,9 @@ def test_cancel_from_the_api_and_the_window(web_staff, web_app):
     card2 = clerk.post(f"/api/residents/{rid}/applications", json={}).json()["card_id"]
     ui = login_ui(web_app, "clerk")
     page = ui.get(f"/residents/{rid}").text
-    assert 'id="form-cancel"' in page
+    assert 'id="task-cancel"' in page
     token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
     r = ui.post(f"/residents/{rid}/cancel", data={"card_id": card2, "reason": "", "csrf": token})
+    assert 'id="form-confirm"' in r.text  # cancelling cannot be undone: the window asks first
+    r = ui.post(f"/residents/{rid}/cancel", data={"card_id": card2, "reason": "", "csrf": token, "confirmed": "1"})
     assert r.status_code == 200 and "取り下げました" in r.text

@@ -93,22 +93,22 @@ def test_window_form_takes_the_choice_and_adds_a_declined_certificate_later_R_CE
     clerk = staff["clerk"]
     rid = register(clerk)
     c = ui_login(app)
-    page = c.get(f"/residents/{rid}")
+    page = c.get(f"/residents/{rid}/do/apply")
     assert 'name="certs"' in page.text
     page = c.post(f"/residents/{rid}/apply", data={"kind": "new", "channel": "window", "certs": "none",
                                                    "csrf": csrf_of(page.text)})
     assert page.status_code == 200, page.text
     card_id = clerk.get(f"/api/residents/{rid}").json()["cards"][0]["id"]
     assert clerk.post(f"/api/cards/{card_id}/make").status_code == 200
-    form = {"csrf": csrf_of(c.get(f"/residents/{rid}").text), "card_id": card_id,
-            "identity_documents": "drivers_license", "pin_resident": PINS["resident"],
-            "pin_card_info": PINS["card_info"]}
+    form = {"csrf": csrf_of(c.get(f"/residents/{rid}/do/issue").text), "card_id": card_id,
+            "identity_documents": "drivers_license",
+            **{f"pin_{k}{again}": PINS[k] for k in ("resident", "card_info") for again in ("", "_again")}}
     page = c.post(f"/residents/{rid}/issue", data=form)
     assert page.status_code == 200 and "発行した電子証明書: なし" in page.text, page.text
     assert clerk.get(f"/api/cards/{card_id}").json()["current"] == {}
-    page = c.get(f"/residents/{rid}")
-    assert 'id="form-new-auth-cert"' in page.text
+    page = c.get(f"/residents/{rid}/do/new_cert")
+    assert page.status_code == 200 and 'value="auth"' in page.text and 'value="sign"' in page.text
     page = c.post(f"/residents/{rid}/new_cert", data={"csrf": csrf_of(page.text), "card_id": card_id,
-                                                      "kind": "auth", "pin": "1234"})
+                                                      "kind": "auth", "pin": "1234", "pin_again": "1234"})
     assert page.status_code == 200 and "利用者証明用電子証明書を発行しました" in page.text, page.text
     assert set(clerk.get(f"/api/cards/{card_id}").json()["current"]) == {"auth"}

@@ -75,7 +75,7 @@ def test_the_cli_and_the_page_give_what_the_api_gives(app, staff, office, monkey
     assert clerk.post(f"/api/cards/{card_id}/make").status_code == 200
     csrf = csrf_of(c.get(f"/residents/{ui_rid}").text)
     form = {"csrf": csrf, "card_id": card_id, "identity_documents": "drivers_license",
-            **{f"pin_{k}": v for k, v in PINS.items()}}
+            **{f"pin_{k}": v for k, v in PINS.items()}, **{f"pin_{k}_again": v for k, v in PINS.items()}}
     page = c.post(f"/residents/{ui_rid}/issue", data=form)
     assert page.status_code == 200, page.text
     assert f'href="/documents/issue/{card_id}.pdf"' in page.text

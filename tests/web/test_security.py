@@ -29,12 +29,13 @@ def test_ui_forms_refuse_a_missing_or_foreign_csrf_token(app, staff):
     rid = register(staff["clerk"])
     c = ui_login(app)
     page = c.get(f"/residents/{rid}")
-    assert page.status_code == 200 and "カードと電子証明書" in page.text
+    assert page.status_code == 200 and "現在のカード" in page.text
     r = c.post(f"/residents/{rid}/apply", data={"kind": "new", "channel": "window"})
     assert r.status_code == 403 and "フォームの有効期限" in r.text
     r = c.post(f"/residents/{rid}/apply", data={"kind": "new", "channel": "window", "csrf": "forged"})
     assert r.status_code == 403
     r = c.post(f"/residents/{rid}/apply", data={"kind": "new", "channel": "window", "csrf": csrf_of(page.text)})
+    assert r.history[0].status_code == 303  # post/redirect/get
     assert r.status_code == 200 and "交付申請を受け付けました" in r.text
     # The login form has its own double-submit token.
     fresh = TestClient(app)
@@ -46,8 +47,10 @@ def test_ui_errors_are_in_japanese_next_to_the_field(app, staff):
     c = ui_login(app)
     token = csrf_of(c.get(f"/residents/{rid}").text)
     r = c.post(f"/residents/{rid}/number", data={"purpose": "", "csrf": token})
-    assert r.status_code == 422
-    assert re.search(r'class="error" role="alert" data-field="purpose">個人番号の利用目的', r.text)
+    assert r.history[0].status_code == 303 and r.url.path == f"/residents/{rid}/do/number"
+    assert r.status_code == 422  # the redirected form still says it holds an error
+    assert re.search(r'class="error" id="e-purpose" data-field="purpose">個人番号の利用目的', r.text)
+    assert r.text.count("個人番号の利用目的") == 1  # next to its field, once; the summary links to it
 
 
 def test_ui_of_another_municipality_is_404_like_unknown(app, staff):

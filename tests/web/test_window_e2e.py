@@ -68,35 +68,39 @@ def test_clerk_issues_moves_and_hotline_suspends(browser, tmp_path):
         page.click("#search")
         shot(page, "01-search")
         page.click("a.resident-link")
+        page.click("#task-apply")
         page.select_option("#apply-kind", "new")
         page.click("#apply-submit")
         assert "交付申請を受け付けました" in page.inner_text("#notice")
+        page.click("#task-make")
         page.click("#make-submit")
         assert "作成しました" in page.inner_text("#notice")
         # A wrong PIN format is shown next to its field, in Japanese, and nothing is issued.
+        page.click("#task-issue")
         page.check("#issue-doc-drivers_license")
-        page.fill("#issue-pin-sign", "abc")
-        page.fill("#issue-pin-auth", "1234")
-        page.fill("#issue-pin-resident", "2345")
-        page.fill("#issue-pin-card_info", "3456")
+        for pin, value in (("sign", "abc"), ("auth", "1234"), ("resident", "2345"), ("card-info", "3456")):
+            page.fill(f"#pin-{pin}", value)
+            page.fill(f"#pin-{pin}-again", value)
         page.click("#issue-submit")
         err = page.locator('#form-issue .error[data-field="pin.sign"]')
         assert "英大文字" in err.inner_text()
         shot(page, "02-issue-error")
-        page.check("#issue-doc-drivers_license")
-        for pin, value in (("sign", "ABC123"), ("auth", "1234"), ("resident", "2345"), ("card_info", "3456")):
-            page.fill(f"#issue-pin-{pin}", value)
+        assert page.is_checked("#issue-doc-drivers_license")  # kept after the error
+        for pin, value in (("sign", "ABC123"), ("auth", "1234"), ("resident", "2345"), ("card-info", "3456")):
+            page.fill(f"#pin-{pin}", value)
+            page.fill(f"#pin-{pin}-again", value)
         page.click("#issue-submit")
         assert "カードを交付しました" in page.inner_text("#notice")
         row = page.locator("tr.card-row").first
         assert row.locator('[data-what="card-state"]').inner_text() == "交付済み(有効)"
         assert "令和" in row.inner_text() and "有効" in row.locator('[data-what="sign-status"]').inner_text()
         shot(page, "03-issued")
-        page.fill("#move-address", "石川県鹿島郡中能登町井田1番地")
+        page.click("#task-move")
+        page.fill("#move-new-address", "石川県鹿島郡中能登町井田1番地")
         page.click("#move-submit")
         assert "署名用電子証明書は失効しました" in page.inner_text("#notice")
         assert "失効" in row.locator('[data-what="sign-status"]').inner_text()
-        assert page.locator("#form-new-cert").is_visible()  # a new signing certificate is offered
+        assert page.locator("#task-new-cert").is_visible()  # a new signing certificate is offered
         shot(page, "04-moved")
 
         with office.work(at=datetime.now(JST), actor="t") as w:
@@ -106,7 +110,10 @@ def test_clerk_issues_moves_and_hotline_suspends(browser, tmp_path):
         assert openssl_status(tmp_path, base, p["ca-auth"], p["auth"], "auth") == "good"
 
         # The window takes up the offer: a new signing certificate with a new password.
-        page.fill("#new-cert-pin", "XYZ789")
+        page.click("#task-new-cert")
+        page.select_option("#new_cert-kind", "sign")
+        page.fill("#pin", "XYZ789")
+        page.fill("#pin-again", "XYZ789")
         page.click("#new-cert-submit")
         assert "署名用電子証明書を発行しました" in page.inner_text("#notice")
         (tmp_path / "new").mkdir()

@@ -12,14 +12,14 @@ def test_admin_error_recorded_by_a_supervisor_makes_the_reissue_free_R_LOSS_4(ap
     issue_card(staff["clerk"], rid)
     clerk, sup = ui_login(app), ui_login(app, "super")
     page = clerk.get(f"/residents/{rid}").text
-    assert 'id="form-admin-error"' not in page  # a clerk has no such form
+    assert 'id="task-admin-error"' not in page  # a clerk is not offered the task
     r = clerk.post(f"/residents/{rid}/admin_error", data={"description": "誤記", "csrf": csrf_of(page)})
     assert r.status_code == 403
     r = clerk.post(f"/residents/{rid}/apply",
                    data={"kind": "reissue", "reason": "admin_error", "csrf": csrf_of(page)})
     assert r.status_code == 409 and "誤りの記録がありません" in r.text
     page = sup.get(f"/residents/{rid}").text
-    assert 'id="form-admin-error"' in page
+    assert 'id="task-admin-error"' in page
     r = sup.post(f"/residents/{rid}/admin_error", data={"description": "券面の氏名の誤記", "csrf": csrf_of(page)})
     assert r.status_code == 200 and "誤りを記録しました" in r.text
     page = clerk.get(f"/residents/{rid}").text

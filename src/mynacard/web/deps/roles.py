@@ -189,6 +189,19 @@ ENDPOINTS: dict[str, tuple[str, Scope]] = {
     "POST /residents/{rid}/pin_reset": ("pin.reset", Scope.RESIDENT),
     "POST /residents/{rid}/return": ("card.return", Scope.RESIDENT),
     "POST /residents/{rid}/number": ("resident.number_read", Scope.RESIDENT),
+    "POST /residents/{rid}/move_out": ("card.face", Scope.RESIDENT),
+    "POST /residents/{rid}/continued_use": ("card.face", Scope.RESIDENT),
+    "POST /residents/{rid}/revoke_held": ("card.revoke_held", Scope.RESIDENT),
+    "GET /residents/{rid}/do/{action}": ("resident.read", Scope.RESIDENT),  # each task's own permission too
+    "GET /register": ("resident.register", Scope.OWN),  # into the staff member's own municipality
+    "POST /register": ("resident.register", Scope.OWN),
+    "GET /moving-in": ("card.face", Scope.OWN),  # moves into the staff member's municipality
+    "GET /moving-in/{rid}": ("card.face", Scope.MOVING_IN),
+    "POST /moving-in/{rid}": ("card.face", Scope.MOVING_IN),
+    "GET /batch": ("batch.run", Scope.OWN),  # the day's batch and its print queue of notices
+    "POST /batch": ("batch.run", Scope.OWN),
+    "GET /clock": ("admin.clock", Scope.NATIONWIDE),
+    "POST /clock": ("admin.clock", Scope.NATIONWIDE),
     "GET /renewals": ("resident.read", Scope.OWN),
     "GET /hotline": ("hotline.suspend", Scope.NATIONWIDE),
     "POST /hotline": ("hotline.suspend", Scope.NATIONWIDE),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,17 @@ PIN_JA = {"sign": "署名用電子証明書のパスワード(英数字6～16文
           "auth": "利用者証明用電子証明書の暗証番号(数字4桁)",
           "resident": "住民基本台帳用の暗証番号(数字4桁)", "card_info": "券面事項入力補助用の暗証番号(数字4桁)"}
 templates.env.globals.update(DOCUMENTS_JA=DOCUMENTS_JA, PIN_JA=PIN_JA)
+
+
+def jdate(d: date | str | None) -> str:
+    """A day as the window shows it: ISO and 和暦 (``2025-04-01(令和7年4月1日)``)."""
+    if not d:
+        return "-"
+    day = date.fromisoformat(d[:10]) if isinstance(d, str) else d
+    return f"{day.isoformat()}({wareki(day)})"
+
+
+templates.env.globals.update(jdate=jdate)
 
 
 def page(request: Request, name: str, desk: Desk | None = None, status: int = 200, **ctx: Any) -> HTMLResponse:

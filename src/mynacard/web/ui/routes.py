@@ -1,5 +1,7 @@
-"""The window's pages: login, find a resident, the resident's page with every form,
-renewals due, the hotline, the audit log."""
+"""The window's pages: login, the task menu, the resident's page with the tasks the card's state
+allows, one page per task (with a confirmation for the irreversible ones), the audit log.
+Registration, moves into the municipality, the daily batch, the clock, renewals and the hotline
+are in ``ops``. Every POST redirects (PRG): its outcome is shown by the page it redirects to."""
 
 from __future__ import annotations
 
@@ -7,37 +9,30 @@ import secrets
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 
 from mynacard import audit
 from mynacard.db import repositories as repo
-from mynacard.db.models import Resident
-from mynacard.errors import MynaError, NotFoundError, ValidationError
+from mynacard.db.models import Municipality, Resident
+from mynacard.errors import MynaError, NotFoundError
 from mynacard.rules.text import check_all
-from mynacard.services import residents
-from mynacard.services.renewals import renewals_due
+from mynacard.services import pins, residents
 from mynacard.timeutil import jst_date
-from mynacard.web.api.hotline import suspend
-from mynacard.web.api.schemas import HotlineIn
 from mynacard.web.api.session import client_address, do_login
 from mynacard.web.deps import auth
 from mynacard.web.deps.desk import SESSION_COOKIE, Desk
 from mynacard.web.deps.roles import PERMISSIONS, Role
 from mynacard.web.errors import CsrfError
 from mynacard.web.state import state
-from mynacard.web.ui.actions import ACTIONS
+from mynacard.web.ui import flash, history, ops
+from mynacard.web.ui.actions import ACTIONS, CERTS_JA
+from mynacard.web.ui.flows import FLOW_FIELDS, FLOWS, GROUP_JA, cert_kinds, offered
+from mynacard.web.ui.prg import _errors, _kept, done, fail
 from mynacard.web.ui.render import LOGIN_CSRF_COOKIE, page, posted, ui_desk
+from mynacard.web.ui.router import router
 from mynacard.web.views import resident_view
-
-router = APIRouter()
-
-
-def _error_fields(e: MynaError) -> dict[str, str]:
-    if isinstance(e, ValidationError):
-        return {str(e.fields.get("field", "")): e.message_ja}
-    return {}
-
 
 # --- login ---------------------------------------------------------------------------------
 
@@ -96,7 +91,7 @@ async def logout(request: Request) -> Response:
     return resp
 
 
-# --- finding a resident ---------------------------------------------------------------------
+# --- the task menu and finding a resident ---------------------------------------------------
 
 
 @router.get("/")
@@ -118,49 +113,65 @@ def home(request: Request, name: str = "", birth_date: str = "") -> Response:
                 )
         except MynaError as e:
             desk.failed(e)
-            errors = _error_fields(e) or {"": e.message_ja}
-    return page(
-        request,
-        "home.html",
-        desk,
-        residents=found,
-        q_name=name,
-        q_birth=birth_date,
-        errors=errors,
-        status=422 if errors else 200,
-    )
+            errors = _errors(e)[0] or {"": e.message_ja}
+    return page(request, "home.html", desk, residents=found, q_name=name, q_birth=birth_date, errors=errors,
+                status=422 if errors else 200)
 
 
 # --- the resident's page --------------------------------------------------------------------
 
 
-def _resident_page(request: Request, desk: Desk, rid: int, status: int = 200, **ctx: Any) -> Response:
+def _load(desk: Desk, rid: int) -> dict[str, Any]:
+    """Everything the resident's page and the step pages show, read in one unit of work."""
+    if not 1 <= rid < 2**31:
+        raise NotFoundError("No such resident.", "住民が見つかりません。")
     with desk.act("resident.read", f"resident:{rid}") as w:
         r = desk.resident(w, rid)
         view = resident_view(w, r)
         live = next((c for c in view["cards"] if c["state"] in ("issued", "suspended")), None)
         pending = next((c for c in view["cards"] if c["state"] in ("applied", "made")), None)
+        tries: dict[str, int] = {}
+        if live is not None:
+            try:
+                tries = pins.tries_left(w, live["id"])
+            except MynaError:
+                tries = {}
         m = repo.municipality(w.session, r.municipality_code)
-    return page(
-        request,
-        "resident.html",
-        desk,
-        status=status,
-        v=view,
-        live=live,
-        pending=pending,
-        municipality=m.name if m else r.municipality_code,
-        today=jst_date(desk.now),
-        **ctx,
-    )
+        events = history.timeline(w, rid, view["cards"])
+        munis = [(x.code, x.name) for x in w.session.scalars(select(Municipality).order_by(Municipality.code))]
+    return {"v": view, "live": live, "pending": pending, "tries": tries, "events": events,
+            "certs": history.certificates(view["cards"]), "municipalities": munis,
+            "municipality": m.name if m else r.municipality_code, "today": jst_date(desk.now),
+            "flows": offered(desk.p.role, live, pending, view["move"])}
 
 
 @router.get("/residents/{rid}")
-def resident_page(request: Request, rid: int) -> Response:
+def resident_page(request: Request, rid: int, f: str = "") -> Response:
     desk = ui_desk(request)
-    if not 1 <= rid < 2**31:
-        raise NotFoundError("No such resident.", "住民が見つかりません。")
-    return _resident_page(request, desk, rid)
+    data = _load(desk, rid)
+    result = flash.get(request, desk.p.username, f)
+    return page(request, "resident.html", desk, result=result, GROUP_JA=GROUP_JA, **data)
+
+
+@router.get("/residents/{rid}/do/{action}")
+def step_page(request: Request, rid: int, action: str, f: str = "") -> Response:
+    """One task as a short form; with ``f`` it shows the errors of the last try, or the
+    confirmation of an irreversible step."""
+    desk = ui_desk(request)
+    desk.allow("resident.read", f"resident:{rid}")
+    if action not in FLOWS:
+        raise NotFoundError("No such task.", "その手続きはありません。")
+    flow = FLOWS[action]
+    desk.allow(flow.permission, f"resident:{rid}")
+    data = _load(desk, rid)
+    state = flash.get(request, desk.p.username, f)
+    allowed = any(x.name == action for x in data["flows"])
+    card = data["pending"] if action in ("make", "issue", "cancel") else data["live"]
+    return page(request, "step.html", desk, flow=flow, allowed=allowed, card=card,
+                kinds=cert_kinds(action, data["live"]), known=FLOW_FIELDS.get(action, ()),
+                errors=state.get("errors", {}), general=state.get("general", []),
+                values=state.get("values", {}), lists=state.get("lists", {}), confirm=state.get("confirm", False),
+                CERTS_JA=CERTS_JA, status=state.get("status", 200), **data)
 
 
 @router.post("/residents/{rid}/{action}")
@@ -171,6 +182,16 @@ async def resident_action(request: Request, rid: int, action: str) -> Response:
     if action not in ACTIONS or not 1 <= rid < 2**31:
         raise NotFoundError("No such form.", "ページが見つかりません。")
     permission, fn = ACTIONS[action]
+    back = f"/residents/{rid}/do/{action}"
+    # the role may do this, and the resident is one this staff member may see (404 otherwise)
+    desk.allow(permission, f"resident:{rid}")
+    with desk.office.work(at=desk.now, actor=desk.p.username) as w:
+        desk.resident(w, rid)
+    desk.action, desk.target = "", ""
+    if FLOWS[action].irreversible and form.get("confirmed") != "1":
+        # nothing happens yet: show what will happen and ask again (the POST is not re-sent on reload)
+        values, kept = _kept(form, lists)
+        return done(request, desk, back, confirm=True, values=values, lists=kept)
     try:
         with desk.act(permission, f"resident:{rid}") as w:
             desk.resident(w, rid)
@@ -184,80 +205,10 @@ async def resident_action(request: Request, rid: int, action: str) -> Response:
             if permission == "resident.number_read":  # who read it, and why (R_NUM_3)
                 desk.details = {**desk.details, "purpose": form.get("purpose", "")}
     except MynaError as e:
-        if e.http_status == 403 and not isinstance(e, CsrfError) and e.code == "forbidden":
-            raise
-        desk.failed(e)
-        return _resident_page(
-            request,
-            desk,
-            rid,
-            status=e.http_status,
-            errors={action: _error_fields(e)},
-            form_error={action: e.message_ja},
-            form_values={action: {k: v for k, v in form.items() if "pin" not in k and k not in ("csrf", "new_value")}},
-        )
-    return _resident_page(request, desk, rid, notice=outcome.message, links=outcome.links, number=outcome.number)
-
-
-# --- renewals due ---------------------------------------------------------------------------
-
-
-@router.get("/renewals")
-def renewals(request: Request) -> Response:
-    """Cards and certificates whose renewal window is open (R_CARD_6, R_CERT_3)."""
-    desk = ui_desk(request)
-    today = jst_date(desk.now)
-    with desk.act("resident.read", "renewals") as w:
-        code = desk.p.municipality_code if desk.p.scoped else None
-        rows = renewals_due(w, municipality_code=code, until=today)
-    return page(request, "renewals.html", desk, rows=rows, today=today)
-
-
-# --- the hotline ----------------------------------------------------------------------------
-
-
-@router.get("/hotline")
-def hotline_page(request: Request) -> Response:
-    desk = ui_desk(request)
-    desk.allow("hotline.suspend", "hotline")
-    desk.action = ""
-    return page(request, "hotline.html", desk)
-
-
-@router.post("/hotline")
-async def hotline_submit(request: Request) -> Response:
-    desk = ui_desk(request)
-    form = await posted(request, desk)
-    values = {k: form.get(k, "").strip() for k in ("name", "birth_date", "address")}
-    try:
-        birth = residents.parse_date("birth_date", values["birth_date"]) if values["birth_date"] else None
-        if not values["name"] or birth is None:
-            raise ValidationError(
-                "name" if not values["name"] else "birth_date",
-                "Name and date of birth are required.",
-                "氏名と生年月日を入力してください。",
-            )
-        body = HotlineIn(
-            name=values["name"][:100],
-            birth_date=birth,
-            address=values["address"][:200] or None,
-            caller=(form.get("caller") or "holder")[:40],
-        )
-        result = suspend(desk, body)
-    except MynaError as e:
-        if e.code == "forbidden":
-            raise
-        desk.failed(e)
-        return page(
-            request,
-            "hotline.html",
-            desk,
-            status=e.http_status,
-            errors=_error_fields(e),
-            form_error={"hotline": e.message_ja},
-            values=values,
-        )
-    return page(request, "hotline.html", desk, result=result)
+        return fail(request, desk, e, back, form, lists)
+    extra = {"once": {"number": outcome.number}} if outcome.number else {}
+    return done(request, desk, f"/residents/{rid}", message=outcome.message, links=outcome.links,
+                title=FLOWS[action].title, **extra)
 
 
 # --- the audit log --------------------------------------------------------------------------
@@ -271,5 +222,7 @@ def audit_page(request: Request, offset: int = 0) -> Response:
         rows = list(audit.entries(w.session, offset=offset, limit=100))
     return page(request, "audit.html", desk, rows=rows, offset=offset)
 
+
+assert ops.router is router  # ops adds its pages to the same router
 
 __all__ = ["PERMISSIONS", "date", "router"]
