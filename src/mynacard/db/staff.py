@@ -104,6 +104,18 @@ class PublishedCrl(Base):
     stale: Mapped[bool] = mapped_column(Boolean, default=False)  # a status it lists changed since
 
 
+class RevocationChange(Base):
+    """One certificate whose status a unit of work changed, in commit order: how every process
+    that keeps OCSP answers in memory learns which to drop (``mynacard.services.revocation.cache``).
+    Rows older than a day are pruned by the refresher."""
+
+    __tablename__ = "revocation_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    serial: Mapped[int] = mapped_column(BigSerial)
+    changed_at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
+
+
 class LoginThrottle(Base):
     """Login attempts of one key in the current window: ``user:<name>`` for an account,
     ``addr:<address>`` for names that are no account. Kept in the store, so a restart or a
