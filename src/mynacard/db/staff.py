@@ -105,15 +105,16 @@ class PublishedCrl(Base):
 
 
 class RevocationChange(Base):
-    """One certificate whose status a unit of work changed, in commit order: how every process
-    that keeps OCSP answers in memory learns which to drop (``mynacard.services.revocation.cache``).
-    Rows older than a day are pruned by the refresher."""
+    """One certificate whose status changed (or that was deleted), in commit order: how every
+    process that keeps OCSP answers in memory learns which to drop
+    (``mynacard.services.revocation.cache``). Written by a trigger on ``certificates`` (migration
+    0016), so that no statement, whoever runs it, changes a status unseen; the refresher keeps
+    the last million rows."""
 
     __tablename__ = "revocation_changes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     serial: Mapped[int] = mapped_column(BigSerial)
-    changed_at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
 
 
 class LoginThrottle(Base):

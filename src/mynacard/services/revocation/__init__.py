@@ -56,7 +56,7 @@ def settle(w: Work) -> int:
         return 0
     crls.mark_stale(w.session, {(kind, code) for _, kind, code in changes})
     serials = sorted(s for s, _, _ in changes)
-    cache.record_changes(w.session, serials, {s: kind for s, kind, _ in changes}, w.at)
+    cache.record_changes(w.session, serials)
     if len(serials) > EAGER_SIGN_LIMIT:
         ocsp.forget(w.session, serials)
     else:

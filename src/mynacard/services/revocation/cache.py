@@ -8,18 +8,21 @@ Every worker process of ``serve`` keeps what it needs to answer without the data
   or, when ``MYNACARD_REDIS`` names a Redis server (``redis://127.0.0.1:6379/0``), nothing more:
   the responses are then kept once, in Redis, for all workers and hosts.
 
-In memory, a response stays true because every unit of work that changes a status also writes
-the serial to ``revocation_changes`` (``mynacard.services.revocation.settle``). A worker looks
-for new rows when the store says it changed: SQLite's ``PRAGMA data_version`` (read at most once
-a millisecond), PostgreSQL's ``NOTIFY`` sent by the same transaction. The rows it finds drop
+In memory, a response stays true because every statement that changes a status also writes
+the serial to ``revocation_changes`` (a trigger on ``certificates``: whoever runs the statement,
+a unit of work, the batch, an administrator's SQL). A worker looks for new rows when the store
+says it changed: SQLite's ``PRAGMA data_version`` (read at most once a millisecond),
+PostgreSQL's ``NOTIFY`` sent by the trigger, delivered at the commit. The rows it finds drop
 those serials from its memory, so the next request reads (or signs) the new response.
 
 In Redis, the unit of work that changes a status deletes the serials' keys before its commit and
 writes the new responses after it; a worker that missed fills a key only if it is absent
-(``SET NX``), so an answer it read before the commit can never overwrite the new one. Known
-limit: a process that dies between its commit and its write leaves the old response in Redis
-until the next change of that certificate or until it is no longer fresh (the refresher signs it
-again six hours before its nextUpdate).
+(``SET NX``), so an answer it read before the commit can never overwrite the new one. The
+workers also follow the change log and delete the keys of what changed outside a unit of work
+(the key then fills again from the store), so a process that died between its commit and its
+write to Redis leaves nothing stale either. Known limit: a worker that read the store just
+before such an outside change and fills its key just after the deletion serves the old answer
+until the certificate changes again or the answer is no longer fresh.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import weakref
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from mynacard.db.staff import RevocationChange
@@ -51,7 +54,7 @@ MAX_REQUESTS = 400_000
 #: The change log keeps this many rows; a worker further behind drops its whole memory.
 KEEP_CHANGES = 1_000_000
 _PENDING = "mynacard.redis_pending"
-_KEY = "mynacard:ocsp:{}:{}"
+_KEY = "mynacard:ocsp:{}"
 
 
 # --- Redis --------------------------------------------------------------------------------------
@@ -97,16 +100,13 @@ def note_signed(session: Session, kind: str, serial: int, produced_at: datetime,
         session.info.setdefault(_PENDING, {})[serial] = _pack(kind, produced_at, fresh_until, der)
 
 
-def record_changes(session: Session, serials: list[int], kinds: dict[int, str], at: datetime) -> None:
-    """Log the serials whose status this unit of work changed (before its commit)."""
-    if not serials:
-        return
-    session.execute(insert(RevocationChange), [{"serial": s, "changed_at": at} for s in serials])
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:c, '')"), {"c": CHANNEL})
+def record_changes(session: Session, serials: list[int]) -> None:
+    """Before the commit of a unit of work that changed these statuses: their Redis keys go now,
+    the new responses are written after the commit. (The change log needs nothing: a trigger on
+    ``certificates`` writes it, see migration 0016.)"""
     client = redis_client()
-    if client is not None:
-        keys = [_KEY.format(kinds[s], s) for s in serials]
+    if serials and client is not None:
+        keys = [_KEY.format(s) for s in serials]
         try:
             for i in range(0, len(keys), 1000):
                 client.delete(*keys[i : i + 1000])
@@ -130,8 +130,7 @@ def push_after_commit(session: Session) -> None:
         for serial, value in pending.items():
             if value is None:
                 continue
-            kind = value[16:20].decode()
-            pipe.set(_KEY.format(kind, serial), value, ex=2 * 86400)
+            pipe.set(_KEY.format(serial), value, ex=2 * 86400)
         pipe.execute()
     except Exception as e:
         log.warning("could not write OCSP responses to Redis: %s", type(e).__name__)
@@ -229,11 +228,14 @@ class Answers:
             if top <= self._seen:
                 return
             with self._lock:
-                if top - self._seen >= KEEP_CHANGES:
+                q = select(RevocationChange.serial).where(RevocationChange.id > self._seen, RevocationChange.id <= top)
+                if self.redis is not None:  # a change made outside a unit of work: its key goes too
+                    keys = [_KEY.format(int(s)) for s in conn.execute(q).scalars()]
+                    for i in range(0, len(keys), 1000):
+                        self.redis.delete(*keys[i : i + 1000])
+                elif top - self._seen >= KEEP_CHANGES:
                     self.entries.clear()
                 else:
-                    q = select(RevocationChange.serial).where(RevocationChange.id > self._seen,
-                                                              RevocationChange.id <= top)
                     for serial in conn.execute(q).scalars():
                         self.entries.pop(int(serial), None)
                 self._seen = top
@@ -245,7 +247,8 @@ class Answers:
             return None
         if self.redis is not None:
             try:
-                value = self.redis.get(_KEY.format(kind, serial))
+                self._sync()
+                value = self.redis.get(_KEY.format(serial))
             except Exception:
                 return None
             got = _unpack(value, at) if value else None
@@ -266,7 +269,7 @@ class Answers:
         """Keep a response read from the store when the change log stood at ``seen``."""
         if self.redis is not None:
             try:
-                self.redis.set(_KEY.format(kind, serial), _pack(kind, produced_at, fresh_until, der),
+                self.redis.set(_KEY.format(serial), _pack(kind, produced_at, fresh_until, der),
                                nx=True, ex=2 * 86400)
             except Exception as e:
                 log.warning("could not write an OCSP response to Redis: %s", type(e).__name__)
