@@ -168,9 +168,10 @@ def answer(office: Office, kind: str, data: bytes, *, at: datetime) -> bytes:
         seen, row = _stored(office.store, serial)
     if row is not None:
         cert_kind, status, signed_status, produced_at, next_update, der = row
+        if cert_kind == kind:
+            mem.remember_request(kind, data, serial)  # what the bytes ask: the next time, no parse
         if cert_kind == kind and signed_status == status and _fresh(produced_at, next_update, at):
             der = bytes(der)
-            mem.remember_request(kind, data, serial)
             mem.keep(kind, serial, seen, produced_at, next_update - REFRESH_BEFORE, der)
             return der
     with office.work(at=at, actor="ocsp") as w:
