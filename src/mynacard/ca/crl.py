@@ -116,6 +116,11 @@ def _reason_extensions(code: int) -> bytes:
 _REASON_DER = {flag: _reason_extensions(code) for flag, code in _REASON_CODES.items()}
 
 
+def reason_extensions(reason: x509.ReasonFlags) -> bytes:
+    """The DER of an entry's crlEntryExtensions holding only the reasonCode ``reason``."""
+    return _REASON_DER[reason]
+
+
 def _time(at: datetime) -> bytes:
     """RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 (UTC, whole seconds)."""
     return der_time(at.astimezone(UTC))
@@ -129,12 +134,16 @@ def der_time(t: datetime) -> bytes:
     return b"\x18\x0f" + f"{t.year:04d}{rest}".encode()
 
 
-def encode_revoked(entries: Iterable[RevocationEntry] | Iterable[RawEntry], *, delta: bool = False) -> bytes:
+def encode_revoked(entries: Iterable[RevocationEntry | RawEntry | bytes], *, delta: bool = False) -> bytes:
     """The DER of ``revokedCertificates`` (the SEQUENCE OF entries, tag included), or b"" when
-    there is none. Entries are encoded as they come: a stream of millions costs its bytes only."""
+    there is none. Entries are encoded as they come: a stream of millions costs its bytes only.
+    A ``bytes`` item is entries the caller encoded already (the store does, in bulk), kept as is."""
     out = bytearray()
     at: datetime | bytes
     for e in entries:
+        if isinstance(e, bytes):
+            out += e
+            continue
         if isinstance(e, RevocationEntry):
             serial, at, reason = e.serial, e.revoked_at, e.crl_reason
         else:  # at: an aware datetime, or already a DER Time (see ``der_time``)
@@ -191,7 +200,7 @@ def build_crl_der(
     *,
     issuer: x509.Certificate,
     key: Signer,
-    entries: Iterable[RevocationEntry] | Iterable[RawEntry],
+    entries: Iterable[RevocationEntry | RawEntry | bytes],
     at: datetime,
     number: int,
     idp_url: str | None = None,

@@ -23,7 +23,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, defer
 
 from mynacard.ca import CertKind, RevocationEntry
-from mynacard.ca.crl import DEFAULT_CRL_LIFETIME, RawEntry
+from mynacard.ca import crl as _crl
+from mynacard.ca.crl import DEFAULT_CRL_LIFETIME
 from mynacard.db.models import Certificate, CertStatus
 from mynacard.db.staff import PublishedCrl
 from mynacard.db.store import Store
@@ -37,19 +38,37 @@ _FLAGS = {r.value: flag for r, flag in pki.REASON_FLAGS.items()}
 _LISTED = (CertStatus.REVOKED.value, CertStatus.HOLD.value)
 
 
+def _reason_sql(sqlite: bool) -> str:
+    """The entry's crlEntryExtensions (reasonCode) as SQL: a hold is certificateHold, an
+    unspecified reason is omitted (RFC 5280 5.3.1), as ``RevocationEntry.crl_reason`` does."""
+    def lit(der: bytes) -> str:
+        if sqlite:  # every octet of these extensions is below 0x80: a text of char()s is the same bytes
+            return "char(" + ",".join(str(b) for b in der) + ")"
+        return f"decode('{der.hex()}', 'hex')"
+
+    empty = "''" if sqlite else "''::bytea"
+    whens = " ".join(f"WHEN '{value}' THEN {lit(_crl.reason_extensions(flag))}"
+                     for value, flag in _FLAGS.items() if flag is not None)
+    return (f"CASE WHEN status = '{CertStatus.HOLD.value}' THEN {lit(_crl.reason_extensions(_HOLD))} "
+            f"ELSE CASE reason {whens} ELSE {empty} END END")
+
+
 def _listed_sql(w: Work, kind: str, scope: str, since: datetime | None = None) -> tuple[str, list[Any]]:
-    """The listed certificates as one statement for the driver itself, the revocation time
-    already formatted as RFC 5280 wants it (UTCTime through 2049, else GeneralizedTime): at
-    millions of rows, per-row type processing in Python would cost more than the whole CRL."""
+    """The listed certificates as one statement for the driver itself: the serial, then the rest
+    of the entry already DER-encoded by the database (the revocation time as RFC 5280 wants it,
+    UTCTime through 2049, else GeneralizedTime, and the reasonCode extension). At millions of
+    rows, per-row work in Python would cost more than the whole CRL."""
     sqlite = w.session.get_bind().dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
     t = "COALESCE(revoked_at, not_before)"
     if sqlite:
-        when = f"substr(strftime('%Y%m%d%H%M%SZ', {t}), CASE WHEN {t} < '2050' THEN 3 ELSE 1 END)"
+        when = (f"CASE WHEN {t} < '2050' THEN char(23, 13) || substr(strftime('%Y%m%d%H%M%SZ', {t}), 3) "
+                f"ELSE char(24, 15) || strftime('%Y%m%d%H%M%SZ', {t}) END")
     else:
-        when = (f"CASE WHEN {t} < '2050-01-01' THEN to_char({t}, 'YYMMDDHH24MISS\"Z\"') "
-                f"ELSE to_char({t}, 'YYYYMMDDHH24MISS\"Z\"') END")
-    sql = (f"SELECT serial, status, reason, {when} FROM certificates WHERE kind = {mark} "
+        when = (f"CASE WHEN {t} < '2050-01-01' THEN '\\x170d'::bytea || convert_to(to_char({t}, "
+                f"'YYMMDDHH24MISS\"Z\"'), 'UTF8') ELSE '\\x180f'::bytea || convert_to(to_char({t}, "
+                f"'YYYYMMDDHH24MISS\"Z\"'), 'UTF8') END")
+    sql = (f"SELECT serial, {when} || {_reason_sql(sqlite)} FROM certificates WHERE kind = {mark} "
            f"AND status IN ({mark}, {mark}) AND expires_on >= {mark}")
     params: list[Any] = [kind, *_LISTED, w.today.isoformat() if sqlite else w.today]
     if scope:
@@ -62,28 +81,35 @@ def _listed_sql(w: Work, kind: str, scope: str, since: datetime | None = None) -
     return sql, params
 
 
+_L = [bytes((n,)) for n in range(128)]
+
+
 def _entries(w: Work, kind: str, scope: str, since: datetime | None = None,
-             holds: list[int] | None = None) -> Iterator[RawEntry]:
-    """The listed certificates as CRL entries, streamed; the serials on hold go to ``holds``."""
+             holds: list[int] | None = None, listed: set[int] | None = None) -> Iterator[bytes]:
+    """The listed certificates as encoded CRL entries, a chunk of thousands at a time (see
+    ``mynacard.ca.crl.encode_revoked``); the serials on hold go to ``holds``, all to ``listed``."""
     sql, params = _listed_sql(w, kind, scope, since)
     dbapi = w.session.connection().connection.dbapi_connection
     assert dbapi is not None
     sqlite = w.session.get_bind().dialect.name == "sqlite"
     cur = dbapi.cursor() if sqlite else dbapi.cursor(name="crl_entries")  # PostgreSQL: server-side
-    hold = CertStatus.HOLD.value
-    utc_time, gen_time = b"\x17\x0d", b"\x18\x0f"
+    hold = _crl.reason_extensions(_HOLD)
+    hold_end = hold[-1:].decode() if sqlite else hold[-1:]
     try:
         cur.execute(sql, params)
         while rows := cur.fetchmany(20_000):
-            for serial, status, reason, when in rows:
+            parts = []
+            for serial, rest in rows:
                 n = int(serial)
-                der = (utc_time if len(when) == 13 else gen_time) + when.encode()
-                if status == hold:
-                    if holds is not None:
-                        holds.append(n)
-                    yield n, der, _HOLD
-                else:
-                    yield n, der, _FLAGS.get(reason or "unspecified")
+                sb = n.to_bytes(n.bit_length() // 8 + 1, "big")  # at most 21 octets
+                tail = rest.encode() if sqlite else bytes(rest)
+                body = b"\x02" + _L[len(sb)] + sb + tail
+                parts.append(b"\x30" + _L[len(body)] + body)  # an entry is under 128 octets
+                if holds is not None and rest[-1:] == hold_end and tail.endswith(hold):
+                    holds.append(n)
+                if listed is not None:
+                    listed.add(n)
+            yield b"".join(parts)
     finally:
         cur.close()
 
@@ -157,12 +183,6 @@ def full_crl(w: Work, kind: CertKind | str, scope: str = "") -> bytes:
     return der
 
 
-def _der(crl: x509.CertificateRevocationList) -> bytes:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return crl.public_bytes(Encoding.DER)
-
-
 def delta_crl(w: Work, kind: CertKind | str, scope: str = "") -> bytes:
     """The DER of a delta CRL against the last full CRL of the scope (published first if none)."""
     kind = CertKind(kind).value
@@ -181,19 +201,16 @@ def delta_crl(w: Work, kind: CertKind | str, scope: str = "") -> bytes:
     row = _row(w, kind, scope, True)
     if row is not None and _fresh(row.this_update, row.next_update, row.stale, w.at):
         return row.der
-    entries: list[RevocationEntry | RawEntry] = list(_entries(w, kind, scope, since=base.this_update))
-    listed = {e[0] for e in entries}  # type: ignore[index]
+    listed: set[int] = set()
+    entries: list[RevocationEntry | bytes] = list(_entries(w, kind, scope, since=base.this_update, listed=listed))
     released = _released(w.session, [int(s, 16) for s in base.entries if int(s, 16) not in listed])
     at = w.at.replace(microsecond=0)
     entries += [RevocationEntry(serial=s, revoked_at=at, reason=x509.ReasonFlags.remove_from_crl) for s in released]
-    crl = ca.build_crl(
-        entries, at=w.at, number=number, municipality_code=scope or None,  # type: ignore[arg-type]
-        next_update=base.next_update if base.next_update > w.at else None, delta_of=base.number,
-    )
-    der = _der(crl)
-    values = {"number": number, "this_update": crl.last_update_utc,
-              "next_update": crl.next_update_utc or crl.last_update_utc + DEFAULT_CRL_LIFETIME,
-              "entries": {}, "der": der, "stale": False}
+    next_update = base.next_update if base.next_update > at else at + DEFAULT_CRL_LIFETIME
+    der = ca.build_crl_der(iter(entries), at=at, number=number, municipality_code=scope or None,
+                           next_update=next_update, delta_of=base.number)
+    values = {"number": number, "this_update": at, "next_update": next_update, "entries": {}, "der": der,
+              "stale": False}
     upsert(w.session, PublishedCrl, {"kind": kind, "scope": scope, "delta": True}, values)
     return der
 
