@@ -261,7 +261,7 @@ def main() -> None:
         p1, p2 = _free_port(), _free_port()
         ours = subprocess.Popen(
             [sys.executable, "-m", "mynacard.cli.main", "--db", db, "--at", T0.isoformat(), "serve", "--frozen",
-             "--port", str(p1), "--workers", str(a.workers)],
+             "--port", str(p1), "--workers", str(a.workers), "--no-access-log"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "MYNACARD_KEY_FILE": db + ".key"},
             start_new_session=True)
         theirs = subprocess.Popen(

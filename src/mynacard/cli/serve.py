@@ -13,7 +13,7 @@ import typer
 from mynacard.cli.app import opts
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from mynacard.web.ocsp import RevocationFastPath
 
 _WORKER_ENV = "MYNACARD_SERVE_WORKER"
 
@@ -28,6 +28,7 @@ def serve(
     secure_cookies: Annotated[bool, typer.Option(help="Mark cookies Secure (behind HTTPS)")] = False,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (each answers OCSP, CRLs and the "
                                                      "API from the same store)")] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request (off: OCSP at relying-party rates)")] = True,
     refresh_every: Annotated[float, typer.Option(min=0, help="Sign the OCSP responses that grow old again "
                                                              "every this many seconds (0: never; see "
                                                              "`mynacard ocsp refresh`)")] = 300,
@@ -50,7 +51,7 @@ def serve(
         _start_refresher(office, o.at, epoch, frozen, refresh_every)
     if workers == 1:
         uvicorn.run(_app(office, o.at, epoch, frozen, max_body, secure_cookies), host=host, port=port,
-                    log_level="info", proxy_headers=False)
+                    log_level="info", proxy_headers=False, access_log=access_log)
         return
     os.environ[_WORKER_ENV] = json.dumps({
         "db": o.db, "key_file": str(o.key_path()), "base_url": o.base_url,
@@ -58,7 +59,7 @@ def serve(
         "max_body": max_body, "secure_cookies": secure_cookies,
     })
     uvicorn.run("mynacard.cli.serve:worker_app", factory=True, workers=workers, host=host, port=port,
-                log_level="info", proxy_headers=False)
+                log_level="info", proxy_headers=False, access_log=access_log)
 
 
 def _start_refresher(office: object, at: datetime | None, epoch: float, frozen: bool, every: float) -> None:
@@ -85,16 +86,17 @@ def _start_refresher(office: object, at: datetime | None, epoch: float, frozen: 
 
 
 def _app(office: object, at: datetime | None, epoch: float, frozen: bool, max_body: int,
-         secure_cookies: bool) -> FastAPI:
+         secure_cookies: bool) -> RevocationFastPath:
     from mynacard.web.app import create_app
     from mynacard.web.clock import Clock
+    from mynacard.web.ocsp import front
 
     start = None if at is None else at if frozen else at + timedelta(seconds=time.time() - epoch)
-    return create_app(office, clock=Clock(start, advance=not frozen), max_body=max_body,  # type: ignore[arg-type]
-                      secure_cookies=secure_cookies)
+    return front(create_app(office, clock=Clock(start, advance=not frozen), max_body=max_body,  # type: ignore[arg-type]
+                            secure_cookies=secure_cookies))
 
 
-def worker_app() -> FastAPI:
+def worker_app() -> RevocationFastPath:
     """The application of one worker process (``serve --workers N``), configured by its parent."""
     from pathlib import Path
 

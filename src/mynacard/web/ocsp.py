@@ -118,8 +118,13 @@ class RevocationFastPath:
     recognise (a bad name: a 404 with its message), goes on to the application unchanged, whose
     routes above document and serve the same URLs."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, service: Any = None) -> None:
         self.app = app
+        self.service = service  # in front of the application (``front``) rather than inside it
+
+    def _state(self, scope: Any) -> ServiceState:
+        st: ServiceState = (self.service or scope["app"]).state.mynacard
+        return st
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -137,7 +142,7 @@ class RevocationFastPath:
             elif method == "GET" and path.startswith("/crl/"):
                 found = _crl_target(path[5:])
                 if found is not None:
-                    st = scope["app"].state.mynacard
+                    st = self._state(scope)
                     der = await run_in_threadpool(crls.serve, st.office, *found, at=st.clock.now())
                     await _send(send, der, b"application/pkix-crl", b"max-age=300")
                     return
@@ -160,7 +165,7 @@ class RevocationFastPath:
         if not data:
             await _send(send, ocsp_service.MALFORMED, _OCSP_TYPE, b"max-age=60")
             return
-        st = scope["app"].state.mynacard
+        st = self._state(scope)
         at = st.clock.now()
         der = cache.answers(st.office.store).lookup(kind, data, at)
         if der is None:
@@ -169,6 +174,13 @@ class RevocationFastPath:
 
 
 _OCSP_TYPE = OCSP_RESPONSE.encode()
+
+
+def front(app: Any) -> RevocationFastPath:
+    """``app`` (from ``create_app``) behind the fast path, as ``mynacard serve`` runs it: OCSP and
+    CRL requests never enter the framework (its per-request machinery would cost more than the
+    answer); everything else goes on to ``app`` unchanged."""
+    return RevocationFastPath(app, service=app)
 
 
 def _get_request(text: str) -> bytes | None:
