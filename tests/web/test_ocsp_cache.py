@@ -186,3 +186,40 @@ def test_redis_keeps_one_answer_for_all_workers_and_follows_a_cli_revocation_R_C
         assert after is not None and after.endswith(resp.public_bytes(Encoding.DER))  # written by the CLI
     finally:
         redis_env.delete(key)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_change_reaches_memory_by_notify_R_CERT_8(pg_url):
+    import time
+
+    from mynacard.db.store import Store
+    from mynacard.services import residents
+    from mynacard.services.context import Office
+    from tests.keypool import pooled_key
+    from tests.services.conftest import MASTER_KEY, NAKANOTO
+
+    store = Store(pg_url)
+    store.migrate()
+    office = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
+    with office.work(at=at("2020-01-01"), actor="setup") as w:
+        residents.add_municipality(w, NAKANOTO, "中能登町", "石川県")
+    try:
+        leaf, ca = _leaf_and_ca(office, issued_card(office, new_resident(office)))
+        req = _request(leaf, ca)
+        with TestClient(create_app(office, clock=Clock(at(NOW), advance=False))) as client:
+            client.post("/ocsp/auth", content=req)
+            assert _verified(client.post("/ocsp/auth", content=req).content).certificate_status == (
+                ocsp.OCSPCertStatus.GOOD)
+            assert leaf.serial_number in cache.answers(store).entries
+            with store.engine.begin() as conn:
+                conn.execute(text("UPDATE certificates SET status='revoked', reason='key_compromise', "
+                                  "revoked_at='2025-05-31 01:00:00' WHERE serial=:s"), {"s": str(leaf.serial_number)})
+            deadline = time.monotonic() + 2  # NOTIFY arrives on the listener's connection at the commit
+            while True:
+                status = _verified(client.post("/ocsp/auth", content=req).content).certificate_status
+                if status == ocsp.OCSPCertStatus.REVOKED or time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+            assert status == ocsp.OCSPCertStatus.REVOKED
+    finally:
+        store.dispose()

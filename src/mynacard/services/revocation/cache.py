@@ -145,7 +145,8 @@ def prune_changes(session: Session) -> int:
     top = session.execute(select(func.max(RevocationChange.id))).scalar() or 0
     if top <= KEEP_CHANGES:
         return 0
-    return session.execute(delete(RevocationChange).where(RevocationChange.id <= top - KEEP_CHANGES)).rowcount
+    result: Any = session.execute(delete(RevocationChange).where(RevocationChange.id <= top - KEEP_CHANGES))
+    return int(result.rowcount)
 
 
 # --- the change signal ------------------------------------------------------------------------
@@ -163,23 +164,30 @@ class _Signal:
         self._pg_url: str | None = None
         if store.engine.dialect.name == "postgresql":
             self._pg_url = store.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            threading.Thread(target=self._listen, name="ocsp-listen", daemon=True).start()
+            threading.Thread(target=self._listen, args=(weakref.ref(self), self._pg_url), name="ocsp-listen",
+                             daemon=True).start()
 
-    def _listen(self) -> None:
+    @staticmethod
+    def _listen(ref: weakref.ref[_Signal], url: str) -> None:
+        """Mark the signal on every NOTIFY; ends when the signal is gone or its database is."""
+        import psycopg
+
         while True:
             try:
-                import psycopg
-
-                assert self._pg_url is not None
-                with psycopg.connect(self._pg_url, autocommit=True) as conn:
+                with psycopg.connect(url, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
-                    self._dirty = True  # anything missed while not listening
-                    for _ in conn.notifies():
-                        self._dirty = True
+                    while (signal := ref()) is not None:
+                        signal._dirty = True  # (again) anything missed while not listening
+                        del signal
+                        for _ in conn.notifies(timeout=5, stop_after=1):
+                            pass
             except Exception as e:
+                if ref() is None or "does not exist" in str(e):
+                    return
                 log.warning("OCSP change listener: %s; listening again in 1 s", type(e).__name__)
-                self._dirty = True
                 time.sleep(1)
+            if ref() is None:
+                return
 
     def changed(self) -> bool:
         """True when the change log should be read (called for every request; cheap)."""
