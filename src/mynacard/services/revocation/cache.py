@@ -49,8 +49,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "mynacard_revocation"
 REDIS_ENV = "MYNACARD_REDIS"
 #: How many responses one process keeps in its memory (about 2 KiB each); beyond, the oldest go.
-MAX_ENTRIES = 200_000
-MAX_REQUESTS = 400_000
+MAX_ENTRIES = 50_000  # about 100 MiB; a national CA keeps its answers in Redis instead
+MAX_REQUESTS = 200_000
 #: The change log keeps this many rows; a worker further behind drops its whole memory.
 KEEP_CHANGES = 1_000_000
 _PENDING = "mynacard.redis_pending"
