@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from mynacard.cli.main import app as cli
@@ -223,3 +223,23 @@ def test_on_postgresql_a_change_reaches_memory_by_notify_R_CERT_8(pg_url):
             assert status == ocsp.OCSPCertStatus.REVOKED
     finally:
         store.dispose()
+
+
+def test_the_refresher_keeps_only_the_last_changes_of_the_log(office, monkeypatch):
+    from mynacard.db.staff import RevocationChange
+    from mynacard.services.revocation.refresh import refresh
+
+    leaf, _ = _leaf_and_ca(office, issued_card(office, new_resident(office)))
+    with office.store.engine.begin() as conn:
+        for status in ("hold", "good", "hold", "good", "hold"):  # five changes, five log rows
+            conn.execute(text("UPDATE certificates SET status=:st WHERE serial=:s"),
+                         {"st": status, "s": str(leaf.serial_number)})
+        conn.execute(text("UPDATE certificates SET status='hold' WHERE serial=:s"),  # no change, no row
+                     {"s": str(leaf.serial_number)})
+    with office.store.session() as s:
+        ids = s.scalars(select(RevocationChange.id).order_by(RevocationChange.id)).all()
+    assert len(ids) >= 5
+    monkeypatch.setattr(cache, "KEEP_CHANGES", 3)
+    assert refresh(office, at=at(NOW)).pruned == len(ids) - 3
+    with office.store.session() as s:
+        assert s.scalars(select(RevocationChange.id).order_by(RevocationChange.id)).all() == ids[-3:]
