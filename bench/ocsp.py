@@ -79,6 +79,56 @@ def _client(port: int, path: str, requests: list[tuple[bytes, str]], seconds: fl
     out.put((sum(counts), sum(wrong)))
 
 
+_WRK_LUA = """
+local reqs = {}
+init = function(args)
+  local f = assert(io.open(args[1], "rb"))
+  local data = f:read("*a")
+  f:close()
+  local pos = 1
+  local headers = {["Content-Type"] = "application/ocsp-request"}
+  if args[3] == "close" then headers["Connection"] = "close" end
+  while pos < #data do
+    local n = data:byte(pos) * 256 + data:byte(pos + 1)
+    local body = data:sub(pos + 2, pos + 1 + n)
+    reqs[#reqs + 1] = wrk.format("POST", args[2], headers, body)
+    pos = pos + 2 + n
+  end
+  math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+end
+request = function()
+  return reqs[math.random(#reqs)]
+end
+"""
+
+
+def check(port: int, path: str, requests: list[tuple[bytes, str]]) -> int:
+    """Every request once, each answer parsed and its status compared with the index: the wrong ones."""
+    from cryptography.x509 import ocsp
+
+    wrong = 0
+    for der, expected in requests:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c.request("POST", path, body=der, headers={"Content-Type": "application/ocsp-request"})
+        body = c.getresponse().read()
+        c.close()
+        if ocsp.load_der_ocsp_response(body).certificate_status.name.lower() != expected:
+            wrong += 1
+    return wrong
+
+
+def drive_wrk(port: int, path: str, work: Path, a: argparse.Namespace, close: bool) -> tuple[float, str]:
+    """Requests/s that wrk measured (random requests of the set), and wrk's error line if any."""
+    out = subprocess.run(
+        ["wrk", "-t", str(a.threads), "-c", str(a.connections), "-d", f"{max(1, round(a.seconds))}s", "-s",
+         str(work / "ocsp.lua"), f"http://127.0.0.1:{port}{path}", "--", str(work / "requests.bin"), path,
+         "close" if close else "keep"],
+        capture_output=True, text=True, check=True).stdout
+    rate = float(out.split("Requests/sec:")[1].split()[0])
+    errors = " ".join(line.strip() for line in out.splitlines() if "errors" in line or "Non-2xx" in line)
+    return rate, errors
+
+
 def drive(port: int, path: str, requests: list[tuple[bytes, str]], a: argparse.Namespace) -> tuple[float, int]:
     ctx = multiprocessing.get_context("fork")
     q = ctx.Queue()
@@ -116,7 +166,7 @@ def setup(work: Path, m: int):  # type: ignore[no-untyped-def]
     index, requests = [], []
     with office.work(at=T0 - timedelta(days=1), actor="bench") as w:
         residents.add_municipality(w, "174076", "中能登町", "石川県")
-        w.session.add(Resident(id=1, individual_number="000000000000", name="b", address="b",
+        w.session.add(Resident(id=1, number_sealed=b"\0", number_hash="0" * 64, name="b", address="b",
                                birth_date=date(1990, 1, 1), sex="1", municipality_code="174076",
                                created_at=T0))
         w.session.flush()
@@ -191,9 +241,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-m", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--clients", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=4)
-    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--client", choices=["wrk", "python"], default="wrk",
+                    help="load generator: wrk (C, default) or Python processes x threads")
+    ap.add_argument("--connections", type=int, default=32, help="wrk: open connections")
+    ap.add_argument("--clients", type=int, default=2, help="python client: processes")
+    ap.add_argument("--threads", type=int, default=4, help="wrk threads / python threads per process")
+    ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--openssl-multi", type=int, default=0, help="openssl ocsp -multi N (default: --workers)")
     a = ap.parse_args()
@@ -208,13 +261,14 @@ def main() -> None:
         p1, p2 = _free_port(), _free_port()
         ours = subprocess.Popen(
             [sys.executable, "-m", "mynacard.cli.main", "--db", db, "--at", T0.isoformat(), "serve", "--frozen",
-             "--port", str(p1), "--workers", str(a.workers)],
+             "--port", str(p1), "--workers", str(a.workers), "--no-access-log"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "MYNACARD_KEY_FILE": db + ".key"},
             start_new_session=True)
         theirs = subprocess.Popen(
             ["openssl", "ocsp", "-index", str(work / "index.txt"), "-port", str(p2), "-rsigner",
              str(work / "rsigner.pem"), "-rkey", str(work / "rkey.pem"), "-CA", str(work / "ca.pem"),
-             "-nmin", "1440", "-ignore_err", "-multi", str(a.openssl_multi)],
+             "-nmin", "1440", "-ignore_err", "-multi", str(a.openssl_multi),
+             "-timeout", "1"],
             stdout=open(work / "openssl.out", "wb"), stderr=open(work / "openssl.log", "wb"))  # it setsid()s itself
         try:
             _wait(p1, ours)
@@ -223,21 +277,40 @@ def main() -> None:
             # leader, whose PID it prints: that is the group to stop afterwards
             log = (work / "openssl.log").read_text() + (work / "openssl.out").read_text()
             leader = int(log.split("PID=")[1].split()[0]) if "PID=" in log else theirs.pid
-            mine, other = [], []
+            print(f"check: every request once to each server, wrong statuses: "
+                  f"mynacard {check(p1, '/ocsp/auth', requests)}, openssl {check(p2, '/', requests)}")
+            mine, other, mine_close = [], [], []
+            (work / "ocsp.lua").write_text(_WRK_LUA)
+            (work / "requests.bin").write_bytes(b"".join(len(d).to_bytes(2, "big") + d for d, _ in requests))
             for r in range(a.rounds):
-                rate, wrong = drive(p1, "/ocsp/auth", requests, a)
+                print(f"round {r + 1}: load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+                if a.client == "python":
+                    rate, wrong = drive(p1, "/ocsp/auth", requests, a)
+                    mine.append(rate)
+                    print(f"  mynacard serve --workers {a.workers}: {rate:8.0f} responses/s (wrong statuses: {wrong})")
+                    rate, wrong = drive(p2, "/", requests, a)
+                    other.append(rate)
+                    print(f"  openssl ocsp -multi {a.openssl_multi}: {rate:8.0f} responses/s (wrong statuses: {wrong})")
+                    continue
+                rate, err = drive_wrk(p1, "/ocsp/auth", work, a, close=False)
                 mine.append(rate)
-                print(f"round {r + 1}: mynacard serve --workers {a.workers}: {rate:8.0f} responses/s"
-                      f"  (wrong statuses: {wrong})")
+                print(f"  mynacard serve --workers {a.workers}, wrk keep-alive: {rate:8.0f} responses/s {err}")
+                rate, wrong = drive(p1, "/ocsp/auth", requests, a)
+                mine_close.append(rate)
+                print(f"  mynacard serve --workers {a.workers}, python client, conn each: {rate:8.0f} responses/s"
+                      f" (wrong statuses: {wrong})")
                 rate, wrong = drive(p2, "/", requests, a)
                 other.append(rate)
-                print(f"round {r + 1}: openssl ocsp (-multi {a.openssl_multi}):      {rate:8.0f} responses/s"
-                      f"  (wrong statuses: {wrong})")
+                print(f"  openssl ocsp -multi {a.openssl_multi}, python client, conn each:   {rate:8.0f} responses/s"
+                      f" (wrong statuses: {wrong})")
         finally:
             _stop(ours)  # the group of uvicorn and its workers
             _stop_group(locals().get("leader", theirs.pid))
     o, t2 = max(mine), max(other)
-    print(f"machine: {os.cpu_count()} cores, clients and servers on the same machine")
+    print(f"machine: {os.cpu_count()} cores, client ({a.client}) and servers on the same machine; "
+          f"load average now {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if mine_close:
+        print(f"RESULT ocsp-same-client {max(mine_close):.0f} {t2:.0f} ratio={max(mine_close) / t2:.2f}")
     print(f"RESULT ocsp {o:.0f} {t2:.0f} ratio={o / t2:.2f}")
 
 

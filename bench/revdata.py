@@ -81,11 +81,12 @@ def build(db: str, n: int, workdir: Path, *, seed: int = 1) -> World:
 
 
 def _insert(store: Store, rows: list[tuple]) -> None:
+    blob = "x'00'" if store.is_sqlite else "decode('00', 'hex')"
     with store.engine.begin() as conn:
         conn.exec_driver_sql(
-            "INSERT INTO residents (id, individual_number, name, address, birth_date, sex, municipality_code, "
+            "INSERT INTO residents (id, number_sealed, number_hash, name, address, birth_date, sex, municipality_code, "
             "nationality, adult_ward, dv_protected, moving_out_filed, created_at) VALUES "
-            f"(1, '000000000000', 'bench', 'bench', '1990-01-01', '1', '{MUNICIPALITY}', 'JP', false, false, "
+            f"(1, {blob}, '{'0' * 64}', 'bench', 'bench', '1990-01-01', '1', '{MUNICIPALITY}', 'JP', false, false, "
             "false, '2020-01-01 00:00:00')")
         conn.exec_driver_sql(
             "INSERT INTO cards (id, resident_id, application_id, state, notes) VALUES "

@@ -302,7 +302,7 @@ class CertificateAuthority:
 
     def build_crl_der(
         self,
-        entries: Iterable[_crl.RevocationEntry] | Iterable[_crl.RawEntry],
+        entries: Iterable[_crl.RevocationEntry | _crl.RawEntry | bytes],
         *,
         at: datetime,
         number: int,

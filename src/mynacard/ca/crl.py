@@ -116,6 +116,11 @@ def _reason_extensions(code: int) -> bytes:
 _REASON_DER = {flag: _reason_extensions(code) for flag, code in _REASON_CODES.items()}
 
 
+def reason_extensions(reason: x509.ReasonFlags) -> bytes:
+    """The DER of an entry's crlEntryExtensions holding only the reasonCode ``reason``."""
+    return _REASON_DER[reason]
+
+
 def _time(at: datetime) -> bytes:
     """RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 (UTC, whole seconds)."""
     return der_time(at.astimezone(UTC))
@@ -129,12 +134,30 @@ def der_time(t: datetime) -> bytes:
     return b"\x18\x0f" + f"{t.year:04d}{rest}".encode()
 
 
-def encode_revoked(entries: Iterable[RevocationEntry] | Iterable[RawEntry], *, delta: bool = False) -> bytes:
+def encode_revoked(entries: Iterable[RevocationEntry | RawEntry | bytes], *, delta: bool = False) -> bytes:
     """The DER of ``revokedCertificates`` (the SEQUENCE OF entries, tag included), or b"" when
-    there is none. Entries are encoded as they come: a stream of millions costs its bytes only."""
+    there is none. Entries are encoded as they come: a stream of millions costs its bytes only.
+    A ``bytes`` item is entries the caller encoded already (the store does, in bulk), kept as is."""
+    chunks = _encode_chunks(entries, delta)
+    return b"".join(chunks)
+
+
+def _encode_chunks(entries: Iterable[RevocationEntry | RawEntry | bytes], delta: bool) -> list[bytes]:
+    """``encode_revoked`` as pieces (the SEQUENCE header first), never copied into one: a CRL of
+    millions of entries is then held once, in the pieces, until the TBSCertList is made of them."""
+    chunks: list[bytes] = [b""]
     out = bytearray()
     at: datetime | bytes
+    size = 0
     for e in entries:
+        if isinstance(e, bytes):
+            if out:
+                chunks.append(bytes(out))
+                size += len(out)
+                out = bytearray()
+            chunks.append(e)
+            size += len(e)
+            continue
         if isinstance(e, RevocationEntry):
             serial, at, reason = e.serial, e.revoked_at, e.crl_reason
         else:  # at: an aware datetime, or already a DER Time (see ``der_time``)
@@ -150,9 +173,13 @@ def encode_revoked(entries: Iterable[RevocationEntry] | Iterable[RawEntry], *, d
         if reason is not None:
             body += _REASON_DER[reason]
         out += b"\x30" + _SHORT[len(body)] + body  # an entry is under 128 octets
-    if not out:
-        return b""
-    return b"\x30" + _der_len(len(out)) + bytes(out)
+    if out:
+        chunks.append(bytes(out))
+        size += len(out)
+    if not size:
+        return []
+    chunks[0] = b"\x30" + _der_len(size)
+    return chunks
 
 
 def _serial_of(e: RevocationEntry | RawEntry) -> int:
@@ -169,29 +196,32 @@ def _read_tlv(der: bytes, pos: int) -> tuple[int, int]:
     return pos + 2 + k, pos + 2 + k + length
 
 
-def _resign(empty: x509.CertificateRevocationList, revoked: bytes, key: Signer) -> bytes:
-    """``empty`` with ``revoked`` inserted before its crlExtensions ([0]), signed again."""
+def _resign(empty: x509.CertificateRevocationList, revoked: list[bytes], key: Signer) -> bytes:
+    """``empty`` with ``revoked`` (the pieces of revokedCertificates) inserted before its
+    crlExtensions ([0]), signed again. The pieces are copied twice, into the TBSCertList that is
+    signed and into the CRL, and let go in between."""
     tbs = empty.tbs_certlist_bytes
     start, end = _read_tlv(tbs, 0)
     pos = start
     while pos < end and tbs[pos] != 0xA0:  # version, signature, issuer, thisUpdate, nextUpdate
         pos = _read_tlv(tbs, pos)[1]
-    content = tbs[start:pos] + revoked + tbs[pos:end]
-    new_tbs = b"\x30" + _der_len(len(content)) + content
+    size = (pos - start) + sum(len(c) for c in revoked) + (end - pos)
+    new_tbs = b"".join([b"\x30", _der_len(size), tbs[start:pos], *revoked, tbs[pos:end]])
+    revoked.clear()
     signature = key.sign(new_tbs, padding.PKCS1v15(), hashes.SHA256())
     outer = empty.public_bytes(Encoding.DER)
     o_start, _ = _read_tlv(outer, 0)
     alg_start = _read_tlv(outer, o_start)[1]
     alg = outer[alg_start : _read_tlv(outer, alg_start)[1]]  # signatureAlgorithm, as cryptography wrote it
-    body = new_tbs + alg + _tlv(0x03, b"\x00" + signature)
-    return b"\x30" + _der_len(len(body)) + body
+    sig = _tlv(0x03, b"\x00" + signature)
+    return b"".join([b"\x30", _der_len(len(new_tbs) + len(alg) + len(sig)), new_tbs, alg, sig])
 
 
 def build_crl_der(
     *,
     issuer: x509.Certificate,
     key: Signer,
-    entries: Iterable[RevocationEntry] | Iterable[RawEntry],
+    entries: Iterable[RevocationEntry | RawEntry | bytes],
     at: datetime,
     number: int,
     idp_url: str | None = None,
@@ -244,7 +274,7 @@ def build_crl_der(
         )
         builder = builder.add_extension(idp, critical=True)
     empty = sign_x509(builder, key)
-    revoked = encode_revoked(entries, delta=delta_of is not None)
+    revoked = _encode_chunks(entries, delta_of is not None)
     if not revoked:
         return empty.public_bytes(Encoding.DER)  # RFC 5280 5.1.2.6: no entries, no revokedCertificates
     return _resign(empty, revoked, key)

@@ -17,6 +17,7 @@ from mynacard.cli.certs import cert_app
 from mynacard.cli.client import client_app
 from mynacard.cli.kiosk import kiosk_app
 from mynacard.cli.login import login_app
+from mynacard.cli.ocsp import ocsp_app
 from mynacard.cli.residents import municipality_app, resident_app
 from mynacard.cli.serve import serve
 from mynacard.cli.vcard import vcard_app
@@ -67,6 +68,7 @@ app.add_typer(client_app, name="client")
 app.add_typer(login_app, name="login")
 app.add_typer(kiosk_app, name="kiosk")
 app.command("serve")(serve)
+app.add_typer(ocsp_app, name="ocsp")
 app.command("verify")(verify_cmd)
 app.add_typer(rp_app, name="rp")
 

@@ -13,7 +13,7 @@ import typer
 from mynacard.cli.app import opts
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from mynacard.web.ocsp import RevocationFastPath
 
 _WORKER_ENV = "MYNACARD_SERVE_WORKER"
 
@@ -28,6 +28,10 @@ def serve(
     secure_cookies: Annotated[bool, typer.Option(help="Mark cookies Secure (behind HTTPS)")] = False,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (each answers OCSP, CRLs and the "
                                                      "API from the same store)")] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request (off: OCSP at relying-party rates)")] = True,
+    refresh_every: Annotated[float, typer.Option(min=0, help="Sign the OCSP responses that grow old again "
+                                                             "every this many seconds (0: never; see "
+                                                             "`mynacard ocsp refresh`)")] = 300,
 ) -> None:
     """Serve the JSON API (/docs), the window UI (/), the hotline (/hotline), OCSP and CRLs.
 
@@ -42,30 +46,57 @@ def serve(
     office = o.office()  # migrates once, before any worker starts
     typer.echo(f"mynacard office service on http://{host}:{port} (certificates name {o.base_url}), "
                f"{workers} worker(s)")
+    epoch = time.time()
+    if refresh_every:
+        _start_refresher(office, o.at, epoch, frozen, refresh_every)
     if workers == 1:
-        uvicorn.run(_app(office, o.at, time.time(), frozen, max_body, secure_cookies), host=host, port=port,
-                    log_level="info", proxy_headers=False)
+        uvicorn.run(_app(office, o.at, epoch, frozen, max_body, secure_cookies), host=host, port=port,
+                    log_level="info", proxy_headers=False, access_log=access_log)
         return
     os.environ[_WORKER_ENV] = json.dumps({
         "db": o.db, "key_file": str(o.key_path()), "base_url": o.base_url,
-        "at": o.at.isoformat() if o.at else None, "epoch": time.time(), "frozen": frozen,
+        "at": o.at.isoformat() if o.at else None, "epoch": epoch, "frozen": frozen,
         "max_body": max_body, "secure_cookies": secure_cookies,
     })
     uvicorn.run("mynacard.cli.serve:worker_app", factory=True, workers=workers, host=host, port=port,
-                log_level="info", proxy_headers=False)
+                log_level="info", proxy_headers=False, access_log=access_log)
 
 
-def _app(office: object, at: datetime | None, epoch: float, frozen: bool, max_body: int,
-         secure_cookies: bool) -> FastAPI:
-    from mynacard.web.app import create_app
+def _start_refresher(office: object, at: datetime | None, epoch: float, frozen: bool, every: float) -> None:
+    """The OCSP refresher in a background thread of the serving (or supervising) process, on the
+    same clock as the workers."""
+    import logging
+    import threading
+
+    from mynacard.services.revocation.refresh import refresh
     from mynacard.web.clock import Clock
 
     start = None if at is None else at if frozen else at + timedelta(seconds=time.time() - epoch)
-    return create_app(office, clock=Clock(start, advance=not frozen), max_body=max_body,  # type: ignore[arg-type]
-                      secure_cookies=secure_cookies)
+    clock = Clock(start, advance=not frozen)
+
+    def loop() -> None:
+        while True:
+            try:
+                refresh(office, at=clock.now())  # type: ignore[arg-type]
+            except Exception as e:  # keep serving; say why
+                logging.getLogger("mynacard.ocsp").warning("OCSP refresh failed: %s", e)
+            time.sleep(every)
+
+    threading.Thread(target=loop, name="ocsp-refresh", daemon=True).start()
 
 
-def worker_app() -> FastAPI:
+def _app(office: object, at: datetime | None, epoch: float, frozen: bool, max_body: int,
+         secure_cookies: bool) -> RevocationFastPath:
+    from mynacard.web.app import create_app
+    from mynacard.web.clock import Clock
+    from mynacard.web.ocsp import front
+
+    start = None if at is None else at if frozen else at + timedelta(seconds=time.time() - epoch)
+    return front(create_app(office, clock=Clock(start, advance=not frozen), max_body=max_body,  # type: ignore[arg-type]
+                            secure_cookies=secure_cookies))
+
+
+def worker_app() -> RevocationFastPath:
     """The application of one worker process (``serve --workers N``), configured by its parent."""
     from pathlib import Path
 

@@ -205,6 +205,7 @@ class Certificate(Base):
         Index("ix_certificates_kind_status", "kind", "status"),  # CRLs: the listed of a CA
         Index("ix_certificates_kind_revoked_at", "kind", "revoked_at"),  # delta CRLs: changed since
         Index("ix_certificates_status_expires_on", "status", "expires_on"),  # the batch: expiring
+        Index("ix_certificates_kind_municipality_status", "kind", "municipality_code", "status"),  # CRL partitions
     )
 
     serial: Mapped[int] = mapped_column(BigSerial, primary_key=True)

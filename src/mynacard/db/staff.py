@@ -104,6 +104,19 @@ class PublishedCrl(Base):
     stale: Mapped[bool] = mapped_column(Boolean, default=False)  # a status it lists changed since
 
 
+class RevocationChange(Base):
+    """One certificate whose status changed (or that was deleted), in commit order: how every
+    process that keeps OCSP answers in memory learns which to drop
+    (``mynacard.services.revocation.cache``). Written by a trigger on ``certificates`` (migration
+    0016), so that no statement, whoever runs it, changes a status unseen; the refresher keeps
+    the last million rows."""
+
+    __tablename__ = "revocation_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    serial: Mapped[int] = mapped_column(BigSerial)
+
+
 class LoginThrottle(Base):
     """Login attempts of one key in the current window: ``user:<name>`` for an account,
     ``addr:<address>`` for names that are no account. Kept in the store, so a restart or a

@@ -20,7 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from mynacard.ca import malformed_request_response
 from mynacard.errors import NotFoundError
 from mynacard.services import pki, revocation
-from mynacard.services.revocation import crls
+from mynacard.services.revocation import cache, crls
+from mynacard.services.revocation import ocsp as ocsp_service
 from mynacard.web.state import ServiceState, state
 
 router = APIRouter(tags=["revocation"])
@@ -110,46 +111,88 @@ _SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options
 
 
 class RevocationFastPath:
-    """OCSP (POST) and CRL requests answered ahead of the framework's routing and middleware:
-    at relying-party rates their cost is the publisher's lookup, run in a worker thread. Anything
-    else, and any request the fast path does not recognise (a bad name: a 404 with its message),
-    goes on to the application unchanged, whose routes above document and serve the same URLs."""
+    """OCSP (GET and POST) and CRL requests answered ahead of the framework's routing and
+    middleware. An OCSP request seen before is answered on the event loop from this process's
+    memory (or Redis, see ``mynacard.services.revocation.cache``); anything else costs the
+    publisher's lookup, run in a worker thread. Any other request, and any the fast path does not
+    recognise (a bad name: a 404 with its message), goes on to the application unchanged, whose
+    routes above document and serve the same URLs."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, service: Any = None) -> None:
         self.app = app
+        self.service = service  # in front of the application (``front``) rather than inside it
+
+    def _state(self, scope: Any) -> ServiceState:
+        st: ServiceState = (self.service or scope["app"]).state.mynacard
+        return st
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             path, method = scope["path"], scope["method"]
-            if method == "POST" and path in ("/ocsp/sign", "/ocsp/auth"):
-                await self._ocsp(scope, receive, send, path[6:])
-                return
-            if method == "GET" and path.startswith("/crl/"):
+            if path.startswith("/ocsp/"):
+                kind = path[6:10]
+                if kind in ("sign", "auth"):
+                    if method == "POST" and len(path) == 10:
+                        await self._ocsp_post(scope, receive, send, kind)
+                        return
+                    if method == "GET" and path[10:11] == "/":
+                        data = _get_request(path[11:])
+                        await self._answer(scope, send, kind, data)
+                        return
+            elif method == "GET" and path.startswith("/crl/"):
                 found = _crl_target(path[5:])
                 if found is not None:
-                    st = scope["app"].state.mynacard
+                    st = self._state(scope)
                     der = await run_in_threadpool(crls.serve, st.office, *found, at=st.clock.now())
                     await _send(send, der, b"application/pkix-crl", b"max-age=300")
                     return
         await self.app(scope, receive, send)
 
-    async def _ocsp(self, scope: Any, receive: Any, send: Any, kind: str) -> None:
-        body = bytearray()
-        while True:
+    async def _ocsp_post(self, scope: Any, receive: Any, send: Any, kind: str) -> None:
+        body = b""
+        more = True
+        while more:
             msg = await receive()
             if msg["type"] != "http.request":
                 return
             body += msg.get("body", b"")
+            more = msg.get("more_body", False)
             if len(body) > MAX_OCSP_REQUEST:
                 break
-            if not msg.get("more_body", False):
-                break
-        if not body or len(body) > MAX_OCSP_REQUEST:
-            der = malformed_request_response().public_bytes(Encoding.DER)
-        else:
-            st = scope["app"].state.mynacard
-            der = await run_in_threadpool(revocation.answer, st.office, kind, bytes(body), at=st.clock.now())
-        await _send(send, der, OCSP_RESPONSE.encode(), b"max-age=60")
+        await self._answer(scope, send, kind, body if len(body) <= MAX_OCSP_REQUEST else None)
+
+    async def _answer(self, scope: Any, send: Any, kind: str, data: bytes | None) -> None:
+        if not data:
+            await _send(send, ocsp_service.MALFORMED, _OCSP_TYPE, b"max-age=60")
+            return
+        st = self._state(scope)
+        at = st.clock.now()
+        der = cache.answers(st.office.store).lookup(kind, data, at)
+        if der is None:
+            der = await run_in_threadpool(revocation.answer, st.office, kind, data, at=at)
+        await _send(send, der, _OCSP_TYPE, b"max-age=60")
+
+
+_OCSP_TYPE = OCSP_RESPONSE.encode()
+
+
+def front(app: Any) -> RevocationFastPath:
+    """``app`` (from ``create_app``) behind the fast path, as ``mynacard serve`` runs it: OCSP and
+    CRL requests never enter the framework (its per-request machinery would cost more than the
+    answer); everything else goes on to ``app`` unchanged."""
+    return RevocationFastPath(app, service=app)
+
+
+def _get_request(text: str) -> bytes | None:
+    """The DER request of a GET path (RFC 6960 A.1: base64, URL-encoded), or None."""
+    text = unquote(text).strip()
+    if not text or len(text) > MAX_OCSP_REQUEST * 2:
+        return None
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4),
+                                altchars=b"-_" if "-" in text or "_" in text else None, validate=False)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _crl_target(name: str) -> tuple[str, str, bool] | None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from mynacard.db import repositories as repo
 from mynacard.db.models import Certificate
 from mynacard.services.context import Work
-from mynacard.services.revocation import crls, ocsp
+from mynacard.services.revocation import cache, crls, ocsp
 from mynacard.services.revocation.crls import delta_crl, full_crl
 from mynacard.services.revocation.ocsp import answer, response, response_der
 from mynacard.services.revocation.responders import responder
@@ -41,6 +41,8 @@ def _collect(session: Session, _ctx: object, _instances: object) -> None:
 
 
 event.listen(Session, "before_flush", _collect)
+event.listen(Session, "after_commit", cache.push_after_commit)
+event.listen(Session, "after_rollback", cache.drop_pending)
 
 
 def settle(w: Work) -> int:
@@ -54,6 +56,7 @@ def settle(w: Work) -> int:
         return 0
     crls.mark_stale(w.session, {(kind, code) for _, kind, code in changes})
     serials = sorted(s for s, _, _ in changes)
+    cache.record_changes(w.session, serials)
     if len(serials) > EAGER_SIGN_LIMIT:
         ocsp.forget(w.session, serials)
     else:

@@ -23,7 +23,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, defer
 
 from mynacard.ca import CertKind, RevocationEntry
-from mynacard.ca.crl import DEFAULT_CRL_LIFETIME, RawEntry
+from mynacard.ca import crl as _crl
+from mynacard.ca.crl import DEFAULT_CRL_LIFETIME
 from mynacard.db.models import Certificate, CertStatus
 from mynacard.db.staff import PublishedCrl
 from mynacard.db.store import Store
@@ -37,19 +38,43 @@ _FLAGS = {r.value: flag for r, flag in pki.REASON_FLAGS.items()}
 _LISTED = (CertStatus.REVOKED.value, CertStatus.HOLD.value)
 
 
+#: An entry's crlEntryExtensions (reasonCode) by index: none (unspecified, RFC 5280 5.3.1), then
+#: each reason; a hold is certificateHold, as ``RevocationEntry.crl_reason`` does.
+_EXTS: list[bytes] = [b""]
+_CODE: dict[x509.ReasonFlags, int] = {}
+for _flag in [*(f for f in _FLAGS.values() if f is not None), _HOLD]:
+    if _flag not in _CODE:
+        _CODE[_flag] = len(_EXTS)
+        _EXTS.append(_crl.reason_extensions(_flag))
+
+
+def _reason_sql() -> str:
+    """The crlEntryExtensions as a PostgreSQL expression."""
+    whens = " ".join(f"WHEN '{value}' THEN decode('{_crl.reason_extensions(flag).hex()}', 'hex')"
+                     for value, flag in _FLAGS.items() if flag is not None)
+    return (f"CASE WHEN status = '{CertStatus.HOLD.value}' THEN decode('{_crl.reason_extensions(_HOLD).hex()}', "
+            f"'hex') ELSE CASE reason {whens} ELSE ''::bytea END END")
+
+
 def _listed_sql(w: Work, kind: str, scope: str, since: datetime | None = None) -> tuple[str, list[Any]]:
-    """The listed certificates as one statement for the driver itself, the revocation time
-    already formatted as RFC 5280 wants it (UTCTime through 2049, else GeneralizedTime): at
-    millions of rows, per-row type processing in Python would cost more than the whole CRL."""
+    """The listed certificates as one statement for the driver itself, with as little per-row
+    work left for Python as each database allows. PostgreSQL: the serial, then the rest of the
+    entry already DER-encoded by the server (the revocation time as RFC 5280 wants it, UTCTime
+    through 2049, else GeneralizedTime, and the reasonCode extension). SQLite: the serial, the
+    stored time as bytes and the index of the reasonCode in ``_EXTS`` (see ``_encode_sqlite``).
+    At millions of rows, SQLAlchemy's per-row processing would cost more than the whole CRL."""
     sqlite = w.session.get_bind().dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
     t = "COALESCE(revoked_at, not_before)"
-    if sqlite:
-        when = f"substr(strftime('%Y%m%d%H%M%SZ', {t}), CASE WHEN {t} < '2050' THEN 3 ELSE 1 END)"
+    if sqlite:  # the stored text (YYYY-MM-DD HH:MM:SS[.ffffff], UTC) and the reason's index in _EXTS
+        codes = " ".join(f"WHEN '{value}' THEN {_CODE[flag]}" for value, flag in _FLAGS.items() if flag is not None)
+        columns = (f"CAST({t} AS BLOB), CASE WHEN status = '{CertStatus.HOLD.value}' THEN {_CODE[_HOLD]} "
+                   f"ELSE CASE reason {codes} ELSE 0 END END")
     else:
-        when = (f"CASE WHEN {t} < '2050-01-01' THEN to_char({t}, 'YYMMDDHH24MISS\"Z\"') "
-                f"ELSE to_char({t}, 'YYYYMMDDHH24MISS\"Z\"') END")
-    sql = (f"SELECT serial, status, reason, {when} FROM certificates WHERE kind = {mark} "
+        columns = (f"CASE WHEN {t} < '2050-01-01' THEN '\\x170d'::bytea || convert_to(to_char({t}, "
+                   f"'YYMMDDHH24MISS\"Z\"'), 'UTF8') ELSE '\\x180f'::bytea || convert_to(to_char({t}, "
+                   f"'YYYYMMDDHH24MISS\"Z\"'), 'UTF8') END || {_reason_sql()}")
+    sql = (f"SELECT serial, {columns} FROM certificates WHERE kind = {mark} "
            f"AND status IN ({mark}, {mark}) AND expires_on >= {mark}")
     params: list[Any] = [kind, *_LISTED, w.today.isoformat() if sqlite else w.today]
     if scope:
@@ -62,30 +87,61 @@ def _listed_sql(w: Work, kind: str, scope: str, since: datetime | None = None) -
     return sql, params
 
 
+_L = [bytes((n,)) for n in range(128)]
+
+
 def _entries(w: Work, kind: str, scope: str, since: datetime | None = None,
-             holds: list[int] | None = None) -> Iterator[RawEntry]:
-    """The listed certificates as CRL entries, streamed; the serials on hold go to ``holds``."""
+             holds: list[int] | None = None, listed: set[int] | None = None) -> Iterator[bytes]:
+    """The listed certificates as encoded CRL entries, a chunk of thousands at a time (see
+    ``mynacard.ca.crl.encode_revoked``); the serials on hold go to ``holds``, all to ``listed``."""
     sql, params = _listed_sql(w, kind, scope, since)
     dbapi = w.session.connection().connection.dbapi_connection
     assert dbapi is not None
     sqlite = w.session.get_bind().dialect.name == "sqlite"
     cur = dbapi.cursor() if sqlite else dbapi.cursor(name="crl_entries")  # PostgreSQL: server-side
-    hold = CertStatus.HOLD.value
-    utc_time, gen_time = b"\x17\x0d", b"\x18\x0f"
     try:
         cur.execute(sql, params)
+        if sqlite:
+            yield from _encode_sqlite(cur, holds, listed)
+            return
+        hold = _crl.reason_extensions(_HOLD)
         while rows := cur.fetchmany(20_000):
-            for serial, status, reason, when in rows:
+            parts = []
+            for serial, rest in rows:
                 n = int(serial)
-                der = (utc_time if len(when) == 13 else gen_time) + when.encode()
-                if status == hold:
-                    if holds is not None:
-                        holds.append(n)
-                    yield n, der, _HOLD
-                else:
-                    yield n, der, _FLAGS.get(reason or "unspecified")
+                sb = n.to_bytes(n.bit_length() // 8 + 1, "big")  # at most 21 octets
+                tail = bytes(rest)
+                body = b"\x02" + _L[len(sb)] + sb + tail
+                parts.append(b"\x30" + _L[len(body)] + body)  # an entry is under 128 octets
+                if holds is not None and tail.endswith(hold):
+                    holds.append(n)
+                if listed is not None:
+                    listed.add(n)
+            yield b"".join(parts)
     finally:
         cur.close()
+
+
+def _encode_sqlite(cur: Any, holds: list[int] | None, listed: set[int] | None) -> Iterator[bytes]:
+    """Rows of (serial, stored time, reason index): the time becomes UTCTime through 2049, else
+    GeneralizedTime (RFC 5280 4.1.2.5), by slicing the stored text, which costs less than any
+    date function of SQLite."""
+    hold, exts = _CODE[_HOLD], _EXTS
+    while rows := cur.fetchmany(20_000):
+        parts = []
+        for serial, t, code in rows:
+            n = int(serial)
+            sb = n.to_bytes(n.bit_length() // 8 + 1, "big")  # at most 21 octets
+            if t < b"2050":
+                body = b"\x02" + _L[len(sb)] + sb + b"\x17\x0d" + t[2:19].translate(None, b"- :") + b"Z" + exts[code]
+            else:
+                body = b"\x02" + _L[len(sb)] + sb + b"\x18\x0f" + t[:19].translate(None, b"- :") + b"Z" + exts[code]
+            parts.append(b"\x30" + _L[len(body)] + body)  # an entry is under 128 octets
+            if code == hold and holds is not None:
+                holds.append(n)
+            if listed is not None:
+                listed.add(n)
+        yield b"".join(parts)
 
 
 def _fresh(this_update: datetime, next_update: datetime, stale: bool, at: datetime) -> bool:
@@ -157,12 +213,6 @@ def full_crl(w: Work, kind: CertKind | str, scope: str = "") -> bytes:
     return der
 
 
-def _der(crl: x509.CertificateRevocationList) -> bytes:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return crl.public_bytes(Encoding.DER)
-
-
 def delta_crl(w: Work, kind: CertKind | str, scope: str = "") -> bytes:
     """The DER of a delta CRL against the last full CRL of the scope (published first if none)."""
     kind = CertKind(kind).value
@@ -181,19 +231,16 @@ def delta_crl(w: Work, kind: CertKind | str, scope: str = "") -> bytes:
     row = _row(w, kind, scope, True)
     if row is not None and _fresh(row.this_update, row.next_update, row.stale, w.at):
         return row.der
-    entries: list[RevocationEntry | RawEntry] = list(_entries(w, kind, scope, since=base.this_update))
-    listed = {e[0] for e in entries}  # type: ignore[index]
+    listed: set[int] = set()
+    entries: list[RevocationEntry | bytes] = list(_entries(w, kind, scope, since=base.this_update, listed=listed))
     released = _released(w.session, [int(s, 16) for s in base.entries if int(s, 16) not in listed])
     at = w.at.replace(microsecond=0)
     entries += [RevocationEntry(serial=s, revoked_at=at, reason=x509.ReasonFlags.remove_from_crl) for s in released]
-    crl = ca.build_crl(
-        entries, at=w.at, number=number, municipality_code=scope or None,  # type: ignore[arg-type]
-        next_update=base.next_update if base.next_update > w.at else None, delta_of=base.number,
-    )
-    der = _der(crl)
-    values = {"number": number, "this_update": crl.last_update_utc,
-              "next_update": crl.next_update_utc or crl.last_update_utc + DEFAULT_CRL_LIFETIME,
-              "entries": {}, "der": der, "stale": False}
+    next_update = base.next_update if base.next_update > at else at + DEFAULT_CRL_LIFETIME
+    der = ca.build_crl_der(iter(entries), at=at, number=number, municipality_code=scope or None,
+                           next_update=next_update, delta_of=base.number)
+    values = {"number": number, "this_update": at, "next_update": next_update, "entries": {}, "der": der,
+              "stale": False}
     upsert(w.session, PublishedCrl, {"kind": kind, "scope": scope, "delta": True}, values)
     return der
 

@@ -24,17 +24,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509 import ocsp
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from mynacard.ca import malformed_request_response, unauthorized_response
 from mynacard.ca.ocsp import RESPONSE_LIFETIME, build_unknown_response
 from mynacard.db import repositories as repo
 from mynacard.db.models import Certificate, CertificateAuthorityRow
-from mynacard.db.staff import OcspCacheEntry
+from mynacard.db.staff import OcspCacheEntry, RevocationChange
 from mynacard.db.store import Store
 from mynacard.services import pki
 from mynacard.services.context import Office, Work
+from mynacard.services.revocation import cache
 from mynacard.services.revocation.responders import responder
 from mynacard.services.revocation.upsert import upsert
 
@@ -54,6 +55,7 @@ def sign_response(w: Work, cert: Certificate) -> bytes:
     values = {"kind": cert.kind, "status": cert.status, "produced_at": w.at,
               "next_update": w.at + RESPONSE_LIFETIME, "der": der}
     upsert(w.session, OcspCacheEntry, {"serial": cert.serial}, values)
+    cache.note_signed(w.session, cert.kind, cert.serial, w.at, w.at + RESPONSE_LIFETIME - REFRESH_BEFORE, der)
     return der
 
 
@@ -137,14 +139,22 @@ _LOOKUP = (
 )
 
 
-def _stored(store: Store, serial: int) -> Any:
+def _stored(store: Store, serial: int) -> tuple[int, Any]:
+    """The change log's last id, then the certificate's status and stored response (in this
+    order: a change committed between the two reads is then seen again, never missed)."""
     with store.engine.connect() as conn:
-        return conn.execute(_LOOKUP.where(Certificate.serial == str(serial))).first()
+        seen = int(conn.execute(select(func.max(RevocationChange.id))).scalar() or 0)
+        return seen, conn.execute(_LOOKUP.where(Certificate.serial == str(serial))).first()
 
 
 def answer(office: Office, kind: str, data: bytes, *, at: datetime) -> bytes:
-    """The DER response to the DER request ``data`` for the CA ``kind`` at ``at``: a lookup when
-    the stored response is current, else signed (and stored) in a unit of work."""
+    """The DER response to the DER request ``data`` for the CA ``kind`` at ``at``: from this
+    process's memory (or Redis) when it has it current (``cache``), else a lookup when the
+    stored response is current, else signed (and stored) in a unit of work."""
+    mem = cache.answers(office.store)
+    hit = mem.lookup(kind, data, at)
+    if hit is not None:
+        return hit
     try:
         req = ocsp.load_der_ocsp_request(data)
         serial = req.serial_number
@@ -153,11 +163,17 @@ def answer(office: Office, kind: str, data: bytes, *, at: datetime) -> bytes:
             return UNAUTHORIZED
     except Exception:
         return MALFORMED
-    row = _stored(office.store, serial) if 0 < serial < 2**160 else None
+    row = None
+    if 0 < serial < 2**160:
+        seen, row = _stored(office.store, serial)
     if row is not None:
         cert_kind, status, signed_status, produced_at, next_update, der = row
+        if cert_kind == kind:
+            mem.remember_request(kind, data, serial)  # what the bytes ask: the next time, no parse
         if cert_kind == kind and signed_status == status and _fresh(produced_at, next_update, at):
-            return bytes(der)
+            der = bytes(der)
+            mem.keep(kind, serial, seen, produced_at, next_update - REFRESH_BEFORE, der)
+            return der
     with office.work(at=at, actor="ocsp") as w:
         cert = repo.certificate(w.session, serial) if row is not None else None
         if cert is None or cert.kind != kind:
