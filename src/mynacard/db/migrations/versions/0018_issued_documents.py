@@ -14,7 +14,7 @@ from alembic import op
 from mynacard.db.types import AwareDateTime
 
 revision = "0018"
-down_revision = "0013"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
