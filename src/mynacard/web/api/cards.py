@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from mynacard.handover import applied_dict, issued_extra, pin_reset_dict
+from mynacard.results import card_result_dict
 from mynacard.services import cards, face, lifecycle, loss, pins, reissue
 from mynacard.web.api.residents import face_out
 from mynacard.web.api.schemas import (
@@ -108,7 +109,9 @@ def continued_use(card_id: CardId, body: ContinuedUseIn, desk: D) -> dict[str, A
 def loss_report(card_id: CardId, body: LossIn, desk: D) -> dict[str, Any]:
     with desk.act("card.loss") as w:
         desk.card(w, card_id)
-        return card_out(w, loss.report_loss(w, card_id, kind=body.kind, police_report=body.police_report))
+        return card_result_dict(
+            "loss_report", card_out(w, loss.report_loss(w, card_id, kind=body.kind, police_report=body.police_report))
+        )
 
 
 @router.post("/cards/{card_id}/found", summary="The card was found: lift the suspension (R_LOSS_3)")
@@ -116,7 +119,7 @@ def found(card_id: CardId, desk: D) -> dict[str, Any]:
     with desk.act("card.found") as w:
         c = desk.card(w, card_id)
         done = loss.found(w, card_id)
-        return card_out(w, c) | {"changes": done}
+        return card_result_dict("found", card_out(w, c), done)
 
 
 @router.post("/cards/{card_id}/revoke-held", summary="Revoke the held certificates instead (R_CERT_6)")
@@ -124,7 +127,7 @@ def revoke_held(card_id: CardId, desk: D) -> dict[str, Any]:
     with desk.act("card.revoke_held") as w:
         c = desk.card(w, card_id)
         done = loss.revoke_after_hold(w, card_id)
-        return card_out(w, c) | {"changes": done}
+        return card_result_dict("revoke_held", card_out(w, c), done)
 
 
 @router.post("/cards/{card_id}/return", summary="The holder returns the card (返納, R_CARD_10)")
@@ -132,7 +135,7 @@ def return_card(card_id: CardId, desk: D) -> dict[str, Any]:
     with desk.act("card.return") as w:
         c = desk.card(w, card_id)
         done = lifecycle.return_card(w, card_id)
-        return card_out(w, c) | {"changes": done}
+        return card_result_dict("return", card_out(w, c), done)
 
 
 @router.get("/cards/{card_id}/pins", summary="Tries left of the four PINs (R_PIN_7)")

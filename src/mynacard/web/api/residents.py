@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from mynacard.db import repositories as repo
 from mynacard.errors import NotFoundError, StateError
+from mynacard.results import face_dict, move_out_dict
 from mynacard.services import face, lifecycle, residents
 from mynacard.web.api.schemas import (
     Day,
@@ -29,14 +30,7 @@ D = Annotated[Desk, Depends(api_desk)]
 
 
 def face_out(w, res: face.FaceChange) -> dict[str, Any]:
-    return {
-        "card": card_out(w, res.card) if res.card is not None else None,
-        "certificates": res.certificates,
-        "note_written": res.note_written,
-        "notes_full": res.notes_full,
-        "new_signing_serial": format(res.new_signing_serial, "x") if res.new_signing_serial else None,
-        "present_by": res.present_by.isoformat() if res.present_by else None,
-    }
+    return face_dict(res, card_out(w, res.card) if res.card is not None else None)
 
 
 @router.post("", status_code=201, summary="Register a resident (住民登録)")
@@ -115,12 +109,7 @@ def move_out(resident_id: ResidentId, body: MoveOutIn, desk: D) -> dict[str, Any
                 f"Unknown municipality {body.to_municipality}.", "転出先の市区町村が登録されていません。"
             )
         mv = face.move_out(w, resident_id, to_municipality=body.to_municipality, planned_on=body.planned_on)
-        return {
-            "resident_id": resident_id,
-            "to": mv.to_code,
-            "planned_on": mv.planned_move_out_on.isoformat(),
-            "status": mv.status,
-        }
+        return move_out_dict(mv)
 
 
 @router.post("/{resident_id}/move-in", summary="Moving-in notice at the new municipality (転入届, R_CARD_8)")
