@@ -57,13 +57,14 @@ def load(name: str) -> clickcore.Command:
     """The click command of a lazy subcommand (imports its module)."""
     module, attr, kind, _ = LAZY[name]
     obj = getattr(importlib.import_module(module), attr)
+    helper = typer.Typer()  # mounted as before, so a sub-app of one command stays a group
     if kind == "app":
-        cmd = typer.main.get_command(obj)
+        helper.add_typer(obj, name=name)
     else:
-        helper = typer.Typer()
         helper.command(name)(obj)
-        cmd = typer.main.get_command(helper)
-    cmd.name = name
+    helper.command("-")(lambda: None)  # a second command: get_command gives a group to take ours from
+    group = typer.main.get_command(helper)
+    cmd = group.commands[name]  # type: ignore[attr-defined]
     return cmd
 
 

@@ -52,7 +52,9 @@ def rows(items: list[dict[str, Any]], columns: list[str] | None = None, empty: s
         console.print(empty)
         return
     cols = columns or list(items[0])
-    t = Table(*cols)
+    t = Table()
+    for c in cols:  # values wrap, never cut with an ellipsis (serials and IDs are typed back in)
+        t.add_column(c, overflow="fold")
     for it in items:
         t.add_row(*(escape(text(it.get(c))) for c in cols))
     console.print(t)
@@ -69,7 +71,10 @@ def card(d: dict[str, Any]) -> None:
     if d.get("continued_use_by"):
         console.print(f"  継続利用の期限 present by: {both(d['continued_use_by'])}")
     if d.get("certificates"):
-        t = Table("certificate", "serial", "status", "expires")
+        t = Table("certificate")
+        t.add_column("serial", no_wrap=True, min_width=max(len(c["serial"]) for c in d["certificates"]))
+        t.add_column("status")
+        t.add_column("expires")
         for c in d["certificates"]:
             t.add_row(c["kind_ja"], c["serial"], f"{c['status_ja']} ({c['status']})", c["expires_on"] or "-")
         console.print(t)
@@ -112,7 +117,13 @@ def events(items: list[dict[str, Any]]) -> None:
     if not items:
         console.print("記録はありません。")
         return
-    t = Table("at", "actor", "action", "resident", "card", "details")
+    t = Table()
+    t.add_column("at", no_wrap=True, min_width=19)
+    t.add_column("actor", overflow="fold")
+    t.add_column("action", no_wrap=True)
+    t.add_column("resident", overflow="fold")
+    t.add_column("card", no_wrap=True)
+    t.add_column("details", overflow="fold", ratio=1)
     for e in items:
         t.add_row(e["at"][:19], escape(e["actor"]), e["action"], text(e.get("resident_id")), text(e.get("card_id")),
                   escape(details_text(e.get("details") or {})))

@@ -204,7 +204,8 @@ def certificate_by_serial(s: Session, text: str) -> Certificate:
     if len(given) < MIN_SERIAL_PREFIX:
         raise NotFoundError(
             f"No certificate with serial {text}. A shortened serial needs at least {MIN_SERIAL_PREFIX} hex digits.",
-            f"シリアル番号 {text} の電子証明書はありません。省略する場合は先頭{MIN_SERIAL_PREFIX}桁以上を指定してください。",
+            f"シリアル番号 {text} の電子証明書はありません。"
+            f"省略する場合は先頭{MIN_SERIAL_PREFIX}桁以上を指定してください。",
         )
     found = [x for x in s.scalars(select(Certificate.serial)).yield_per(10_000) if format(x, "x").startswith(given)]
     if not found:

@@ -16,8 +16,8 @@ try is committed with the workflow's reads, and the card's row is locked again a
 the master key (AES-GCM, bound to the card and PIN); the rest of the chip state (card data
 with the individual number and the security code, certificates, sealed keys) is sealed as a
 whole in ``cards.chip_state``. A state in the first, plain form is upgraded on first read
-(``upgrade_chip``) and by ``upgrade_all`` when ``mynacard`` opens a store that was just migrated or restored (the store's
-``chip_upgrade_pending`` marker), not on every command.
+(``upgrade_chip``) and by ``upgrade_all`` when ``mynacard`` opens a store that was just migrated
+or restored (the store's ``chip_upgrade_pending`` marker), not on every command.
 """
 
 from __future__ import annotations
