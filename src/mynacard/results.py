@@ -17,6 +17,7 @@ from mynacard.rules.events import CERT_KIND_JA, CertKind
 if TYPE_CHECKING:
     from mynacard.db.models import Certificate, Event, Move
     from mynacard.services.batch import BatchReport
+    from mynacard.services.csvimport import ImportReport
     from mynacard.services.face import FaceChange
 
 #: What a workflow did to a certificate (``rules.events.Action``), in the screens' words.
@@ -186,3 +187,23 @@ def details_text(details: dict[str, Any]) -> str:
             v = ",".join(str(x) for x in v)
         out.append(f"{k}={v}")
     return " ".join(out)
+
+
+# -- CSV import (services.csvimport) -----------------------------------------------------------------
+
+
+def import_dict(rep: ImportReport) -> dict[str, Any]:
+    """What ``mynacard import`` loaded and what it refused (row, field, reason)."""
+    return {
+        "rows": rep.rows,
+        "loaded": len(rep.residents),
+        "cards_issued": len(rep.cards),
+        "refused": [
+            {"row": x.row, "field": x.field, "reason": x.reason, "reason_ja": x.reason_ja} for x in rep.refused
+        ],
+        "resident_ids": rep.residents,
+        "card_ids": rep.cards,
+        "message_ja": f"{rep.rows}行中 {len(rep.residents)}人を登録しました"
+        + (f"(カード交付 {len(rep.cards)}枚)" if rep.cards else "")
+        + (f"。{len(rep.refused)}行は取り込めませんでした。" if rep.refused else "。"),
+    }
