@@ -6,7 +6,9 @@ Each command runs ``--runs`` times in a fresh process (the first run of the read
 creates and migrates its database and is not counted); the median wall time is printed. With
 ``--src`` the same commands run against another source tree (e.g. an older commit unpacked with
 ``git archive <commit> src | tar -x -C /tmp/old``) for a before/after on the same machine.
-Last line: ``RESULT startup <help s> <read-only s> ratio=<help / 0.3 s goal>``.
+The last two lines: ``RESULT startup-help <s> 0.3 ratio=<s / 0.3>`` and
+``RESULT startup-readonly <s> 0.3 ratio=<s / 0.3>`` (the goal is 0.3 s for both; the read-only
+command is ``mynacard resident find``, which reads one table).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def main() -> None:
         db = str(Path(tmp) / "s.db")
         env["MYNACARD_MASTER_KEY"] = "YmVuY2gtbWFzdGVyLWtleS0zMi1ieXRlcy1sb25nISE="
         subprocess.run([sys.executable, "-c", ENTRY, "--db", db, "events"], env=env, capture_output=True,
-                       check=True)
+                       check=True)  # creates and migrates the store (not counted)
         t0 = []
         for _ in range(a.runs):
             t = time.perf_counter()
@@ -52,12 +54,13 @@ def main() -> None:
             t0.append(time.perf_counter() - t)
         python = statistics.median(t0)
         help_s = timed(["--help"], env, a.runs)
-        read_s = timed(["--db", db, "events"], env, a.runs)
+        read_s = timed(["--db", db, "resident", "find", "--name", "x"], env, a.runs)
     print(f"source: {a.src or 'installed'}; {a.runs} runs each, median")
     print(f"python -c pass:          {python:.3f} s")
     print(f"mynacard --help:         {help_s:.3f} s")
-    print(f"mynacard --db X events:  {read_s:.3f} s")
-    print(f"RESULT startup {help_s:.3f} {read_s:.3f} ratio={help_s / 0.3:.2f}")
+    print(f"mynacard resident find:  {read_s:.3f} s")
+    print(f"RESULT startup-help {help_s:.3f} 0.3 ratio={help_s / 0.3:.2f}")
+    print(f"RESULT startup-readonly {read_s:.3f} 0.3 ratio={read_s / 0.3:.2f}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO
 
+from mynacard.db.models import Resident
 from mynacard.errors import MynaError, ValidationError
 from mynacard.services.context import Office, Work
 
@@ -113,9 +114,10 @@ def _load_batch(
 ) -> None:
     from sqlalchemy.exc import IntegrityError
 
-    done: list[tuple[int, str | None]] = []
+    done: list[tuple[Resident, str | None]] = []
     refused: list[Refusal] = []
     with office.work(at=at, actor=actor) as w:
+        _begin(w)
         for line, values in batch:
             try:
                 with w.session.begin_nested():
@@ -127,10 +129,20 @@ def _load_batch(
                                        "登録済みのデータと重複しています。"))
     rep.rows += len(batch)
     rep.refused.extend(refused)
-    for resident_id, card_id in done:
-        rep.residents.append(resident_id)
+    for resident, card_id in done:
+        rep.residents.append(resident.id)
         if card_id:
             rep.cards.append(card_id)
+
+
+def _begin(w: Work) -> None:
+    """Open the batch's transaction now. pysqlite opens one only at the first INSERT or UPDATE, so a
+    SAVEPOINT would otherwise begin a transaction of its own, and its RELEASE commit each row alone."""
+    conn = w.session.connection()
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        if raw is not None and not getattr(raw, "in_transaction", True):
+            conn.exec_driver_sql("BEGIN")
 
 
 def _column(e: MynaError) -> str:
@@ -154,9 +166,9 @@ def _flag(values: dict[str, str], name: str) -> bool:
     )
 
 
-def _load_row(w: Work, values: dict[str, str], *, issue_cards: bool) -> tuple[int, str | None]:
+def _load_row(w: Work, values: dict[str, str], *, issue_cards: bool) -> tuple[Resident, str | None]:
     from mynacard.ids import IndividualNumber
-    from mynacard.services import cards, residents
+    from mynacard.services import residents
 
     if values.get("__extra__"):
         raise ValidationError("-", "The row has more cells than the header has columns.",
@@ -178,9 +190,11 @@ def _load_row(w: Work, values: dict[str, str], *, issue_cards: bool) -> tuple[in
         period_of_stay_end=values.get("period_of_stay_end") or None,
         adult_ward=_flag(values, "adult_ward"),
     )
-    w.session.flush()
     if not issue_cards:
-        return r.id, None
+        return r, None  # its ID is given when the row's savepoint is released
+    from mynacard.services import cards
+
+    w.session.flush()
     applied = cards.apply(w, r.id, kind="new", channel="window")
     card_id = applied.card.id
     cards.make(w, card_id)
@@ -195,4 +209,4 @@ def _load_row(w: Work, values: dict[str, str], *, issue_cards: bool) -> tuple[in
         want_signing=True if values.get("sign_pin") else False,
         legal_representative=values.get("representative") or None,
     )
-    return r.id, card_id
+    return r, card_id
