@@ -71,10 +71,11 @@ def card(d: dict[str, Any]) -> None:
     if d.get("continued_use_by"):
         console.print(f"  継続利用の期限 present by: {both(d['continued_use_by'])}")
     if d.get("certificates"):
-        t = Table("certificate")
+        t = Table()
+        t.add_column("certificate", overflow="fold")
         t.add_column("serial", no_wrap=True, min_width=max(len(c["serial"]) for c in d["certificates"]))
-        t.add_column("status")
-        t.add_column("expires")
+        t.add_column("status", overflow="fold")
+        t.add_column("expires", no_wrap=True, min_width=10)
         for c in d["certificates"]:
             t.add_row(c["kind_ja"], c["serial"], f"{c['status_ja']} ({c['status']})", c["expires_on"] or "-")
         console.print(t)
