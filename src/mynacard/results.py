@@ -47,8 +47,9 @@ def changes_ja(changes: dict[str, str]) -> str:
 # -- face changes and moves (services.face) ----------------------------------------------------------
 
 
-def face_dict(res: FaceChange, card: dict[str, Any] | None) -> dict[str, Any]:
-    """A change of name or address (R_CARD_7, R_CERT_5), a moving-in or the continued use (R_CARD_8)."""
+def face_dict(res: FaceChange, card: dict[str, Any] | None, what_ja: str = "変更") -> dict[str, Any]:
+    """A change of name or address (R_CARD_7, R_CERT_5), a moving-in or the continued use (R_CARD_8);
+    ``what_ja`` names it in the message (転居, 氏名の変更, 転入, 継続利用)."""
     return {
         "card": card,
         "certificates": res.certificates,
@@ -58,25 +59,28 @@ def face_dict(res: FaceChange, card: dict[str, Any] | None) -> dict[str, Any]:
         "new_signing_serial": format(res.new_signing_serial, "x") if res.new_signing_serial else None,
         "present_by": iso(res.present_by),
         "present_by_wareki": wareki(res.present_by),
-        "message_ja": face_message_ja(res),
+        "message_ja": face_message_ja(res, what_ja),
     }
 
 
-def face_message_ja(res: FaceChange) -> str:
-    parts = []
+def face_message_ja(res: FaceChange, what_ja: str = "変更") -> str:
+    """The sentence the window, the CLI and the API show after a face change."""
+    msg = f"{what_ja}を記録しました。"
     if res.card is None:
-        parts.append("有効なカードはありません。住民票の記載を変更しました。")
-    elif res.note_written:
-        parts.append("カードの追記欄に記載しました。")
+        msg += "有効なカードはありません。"
+    if res.note_written:
+        msg += "追記欄に記載しました。"
     if res.notes_full:
-        parts.append("追記欄がいっぱいです。カードの再交付を申請してください。")
-    if res.certificates:
-        parts.append(changes_ja(res.certificates))
-    if res.new_signing_serial:
-        parts.append(f"新しい署名用電子証明書を発行しました(シリアル {format(res.new_signing_serial, 'x')})。")
+        msg += "追記欄に余白がありません(無料で再交付できます)。"
+    if res.certificates.get("sign") == "revoke":
+        msg += "基本4情報の変更により署名用電子証明書は失効しました。"
+        msg += "新しい署名用電子証明書を発行しました。" if res.new_signing_serial else "新たに発行できます。"
+    other = {k: v for k, v in res.certificates.items() if not (k == "sign" and v == "revoke")}
+    if other:
+        msg += changes_ja(other)
     if res.present_by:
-        parts.append(f"{wareki(res.present_by)}までにカードを提示して継続利用の手続きをしてください。")
-    return "".join(parts) or "変更を記録しました。"
+        msg += f"{wareki(res.present_by)}までにカードを提示して継続利用の手続きをしてください。"
+    return msg
 
 
 def move_out_dict(mv: Move) -> dict[str, Any]:
@@ -96,13 +100,19 @@ def move_out_dict(mv: Move) -> dict[str, Any]:
 
 # -- loss, found, return (services.loss, services.lifecycle) -----------------------------------------
 
-#: Card workflows whose result is the card and what happened to its certificates.
-CARD_DONE_JA = {
-    "loss_report": "紛失の届出を受け付けました。",
-    "found": "カードの一時停止を解除しました。",
-    "revoke_held": "一時保留中の電子証明書を失効させました。",
-    "return": "カードの返納を受け付けました。",
-}
+def card_message_ja(what: str, changes: dict[str, str] | None = None) -> str:
+    """The sentence after a loss report, a found card, revoked holds or a returned card."""
+    changes = changes or {}
+    if what == "loss_report":
+        return "紛失の届出を受け付けました。カードは一時停止、電子証明書は一時保留です。"
+    if what == "found":
+        done = "解除" if "release" in changes.values() else "失効"
+        return f"カードの一時停止を解除しました。電子証明書の一時保留を{done}しました。"
+    if what == "revoke_held":
+        return "一時保留中の電子証明書を失効させました。カードは一時停止のままです。"
+    if what == "return":
+        return "カードの返納を受け付けました。電子証明書は失効しました。"
+    return changes_ja(changes)
 
 
 def card_result_dict(what: str, card: dict[str, Any], changes: dict[str, str] | None = None) -> dict[str, Any]:
@@ -111,28 +121,24 @@ def card_result_dict(what: str, card: dict[str, Any], changes: dict[str, str] | 
     return card | {
         "changes": changes,
         "certificate_changes": changes_list(changes),
-        "message_ja": CARD_DONE_JA.get(what, "") + (changes_ja(changes) if changes else ""),
+        "message_ja": card_message_ja(what, changes),
     }
 
 
 # -- certificates (services.certificates) ------------------------------------------------------------
 
-CERT_DONE_JA = {
-    "issue": "電子証明書を発行しました。",
-    "renew": "電子証明書を更新しました。",
-    "revoke": "電子証明書を失効させました。",
-    "release": "電子証明書の一時保留を解除しました。",
-}
+CERT_DONE_JA = {"issue": "を発行しました。", "renew": "を更新しました。", "revoke": "を失効させました。",
+                "release": "の一時保留を解除しました。"}
+
+
+def cert_message_ja(what: str, kind: str) -> str:
+    """``cert_message_ja("issue", "sign")`` -> 署名用電子証明書を発行しました。"""
+    return _kind_ja(kind) + CERT_DONE_JA.get(what, "を変更しました。")
 
 
 def cert_result_dict(what: str, cert: Certificate, card: dict[str, Any]) -> dict[str, Any]:
     """A certificate issued, renewed, revoked or released, and the card it belongs to."""
-    c = cert_dict(cert)
-    return {
-        "certificate": c,
-        "card": card,
-        "message_ja": f"{c['kind_ja']}: {CERT_DONE_JA.get(what, '')}(シリアル {c['serial']}、{c['status_ja']})",
-    }
+    return {"certificate": cert_dict(cert), "card": card, "message_ja": cert_message_ja(what, cert.kind)}
 
 
 # -- the daily batch and the event log ---------------------------------------------------------------

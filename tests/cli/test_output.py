@@ -61,7 +61,8 @@ def test_move_prints_what_happened_to_the_card_R_CERT_5(cli, raw):
     rid, card, _ = _issued(cli)
     code, out, _ = raw("resident", "move", str(rid), "--address", "石川県鹿島郡中能登町2")
     assert code == 0
-    assert "追記欄" in out and "署名用電子証明書を失効" in out and card in out
+    out = out.replace("\n", "")  # the message wraps at the terminal's width
+    assert "転居を記録しました" in out and "署名用電子証明書は失効" in out and card in out
     d = cli("resident", "move", str(rid), "--address", "石川県鹿島郡中能登町3", at="2025-05-11T10:00")
     assert d["card"]["id"] == card and d["note_written"] is True and "message_ja" in d
 
@@ -157,3 +158,16 @@ def test_a_read_only_command_loads_no_signing_or_web_library(cli, tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_found_and_return_give_the_card_the_changes_and_one_message_R_LOSS_3(cli):
+    """The CLI prints the presenter's dict (``mynacard.results``): the same the API returns."""
+    _, card, _ = _issued(cli)
+    cli("hotline", "suspend", "--name", "能登 太郎", "--birth", "1990-06-15", at="2027-01-17T03:00")
+    d = cli("card", "found", card, at="2027-01-18T10:00")
+    assert d["state"] == "issued" and d["changes"] == {"sign": "release", "auth": "release"}
+    assert {c["action_ja"] for c in d["certificate_changes"]} == {"一時保留解除"}
+    assert d["message_ja"].startswith("カードの一時停止を解除しました")
+    d = cli("card", "return", card, at="2027-02-01T10:00")
+    assert d["state"] == "returned" and set(d["changes"].values()) == {"revoke"}
+    assert "返納" in d["message_ja"]

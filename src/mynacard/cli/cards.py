@@ -236,7 +236,7 @@ def card_continued_use(
     pin = read_pin(ctx, resident_pin, "住民基本台帳用の暗証番号 / resident PIN")
     new_sign = read_pin(ctx, new_signing_pin, SIGNING_PASSWORD) if new_signing_pin else None
     with work(ctx) as w:
-        data = face_data(w, face.continued_use(w, card_id, resident_pin=pin, new_signing_pin=new_sign))
+        data = face_data(w, face.continued_use(w, card_id, resident_pin=pin, new_signing_pin=new_sign), "継続利用")
     emit(ctx, data, render.face)
 
 

@@ -182,7 +182,7 @@ def resident_rename(
     pin = read_pin(ctx, new_signing_pin, SIGNING_PASSWORD) if new_signing_pin else None
     with work(ctx) as w:
         res = face.change_name(w, resident_id, new_name=name, new_signing_pin=pin)
-        data = face_data(w, res)
+        data = face_data(w, res, "氏名の変更")
     emit(ctx, data, render.face)
 
 
@@ -194,10 +194,10 @@ NewSigningPinOpt = typer.Option(
 )
 
 
-def face_data(w, res) -> dict:  # type: ignore[no-untyped-def]
+def face_data(w, res, what_ja: str) -> dict:  # type: ignore[no-untyped-def]
     from mynacard.results import face_dict
 
-    return face_dict(res, card_view(w.session, res.card) if res.card is not None else None)
+    return face_dict(res, card_view(w.session, res.card) if res.card is not None else None, what_ja)
 
 
 @resident_app.command("move")
@@ -212,7 +212,7 @@ def resident_move(
 
     pin = read_pin(ctx, new_signing_pin, SIGNING_PASSWORD) if new_signing_pin else None
     with work(ctx) as w:
-        data = face_data(w, face.move_within(w, resident_id, new_address=address, new_signing_pin=pin))
+        data = face_data(w, face.move_within(w, resident_id, new_address=address, new_signing_pin=pin), "転居")
     emit(ctx, data, render.face)
 
 
@@ -246,7 +246,7 @@ def resident_move_in(
     day = parse_date_opt(moved_in, "--moved-in")
     assert day is not None
     with work(ctx) as w:
-        data = face_data(w, face.move_in(w, resident_id, new_address=address, moved_in_on=day))
+        data = face_data(w, face.move_in(w, resident_id, new_address=address, moved_in_on=day), "転入")
     emit(ctx, data, render.face)
 
 

@@ -102,7 +102,7 @@ def continued_use(card_id: CardId, body: ContinuedUseIn, desk: D) -> dict[str, A
     with desk.act("card.face") as w:
         desk.card(w, card_id)
         res = face.continued_use(w, card_id, resident_pin=body.resident_pin, new_signing_pin=body.new_signing_pin)
-        return face_out(w, res)
+        return face_out(w, res, "継続利用")
 
 
 @router.post("/cards/{card_id}/loss-report", summary="Loss report at the window (R_LOSS_2)")

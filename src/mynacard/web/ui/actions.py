@@ -10,9 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mynacard import handover
+from mynacard import handover, results
 from mynacard.errors import ValidationError
-from mynacard.rules.events import CERT_KIND_JA, CertKind
 from mynacard.services import cards, certificates, face, lifecycle, loss, pins, reissue, residents
 from mynacard.services.context import Work
 
@@ -111,15 +110,7 @@ def issue(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
 
 
 def _face_message(res: face.FaceChange, what: str) -> str:
-    msg = f"{what}を記録しました。"
-    if res.note_written:
-        msg += "追記欄に記載しました。"
-    if res.notes_full:
-        msg += "追記欄に余白がありません(無料で再交付できます)。"
-    if res.certificates.get("sign") == "revoke":
-        msg += "基本4情報の変更により署名用電子証明書は失効しました。"
-        msg += "新しい署名用電子証明書を発行しました。" if res.new_signing_serial else "新たに発行できます。"
-    return msg
+    return results.face_message_ja(res, what)
 
 
 def move(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
@@ -137,31 +128,30 @@ def rename(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
 def new_cert(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     kind = _kind(form)
     certificates.issue_new(w, _need(form, "card_id", "カードID"), kind, pin=form.get("pin", ""))
-    return Outcome(f"{CERT_KIND_JA[CertKind(kind)]}を発行しました。", [])
+    return Outcome(results.cert_message_ja("issue", kind), [])
 
 
 def renew_cert(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     kind = _kind(form)
     certificates.renew(w, _need(form, "card_id", "カードID"), kind, pin=_opt(form, "pin"))
-    return Outcome(f"{CERT_KIND_JA[CertKind(kind)]}を更新しました。", [])
+    return Outcome(results.cert_message_ja("renew", kind), [])
 
 
 def revoke_cert(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     kind = _kind(form)
     certificates.revoke(w, _need(form, "card_id", "カードID"), kind)
-    return Outcome(f"{CERT_KIND_JA[CertKind(kind)]}を失効させました。", [])
+    return Outcome(results.cert_message_ja("revoke", kind), [])
 
 
 def loss_report(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     loss.report_loss(w, _need(form, "card_id", "カードID"), kind=form.get("kind", "loss"),
                      police_report=_opt(form, "police_report"))
-    return Outcome("紛失の届出を受け付けました。カードは一時停止、電子証明書は一時保留です。", [])
+    return Outcome(results.card_message_ja("loss_report"), [])
 
 
 def found(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     done = loss.found(w, _need(form, "card_id", "カードID"))
-    what = "解除" if "release" in done.values() else "失効"
-    return Outcome(f"カードの一時停止を解除しました。電子証明書の一時保留を{what}しました。", [])
+    return Outcome(results.card_message_ja("found", done), [])
 
 
 def pin_reset(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
@@ -174,8 +164,8 @@ def pin_reset(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
 
 
 def return_card(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
-    lifecycle.return_card(w, _need(form, "card_id", "カードID"))
-    return Outcome("カードの返納を受け付けました。電子証明書は失効しました。", [])
+    done = lifecycle.return_card(w, _need(form, "card_id", "カードID"))
+    return Outcome(results.card_message_ja("return", done), [])
 
 
 def read_number(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
