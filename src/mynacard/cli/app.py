@@ -99,7 +99,22 @@ def opts(ctx: typer.Context) -> Options:
     return o
 
 
+def _json_wanted() -> bool:
+    """Whether the running command was given --json (errors then go out as JSON too)."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - older Typer on Click
+        from click import get_current_context  # type: ignore[no-redef]
+    ctx = get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    return isinstance(obj, Options) and obj.json
+
+
 def fail(e: MynaError) -> typer.Exit:
+    """Report ``e`` on stderr (JSON under --json, else English and Japanese); exit code 2."""
+    if _json_wanted():
+        typer.echo(json.dumps({"error": e.to_dict()}, ensure_ascii=False), err=True)
+        return typer.Exit(2)
     # Messages quote user input and commands ("mynacard[pcsc]"): never read them as Rich markup.
     err_console.print(f"[bold red]error:[/] {escape(e.message)}")
     if e.message_ja != e.message:
