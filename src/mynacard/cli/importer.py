@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from mynacard.cli import render
-from mynacard.cli.app import emit, err_console, fail, opts
+from mynacard.cli.app import console, emit, err_console, fail, opts
 from mynacard.errors import MynaError, ValidationError
 
 
@@ -60,9 +60,9 @@ def import_cmd(
                  refused=len(rep.refused), cards=len(rep.cards))
     data = import_dict(rep)
 
-    def show(d: dict) -> None:
-        render.console.print(d["message_ja"])
-        render.console.print(f"{d['loaded']} of {d['rows']} rows loaded, {d['cards_issued']} cards issued, "
+    def show(d: dict[str, Any]) -> None:
+        console.print(d["message_ja"])
+        console.print(f"{d['loaded']} of {d['rows']} rows loaded, {d['cards_issued']} cards issued, "
                              f"{len(d['refused'])} refused.")
         if d["refused"]:
             render.rows(d["refused"], ["row", "field", "reason", "reason_ja"])

@@ -18,7 +18,12 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from mynacard.cli.app import Options, at_callback
-from mynacard.cli.errors import click, report_click_error
+from mynacard.cli.errors import report_click_error
+
+try:  # Typer 0.2x carries its own copy of Click: its exceptions are the ones raised
+    from typer._click import exceptions as click
+except ImportError:  # pragma: no cover - older Typer on Click
+    from click import exceptions as click  # type: ignore[no-redef]
 
 try:  # Typer 0.2x carries its own copy of Click
     from typer import _click as clickcore
@@ -64,7 +69,7 @@ def load(name: str) -> clickcore.Command:
         helper.command(name)(obj)
     helper.command("-")(lambda: None)  # a second command: get_command gives a group to take ours from
     group = typer.main.get_command(helper)
-    cmd = group.commands[name]  # type: ignore[attr-defined]
+    cmd: clickcore.Command = group.commands[name]  # type: ignore[attr-defined]
     return cmd
 
 
@@ -73,7 +78,7 @@ class LazyGroup(TyperGroup):
 
     _listing = False
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    def list_commands(self, ctx: clickcore.Context) -> list[str]:
         return list(LAZY) + [n for n in self.commands if n not in LAZY]
 
     def get_command(self, ctx: clickcore.Context, cmd_name: str) -> clickcore.Command | None:
