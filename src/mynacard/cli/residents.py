@@ -17,6 +17,13 @@ from mynacard.services import residents
 municipality_app = typer.Typer(help="Municipalities (市区町村).", no_args_is_help=True)
 resident_app = typer.Typer(help="Residents (住民) and their individual numbers.", no_args_is_help=True)
 
+#: The signing certificate's secret is a password (パスワード), the others are PINs (暗証番号).
+SIGNING_PASSWORD = "署名用電子証明書のパスワード / signing password"
+NewSigningPinOpt = typer.Option(
+    help="Issue a new signing certificate with this password (6-16 A-Z0-9); '-' asks for it (hidden prompt "
+    "or --pin-stdin)"
+)
+
 
 @municipality_app.command("add")
 def municipality_add(
@@ -184,14 +191,6 @@ def resident_rename(
         res = face.change_name(w, resident_id, new_name=name, new_signing_pin=pin)
         data = face_data(w, res, "氏名の変更")
     emit(ctx, data, render.face)
-
-
-#: The signing certificate's secret is a password (パスワード), the others are PINs (暗証番号).
-SIGNING_PASSWORD = "署名用電子証明書のパスワード / signing password"
-NewSigningPinOpt = typer.Option(
-    help="Issue a new signing certificate with this password (6-16 A-Z0-9); '-' asks for it (hidden prompt "
-    "or --pin-stdin)"
-)
 
 
 def face_data(w, res, what_ja: str) -> dict:  # type: ignore[no-untyped-def]
