@@ -112,23 +112,21 @@ def residents(items: list[dict[str, Any]]) -> None:
 
 
 def events(items: list[dict[str, Any]]) -> None:
-    """The event log as a table; details as ``key=value``."""
+    """The event log, one entry a line (time, actor, action, resident, card) and its details below it
+    as ``key=value``: readable at any terminal width, nothing cut."""
     from mynacard.results import details_text
 
     if not items:
         console.print("記録はありません。")
         return
-    t = Table()
-    t.add_column("at", no_wrap=True, min_width=19)
-    t.add_column("actor", overflow="fold")
-    t.add_column("action", no_wrap=True)
-    t.add_column("resident", overflow="fold")
-    t.add_column("card", no_wrap=True)
-    t.add_column("details", overflow="fold", ratio=1)
     for e in items:
-        t.add_row(e["at"][:19], escape(e["actor"]), e["action"], text(e.get("resident_id")), text(e.get("card_id")),
-                  escape(details_text(e.get("details") or {})))
-    console.print(t)
+        who = "".join(
+            f"  {label} {e[k]}" for k, label in (("resident_id", "resident"), ("card_id", "card")) if e.get(k)
+        )
+        console.print(f"{e['at'][:16].replace('T', ' ')}  [cyan]{escape(e['actor'])}[/]  [bold]{e['action']}[/]{who}")
+        details = details_text(e.get("details") or {})
+        if details:
+            console.print("    " + escape(details), soft_wrap=False)
 
 
 def batch(d: dict[str, Any]) -> None:

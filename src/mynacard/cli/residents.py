@@ -112,14 +112,13 @@ def resident_show(ctx: typer.Context, resident_id: ResidentIdArg) -> None:
     def show(d: dict) -> None:
         born = both(parse_date_opt(d["birth_date"], "birth"))
         console.print(f"[bold]{escape(d['name'])}[/] (ID {d['id']}) {escape(d['address'])} 生年月日 {born}")
-        t = Table("card", "state", "expires", "certificate", "serial", "status")
-        for c in d["cards"]:
-            certs = c["certificates"] or [{"kind": "-", "serial": "-", "status": "-"}]
-            for i, x in enumerate(certs):
-                first = i == 0
-                t.add_row(c["id"] if first else "", c["state"] if first else "",
-                          (c["expires_on"] or "-") if first else "", x["kind"], x["serial"], x["status"])
-        console.print(t)
+        for c in d["cards"]:  # one small table a card: whole serials fit an 80-column terminal
+            console.print(f"[bold]Card {c['id']}[/] {c['state']}  有効期限 expires {c['expires_on'] or '-'}")
+            if c["certificates"]:
+                t = Table("certificate", "serial", "status")
+                for x in c["certificates"]:
+                    t.add_row(x["kind"], x["serial"], x["status"])
+                console.print(t)
 
     emit(ctx, data, show)
 
