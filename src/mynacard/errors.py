@@ -83,13 +83,32 @@ class PinError(MynaError):
     http_status = 403
 
 
+#: The secrets' names: the signing certificate's is a password (パスワード), the other three are PINs (暗証番号).
+SECRET_NAMES = {
+    "sign": ("signing password", "署名用電子証明書のパスワード"),
+    "auth": ("auth PIN", "利用者証明用電子証明書の暗証番号"),
+    "resident": ("resident PIN", "住民基本台帳用の暗証番号"),
+    "card_info": ("card-info PIN", "券面事項入力補助用の暗証番号"),
+}
+
+
+def secret_names(pin: str) -> tuple[str, str]:
+    """English and Japanese name of a PIN (``sign`` -> signing password / 署名用電子証明書のパスワード)."""
+    return SECRET_NAMES.get(pin, (f"{pin} PIN", "暗証番号"))
+
+
+def tries_text(n: int) -> str:
+    return f"{n} try left" if n == 1 else f"{n} tries left"
+
+
 class WrongPin(PinError):
     code = "wrong_pin"
 
     def __init__(self, pin: str, tries_left: int) -> None:
+        en, ja = secret_names(pin)
         super().__init__(
-            f"Wrong {pin} PIN: {tries_left} tries left.",
-            f"暗証番号が違います。残り{tries_left}回です。",
+            f"Wrong {en}: {tries_text(tries_left)}.",
+            f"{ja}が違います。残り{tries_left}回です。",
             pin=pin,
             tries_left=tries_left,
         )
@@ -99,10 +118,11 @@ class PinLocked(PinError):
     code = "pin_locked"
 
     def __init__(self, pin: str) -> None:
+        en, ja = secret_names(pin)
         super().__init__(
-            f"The {pin} PIN is locked. Unlock it at the municipal window of residence "
+            f"The {en} is locked. Unlock it at the municipal window of residence "
             "after identity verification (R_PIN_5).",
-            "暗証番号がロックされています。住民票のある市区町村の窓口で本人確認のうえ、"
+            f"{ja}がロックされています。住民票のある市区町村の窓口で本人確認のうえ、"
             "ロック解除・再設定を行ってください。",
             pin=pin,
             tries_left=0,

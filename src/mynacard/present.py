@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from mynacard.ca.era import ERA_STARTS, Era
 from mynacard.db.models import CARD_STATE_JA, CERT_STATUS_JA, Card, CardState, Certificate, CertStatus, Resident
-from mynacard.db.repositories import number_of
+from mynacard.db.repositories import certificates_of_card, number_of
 from mynacard.rules.events import CERT_KIND_JA, CertKind
 from mynacard.timeutil import JST
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from mynacard.services.loss import Suspension
     from mynacard.services.renewals import CardRenewals
 
@@ -93,6 +95,17 @@ def card_dict(c: Card, certs: list[Certificate] | None = None) -> dict[str, Any]
     }
     if certs is not None:
         d["certificates"] = [cert_dict(x) for x in certs]
+    return d
+
+
+def card_view(session: Session, c: Card) -> dict[str, Any]:
+    """A card with its certificates, its dates in 和暦 and the current certificate of each kind: the card
+    inside every workflow result (``mynacard.results``), for the CLI, the API and the window."""
+    d = card_dict(c, list(certificates_of_card(session, c.id)))
+    for key in ("made_on", "issued_on", "continued_use_by"):
+        v = getattr(c, key)
+        d[f"{key}_wareki"] = wareki(v) if v else ""
+    d["current"] = {cert["kind"]: cert for cert in d["certificates"]}  # latest of each kind wins
     return d
 
 

@@ -9,19 +9,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import ArgumentError, OperationalError
 
-from mynacard import audit
-from mynacard.crypto import load_master_key
-from mynacard.db.store import Store, sqlite_path
 from mynacard.errors import MynaError, ValidationError
-from mynacard.services.context import Office, Work
 from mynacard.timeutil import JST, parse_at
+
+if TYPE_CHECKING:  # the store, SQLAlchemy and the services load when a command opens the office
+    from mynacard.services.context import Office, Work
 
 #: The IDs the store numbers (an SQL INTEGER): a larger number is a usage error, not a crash.
 MAX_ID = 2_147_483_647
@@ -38,6 +36,7 @@ class Options:
     json: bool
     actor: str
     base_url: str
+    pin_stdin: bool = False
     _office: Office | None = None
 
     def key_path(self) -> Path | None:
@@ -48,16 +47,24 @@ class Options:
             return Path(env)
         if "://" not in self.db:
             return Path(self.db + ".key")
+        from mynacard.db.store import sqlite_path
+
         path = sqlite_path(self.db)  # a sqlite:/// URL is a file too
         return Path(str(path) + ".key") if path is not None else None
 
     def office(self) -> Office:
         if self._office is None:
+            from sqlalchemy.exc import ArgumentError, OperationalError
+
+            from mynacard.crypto import load_master_key
+            from mynacard.db.store import Store
+            from mynacard.services.context import Office
+
             try:
                 store = Store(self.db)  # a --db that names no database fails here, before any key
                 master_key = load_master_key(self.key_path())
                 store.bind_keys(master_key)
-                store.migrate_if_behind()
+                migrated = store.migrate_if_behind()
                 self._office = Office(store=store, master_key=master_key, base_url=self.base_url)
             except MynaError as e:
                 raise fail(e) from None
@@ -73,10 +80,12 @@ class Options:
                         "データベースを開けません。--db の指定を確認してください。",
                     )
                 ) from None
-            # Chip states of the first, plain form are sealed now (needs the master key).
-            from mynacard.services.pinstore import upgrade_all
+            # Chip states of the first, plain form are sealed now (needs the master key): only after a
+            # migration or when the store's marker says some may be left, not a scan on every command.
+            if migrated or store.needs_chip_upgrade():
+                from mynacard.services.pinstore import upgrade_all
 
-            upgrade_all(self._office, self.now())
+                upgrade_all(self._office, self.now())
         return self._office
 
     def now(self) -> datetime:
@@ -90,7 +99,22 @@ def opts(ctx: typer.Context) -> Options:
     return o
 
 
+def _json_wanted() -> bool:
+    """Whether the running command was given --json (errors then go out as JSON too)."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - older Typer on Click
+        from click import get_current_context  # type: ignore[no-redef]
+    ctx = get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    return isinstance(obj, Options) and obj.json
+
+
 def fail(e: MynaError) -> typer.Exit:
+    """Report ``e`` on stderr (JSON under --json, else English and Japanese); exit code 2."""
+    if _json_wanted():
+        typer.echo(json.dumps({"error": e.to_dict()}, ensure_ascii=False), err=True)
+        return typer.Exit(2)
     # Messages quote user input and commands ("mynacard[pcsc]"): never read them as Rich markup.
     err_console.print(f"[bold red]error:[/] {escape(e.message)}")
     if e.message_ja != e.message:
@@ -105,6 +129,8 @@ _TARGETS = ("card_id", "resident_id", "serial", "kind")
 @contextmanager
 def work(ctx: typer.Context, actor: str | None = None) -> Iterator[Work]:
     """One workflow transaction at the command's time; MynaError -> message and exit code 2."""
+    from mynacard import audit
+
     o = opts(ctx)
     who = actor or o.actor
     action = "cli." + ".".join(ctx.command_path.split()[1:])[:55]
@@ -124,6 +150,27 @@ def work(ctx: typer.Context, actor: str | None = None) -> Iterator[Work]:
             typer.echo(json.dumps({"error": e.to_dict()}, ensure_ascii=False), err=True)
             raise typer.Exit(2) from None
         raise fail(e) from None
+
+
+def read_pin(ctx: typer.Context, given: str | None, label: str, *, confirm: bool = False) -> str:
+    """A PIN: the option's value, else one line of stdin (``--pin-stdin``), else a hidden prompt.
+    ``-`` as the value asks for it the same way (for optional PINs such as ``--sign-pin -``)."""
+    if given is not None and given != "-":
+        return given
+    if opts(ctx).pin_stdin:
+        import sys
+
+        line = sys.stdin.readline()
+        if not line:
+            raise fail(ValidationError(
+                "pin",
+                f"No line left on standard input for the {label} (--pin-stdin reads one PIN a line, in the "
+                "order of the command's help).",
+                f"標準入力に{label}がありません(--pin-stdin では1行に1つずつ入力してください)。",
+            ))
+        return line.rstrip("\r\n")
+    value: str = typer.prompt(label, hide_input=True, confirmation_prompt=confirm)
+    return value
 
 
 def write_file(path: Path, data: bytes, option: str = "--out") -> None:
@@ -157,11 +204,17 @@ def emit(ctx: typer.Context, data: Any, render: Callable[[Any], None] | None = N
     if render is not None:
         render(data)
         return
+    from mynacard.cli import render as r
+
     if isinstance(data, dict):
-        for k, v in data.items():
-            console.print(f"[bold]{k}[/]: {v}")
+        r.kv(data)
+    elif isinstance(data, list) and all(isinstance(x, dict) for x in data):
+        r.rows(data)
+    elif isinstance(data, list):
+        for x in data:
+            console.print(escape(r.text(x)))
     else:
-        console.print(data)
+        console.print(escape(str(data)))
 
 
 def parse_date_opt(value: str | None, name: str) -> date | None:

@@ -85,6 +85,11 @@ def restore_cmd(
         store.migrate((bk.header_revision(file) or "head") if current is None else "head")
         info = bk.restore(store, file, replace=replace)
         store.migrate()
+        # a backup of an older release may hold chip states of the first, plain form: seal them now
+        from mynacard.services.context import Office
+        from mynacard.services.pinstore import upgrade_all
+
+        upgrade_all(Office(store=store, master_key=key, base_url=o.base_url), o.now())
         n, problems = audit.verify(store)
         audit.append(store, at=o.now(), actor=o.actor[:64] or "cli", role="cli", action="store.restore",
                      target=f"file:{file.name}"[:100], rows=sum(info.rows.values()), chain_ok=not problems)

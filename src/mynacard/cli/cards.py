@@ -5,18 +5,24 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from mynacard.cli.app import ResidentIdArg, console, emit, parse_date_opt, work
+from mynacard.cli import render
+from mynacard.cli.app import ResidentIdArg, emit, parse_date_opt, read_pin, work
+from mynacard.cli.residents import SIGNING_PASSWORD, NewSigningPinOpt, face_data
 from mynacard.db import repositories as repo
 from mynacard.handover import applied_dict, issued_extra
-from mynacard.present import both, card_dict, iso
-from mynacard.services import cards, face, lifecycle, loss, reissue
+from mynacard.present import card_view
+from mynacard.results import card_result_dict, event_dict
+from mynacard.services import cards, reissue
 from mynacard.services.common import card as get_card
 
 card_app = typer.Typer(help="Cards (個人番号カード).", no_args_is_help=True)
 
-PinOpt = Annotated[str, typer.Option(prompt=True, hide_input=True)]
+#: A PIN: the option's value, else a hidden prompt (or a line of stdin with ``mynacard --pin-stdin``).
+PinOpt = Annotated[
+    str | None, typer.Option(help="4 digits; asked with a hidden prompt when left out (or read by --pin-stdin)")
+]
+
 CertsOpt = Annotated[
     str | None,
     typer.Option(
@@ -26,27 +32,11 @@ CertsOpt = Annotated[
     ),
 ]
 
-
-def _show(d: dict) -> None:
-    console.print(f"[bold]Card {d['id']}[/] — {d['state_ja']} ({d['state']})")
-    console.print(f"  有効期限 expires: {both(parse_date_opt(d['expires_on'], 'x')) or '-'}")
-    if d.get("notes"):
-        for n in d["notes"]:
-            console.print(f"  追記欄: {n['text']}")
-    if d.get("cert_expires_on"):
-        console.print(f"  電子証明書の有効期限 certificates expire: {d['cert_expires_on']}")
-    if d.get("continued_use_by"):
-        console.print(f"  継続利用の期限 present by: {d['continued_use_by']}")
-    if d.get("certificates"):
-        t = Table("certificate", "serial", "status", "expires")
-        for c in d["certificates"]:
-            t.add_row(c["kind_ja"], c["serial"][:16], f"{c['status_ja']} ({c['status']})", c["expires_on"])
-        console.print(t)
+_show = render.card
 
 
 def _card(w, card_id: str) -> dict:
-    c = get_card(w, card_id, for_update=False)
-    return card_dict(c, list(repo.certificates_of_card(w.session, c.id)))
+    return card_view(w.session, get_card(w, card_id, for_update=False))
 
 
 @card_app.command("apply")
@@ -167,26 +157,30 @@ def card_issue(
     id_doc: Annotated[
         list[str], typer.Option(help="Identity document(s): drivers_license, passport, health_insurance_card, ...")
     ],
-    resident_pin: PinOpt,
-    card_info_pin: PinOpt,
-    auth_pin: Annotated[
-        str | None, typer.Option(help="Authentication PIN (4 digits); asked for when the certificate is issued")
+    auth_pin: PinOpt = None,
+    resident_pin: PinOpt = None,
+    card_info_pin: PinOpt = None,
+    sign_pin: Annotated[
+        str | None, typer.Option(help="Signing password (署名用パスワード, 6-16 A-Z0-9); '-' asks for it")
     ] = None,
-    sign_pin: Annotated[str | None, typer.Option(help="Signing password (6-16 A-Z0-9)")] = None,
     sign: Annotated[
         bool | None, typer.Option("--sign/--no-sign", help="Issue a signing certificate (default: if eligible)")
     ] = None,
     certs: CertsOpt = None,
     representative: Annotated[str | None, typer.Option(help="Legal representative (under-15s, adult wards)")] = None,
 ) -> None:
-    """Hand the card over (交付): identity check, PINs, keys on the chip, the certificates chosen."""
-    if auth_pin is None and certs not in ("sign", "none"):
-        auth_pin = typer.prompt("Auth pin", hide_input=True)
-    pins = {"resident": resident_pin, "card_info": card_info_pin}
-    if auth_pin:
-        pins["auth"] = auth_pin
+    """Hand the card over (交付): identity check, PINs, keys on the chip, the certificates chosen.
+
+    PINs left out are asked for with a hidden prompt, or read from stdin with ``mynacard --pin-stdin``
+    one a line in this order: auth (unless --certs is sign or none), resident, card-info, then the
+    signing password if --sign-pin is '-'."""
+    pins: dict[str, str] = {}
+    if auth_pin is not None or certs not in ("sign", "none"):
+        pins["auth"] = read_pin(ctx, auth_pin, "利用者証明用電子証明書の暗証番号 / auth PIN")
+    pins["resident"] = read_pin(ctx, resident_pin, "住民基本台帳用の暗証番号 / resident PIN")
+    pins["card_info"] = read_pin(ctx, card_info_pin, "券面事項入力補助用の暗証番号 / card-info PIN")
     if sign_pin:
-        pins["sign"] = sign_pin
+        pins["sign"] = read_pin(ctx, sign_pin, SIGNING_PASSWORD)
     with work(ctx) as w:
         want = None if certs else sign if sign is not None else (None if sign_pin else False)
         res = cards.issue(
@@ -213,27 +207,33 @@ def card_report_loss(
     police_report: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """The loss report at the window (R_LOSS_2); suspends the card if the hotline has not."""
+    from mynacard.services import loss
+
     with work(ctx) as w:
         loss.report_loss(w, card_id, kind=kind, police_report=police_report)
-        data = _card(w, card_id)
+        data = card_result_dict("loss_report", _card(w, card_id))
     emit(ctx, data, _show)
 
 
 @card_app.command("found")
 def card_found(ctx: typer.Context, card_id: str) -> None:
     """The card was found: lift the suspension and the holds (R_LOSS_3)."""
+    from mynacard.services import loss
+
     with work(ctx) as w:
-        loss.found(w, card_id)
-        data = _card(w, card_id)
+        done = loss.found(w, card_id)
+        data = card_result_dict("found", _card(w, card_id), done)
     emit(ctx, data, _show)
 
 
 @card_app.command("return")
 def card_return(ctx: typer.Context, card_id: str) -> None:
     """The holder returns the card (返納); both certificates are revoked (R_CARD_10, R_CERT_7)."""
+    from mynacard.services import lifecycle
+
     with work(ctx) as w:
-        lifecycle.return_card(w, card_id)
-        data = _card(w, card_id)
+        done = lifecycle.return_card(w, card_id)
+        data = card_result_dict("return", _card(w, card_id), done)
     emit(ctx, data, _show)
 
 
@@ -241,22 +241,22 @@ def card_return(ctx: typer.Context, card_id: str) -> None:
 def card_continued_use(
     ctx: typer.Context,
     card_id: str,
-    resident_pin: PinOpt,
-    new_signing_pin: Annotated[str | None, typer.Option()] = None,
+    resident_pin: PinOpt = None,
+    new_signing_pin: Annotated[str | None, NewSigningPinOpt] = None,
 ) -> None:
     """Present the card at the new municipality with the resident-registry PIN (R_CARD_8)."""
+    from mynacard.services import face
+
+    pin = read_pin(ctx, resident_pin, "住民基本台帳用の暗証番号 / resident PIN")
+    new_sign = read_pin(ctx, new_signing_pin, SIGNING_PASSWORD) if new_signing_pin else None
     with work(ctx) as w:
-        face.continued_use(w, card_id, resident_pin=resident_pin, new_signing_pin=new_signing_pin)
-        data = _card(w, card_id)
-    emit(ctx, data, _show)
+        data = face_data(w, face.continued_use(w, card_id, resident_pin=pin, new_signing_pin=new_sign), "継続利用")
+    emit(ctx, data, render.face)
 
 
 @card_app.command("events")
 def card_events(ctx: typer.Context, card_id: str) -> None:
     """The event log of a card: who did what, when."""
     with work(ctx) as w:
-        rows = [
-            {"at": iso(e.at), "actor": e.actor, "action": e.action, "details": e.details}
-            for e in repo.events(w.session, card_id=card_id)
-        ]
-    emit(ctx, rows, lambda rs: [console.print(f"{r['at']} {r['actor']:<10} {r['action']} {r['details']}") for r in rs])
+        rows = [event_dict(e) for e in repo.events(w.session, card_id=card_id)]
+    emit(ctx, rows, render.events)

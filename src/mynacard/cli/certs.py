@@ -6,15 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509 import ocsp
 
-from mynacard.cli.app import emit, fail, work, write_file
+from mynacard.cli import render
+from mynacard.cli.app import emit, fail, opts, read_pin, work, write_file
+from mynacard.cli.residents import SIGNING_PASSWORD
 from mynacard.db import repositories as repo
-from mynacard.errors import NotFoundError
 from mynacard.handover import receipt_out
-from mynacard.present import cert_dict
-from mynacard.services import certificates, loss, revocation
+from mynacard.present import card_view, cert_dict
+from mynacard.results import card_result_dict, cert_result_dict
 
 cert_app = typer.Typer(help="Certificates (電子証明書): issue, renew, revoke, CRL, OCSP.", no_args_is_help=True)
 KindArg = Annotated[str, typer.Argument(help="sign (署名用) or auth (利用者証明用)")]
@@ -22,14 +21,29 @@ KindArg = Annotated[str, typer.Argument(help="sign (署名用) or auth (利用�
 
 @cert_app.command("issue")
 def cert_issue(
-    ctx: typer.Context, card_id: str, kind: KindArg, pin: Annotated[str, typer.Option(prompt=True, hide_input=True)]
+    ctx: typer.Context,
+    card_id: str,
+    kind: KindArg,
+    pin: Annotated[
+        str | None, typer.Option(help="The new key's PIN or password; asked with a hidden prompt when left out")
+    ] = None,
 ) -> None:
     """Issue a certificate on a card that has none of that kind: one the holder declined or
     revoked, or a new signing one after a move (R_CERT_10); its fee where one applies."""
+    from mynacard.services import certificates
+
+    secret = read_pin(ctx, pin, SIGNING_PASSWORD if kind == "sign" else "利用者証明用電子証明書の暗証番号 / auth PIN")
     with work(ctx) as w:
-        added = certificates.add(w, card_id, kind, pin=pin)
-        data = cert_dict(added.certificate) | {"receipt": receipt_out(added.receipt)}
-    emit(ctx, data)
+        added = certificates.add(w, card_id, kind, pin=secret)
+        data = cert_result_dict("issue", added.certificate, card_view(w.session, _card(w, card_id)))
+        data["receipt"] = receipt_out(added.receipt)
+    emit(ctx, data, render.cert_result)
+
+
+def _card(w, card_id: str):  # type: ignore[no-untyped-def]
+    from mynacard.services.common import card
+
+    return card(w, card_id, for_update=False)
 
 
 @cert_app.command("renew")
@@ -37,43 +51,58 @@ def cert_renew(
     ctx: typer.Context,
     card_id: str,
     kind: KindArg,
-    pin: Annotated[str | None, typer.Option(help="Set a new PIN for the new key")] = None,
+    pin: Annotated[str | None, typer.Option(help="Set a new PIN for the new key ('-' asks for it)")] = None,
 ) -> None:
     """Renew a certificate inside its 3-month window (R_CERT_3)."""
+    from mynacard.services import certificates
+
+    secret = read_pin(ctx, pin, SIGNING_PASSWORD if kind == "sign" else "暗証番号 / PIN") if pin else None
     with work(ctx) as w:
-        data = cert_dict(certificates.renew(w, card_id, kind, pin=pin))
-    emit(ctx, data)
+        cert = certificates.renew(w, card_id, kind, pin=secret)
+        data = cert_result_dict("renew", cert, card_view(w.session, _card(w, card_id)))
+    emit(ctx, data, render.cert_result)
 
 
 @cert_app.command("revoke")
 def cert_revoke(ctx: typer.Context, card_id: str, kind: KindArg) -> None:
     """Revoke a certificate at the holder's request, or one on hold (R_CERT_6)."""
+    from mynacard.services import certificates
+
     with work(ctx) as w:
-        data = cert_dict(certificates.revoke(w, card_id, kind))
-    emit(ctx, data)
+        cert = certificates.revoke(w, card_id, kind)
+        data = cert_result_dict("revoke", cert, card_view(w.session, _card(w, card_id)))
+    emit(ctx, data, render.cert_result)
 
 
 @cert_app.command("revoke-held")
 def cert_revoke_held(ctx: typer.Context, card_id: str) -> None:
     """Revoke both held certificates of a suspended card instead of releasing them (R_CERT_6)."""
+    from mynacard.services import loss
+
     with work(ctx) as w:
-        data = loss.revoke_after_hold(w, card_id)
-    emit(ctx, data)
+        done = loss.revoke_after_hold(w, card_id)
+        data = card_result_dict("revoke_held", card_view(w.session, _card(w, card_id)), done)
+    emit(ctx, data, render.card)
 
 
 @cert_app.command("release")
 def cert_release(ctx: typer.Context, card_id: str, kind: KindArg) -> None:
     """Release the hold of one certificate."""
+    from mynacard.services import certificates
+
     with work(ctx) as w:
-        data = cert_dict(certificates.release(w, card_id, kind))
-    emit(ctx, data)
+        cert = certificates.release(w, card_id, kind)
+        data = cert_result_dict("release", cert, card_view(w.session, _card(w, card_id)))
+    emit(ctx, data, render.cert_result)
 
 
 @cert_app.command("show")
 def cert_show(
     ctx: typer.Context,
-    serial: Annotated[str, typer.Argument(help="Serial number in hex")],
-    pem: Annotated[bool, typer.Option(help="Print the certificate as PEM")] = False,
+    serial: Annotated[str, typer.Argument(help="Serial number in hex (or its first 8 or more digits)")],
+    pem: Annotated[
+        bool, typer.Option(help="Print only the certificate as PEM (pipe it to `openssl x509 -noout -text`)")
+    ] = False,
 ) -> None:
     """A certificate's status (and PEM)."""
     with work(ctx) as w:
@@ -81,21 +110,18 @@ def cert_show(
         data = cert_dict(c)
         if pem:
             from cryptography import x509
+            from cryptography.hazmat.primitives.serialization import Encoding
 
             data["pem"] = x509.load_der_x509_certificate(c.der).public_bytes(Encoding.PEM).decode()
-    emit(ctx, data)
+    if pem and not opts(ctx).json:
+        typer.echo(data["pem"], nl=False)  # nothing but the PEM block
+        return
+    emit(ctx, data, render.certificate)
 
 
 def _cert(serial: str, w):  # type: ignore[no-untyped-def]
-    try:
-        n = int(serial, 16)
-    except ValueError:
-        raise typer.BadParameter("the serial is a hexadecimal number") from None
-    # serials are positive and at most 20 octets (RFC 5280 4.1.2.2): no certificate has another
-    c = repo.certificate(w.session, n) if 0 < n < 2**160 else None
-    if c is None:
-        raise NotFoundError(f"No certificate with serial {serial}.", "該当する電子証明書がありません。")
-    return c
+    """The certificate of a whole serial or of a unique prefix of at least 8 hex digits."""
+    return repo.certificate_by_serial(w.session, serial)
 
 
 @cert_app.command("ocsp")
@@ -106,6 +132,11 @@ def cert_ocsp(
 ) -> None:
     """Answer an OCSP query for a certificate: good / revoked / hold (R_CERT_8), with the response
     the office's OCSP service serves (signed by the delegated responder)."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509 import ocsp
+
+    from mynacard.services import revocation
+
     with work(ctx) as w:
         c = _cert(serial, w)
         resp = revocation.response(w, c)
@@ -113,7 +144,7 @@ def cert_ocsp(
         write_file(out, resp.public_bytes(Encoding.DER))
     status = resp.certificate_status
     data = {
-        "serial": serial,
+        "serial": format(c.serial, "x"),
         "status": status.name.lower(),
         "revocation_reason": resp.revocation_reason.name
         if status == ocsp.OCSPCertStatus.REVOKED and resp.revocation_reason
@@ -137,6 +168,8 @@ def cert_crl(
         raise typer.BadParameter(f"{kind!r} is not a CA: use sign or auth", param_hint="KIND")
     if municipality is not None and not (len(municipality) == 6 and municipality.isascii() and municipality.isdigit()):
         raise typer.BadParameter("a municipality code is 6 digits", param_hint="--municipality")
+    from mynacard.services import revocation
+
     with work(ctx) as w:
         der = revocation.full_crl(w, kind, municipality or "")
     write_file(out, der)

@@ -26,7 +26,7 @@ from mynacard.chip.pins import PIN_NAMES_JA
 from mynacard.cli.app import console, emit, fail, opts
 from mynacard.client import JpkiCard, PcscTransport
 from mynacard.client.card import SLOT_EN, SLOT_JA
-from mynacard.errors import MynaError, PinLocked, ValidationError, WrongPin
+from mynacard.errors import MynaError, PinLocked, ValidationError, WrongPin, tries_text
 
 if TYPE_CHECKING:
     from mynacard.client import signing as sig
@@ -108,7 +108,7 @@ def ask_pin(card: JpkiCard, pin: PinId, given: str | None, prompt: str | None = 
     tries = card.tries_left(pin)
     if tries == 0:
         raise PinLocked(pin.value)
-    console.print(f"{PIN_NAMES_JA[pin]} ({PIN_NAMES_EN[pin]}): 残り{tries}回 / {tries} tries left")
+    console.print(f"{PIN_NAMES_JA[pin]} ({PIN_NAMES_EN[pin]}): 残り{tries}回 / {tries_text(tries)}")
     value = given if given is not None else typer.prompt(prompt or PIN_NAMES_JA[pin], hide_input=True)
     check_pin_format(pin, value)  # ValidationError before anything reaches the card
     return value

@@ -7,14 +7,21 @@ from typing import Annotated
 
 import typer
 
-from mynacard.cli.app import MAX_ID, console, emit, parse_date_opt, work
+from mynacard.cli import render
+from mynacard.cli.app import MAX_ID, console, emit, parse_date_opt, read_pin, work
 from mynacard.db import repositories as repo
 from mynacard.errors import ValidationError
-from mynacard.handover import pin_reset_dict
-from mynacard.present import iso, renewals_dicts, suspension_dict
-from mynacard.services import batch, loss, pins, renewals
-from mynacard.services.export import export
+from mynacard.present import renewals_dicts, suspension_dict
+from mynacard.results import batch_dict, event_dict
 from mynacard.timeutil import jst_date
+
+#: The screens' names of the four secrets: the signing one is a password (パスワード), the others PINs.
+PIN_LABELS = {
+    "sign": "署名用電子証明書のパスワード / signing password",
+    "auth": "利用者証明用電子証明書の暗証番号 / auth PIN",
+    "resident": "住民基本台帳用の暗証番号 / resident PIN",
+    "card_info": "券面事項入力補助用の暗証番号 / card-info PIN",
+}
 
 hotline_app = typer.Typer(
     help="The 24/7 hotline (0120-95-0178): suspend a lost card at any hour.", no_args_is_help=True
@@ -31,6 +38,8 @@ def hotline_suspend(
     number: Annotated[str | None, typer.Option(help="Individual number, if the caller knows it")] = None,
 ) -> None:
     """Suspend the card and hold both certificates after the identity questions (R_LOSS_1)."""
+    from mynacard.services import loss
+
     with work(ctx, actor="hotline") as w:
         s = loss.hotline_suspend(
             w,
@@ -40,15 +49,21 @@ def hotline_suspend(
             individual_number=number,
         )
         data = suspension_dict(s)
-    emit(ctx, data)
+    emit(ctx, data, render.suspension)
 
 
 @pin_app.command("tries")
 def pin_tries(ctx: typer.Context, card_id: str) -> None:
     """Tries left for the four PINs, spending none (R_PIN_7)."""
+    from mynacard.services import pins
+
     with work(ctx) as w:
         data = pins.tries_left(w, card_id)
-    emit(ctx, data)
+
+    def show(d: dict) -> None:
+        render.rows([{"pin": k, "name": PIN_LABELS.get(k, k), "tries left 残り回数": v} for k, v in d.items()])
+
+    emit(ctx, data, show)
 
 
 @pin_app.command("reset")
@@ -57,11 +72,15 @@ def pin_reset(
     card_id: str,
     pin: Annotated[str, typer.Argument(help="sign / auth / resident / card_info")],
     id_doc: Annotated[list[str], typer.Option(help="Identity document(s)")],
-    new: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    new: Annotated[str | None, typer.Option(help="The new PIN; asked twice with a hidden prompt when left out")] = None,
 ) -> None:
     """Reset or unlock a PIN at the window after identity verification (R_PIN_5)."""
+    from mynacard.handover import pin_reset_dict
+    from mynacard.services import pins
+
+    value = read_pin(ctx, new, "新しい" + PIN_LABELS.get(pin, "暗証番号"), confirm=True)
     with work(ctx) as w:
-        data = pin_reset_dict(pins.reset(w, card_id, pin, new, identity_documents=id_doc))
+        data = pin_reset_dict(pins.reset(w, card_id, pin, value, identity_documents=id_doc))
     emit(ctx, data)
 
 
@@ -70,34 +89,28 @@ def pin_change(
     ctx: typer.Context,
     card_id: str,
     pin: Annotated[str, typer.Argument()],
-    old: Annotated[str, typer.Option(prompt=True, hide_input=True)],
-    new: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    old: Annotated[str | None, typer.Option(help="The current PIN (hidden prompt when left out)")] = None,
+    new: Annotated[str | None, typer.Option(help="The new PIN (asked twice when left out)")] = None,
 ) -> None:
-    """Change a PIN after entering the current one (R_PIN_6). A wrong PIN spends a try."""
+    """Change a PIN after entering the current one (R_PIN_6). A wrong PIN spends a try.
+    With ``mynacard --pin-stdin`` the current PIN and then the new one are read from stdin."""
+    from mynacard.services import pins
+
+    label = PIN_LABELS.get(pin, "暗証番号")
+    current = read_pin(ctx, old, "現在の" + label)
+    value = read_pin(ctx, new, "新しい" + label, confirm=True)
     with work(ctx) as w:
-        pins.change(w, card_id, pin, old, new)
+        pins.change(w, card_id, pin, current, value)
     emit(ctx, {"card": card_id, "pin": pin, "changed": True})
 
 
 def batch_daily(ctx: typer.Context) -> None:
     """The daily batch: expire, lapse, and the expiry notices due (R_USE_3)."""
+    from mynacard.services import batch
+
     with work(ctx, actor="batch") as w:
-        rep = batch.daily(w)
-        data = {
-            "expired_cards": rep.expired_cards,
-            "expired_certificates": rep.expired_certificates,
-            "lapsed_cards": rep.lapsed_cards,
-            "notices": [
-                {
-                    "card": n.card_id,
-                    "subject": n.subject,
-                    "expires_on": iso(n.expires_on),
-                    "renewal_application_id": n.application_id,
-                }
-                for n in rep.notices
-            ],
-        }
-    emit(ctx, data)
+        data = batch_dict(batch.daily(w))
+    emit(ctx, data, render.batch)
 
 
 def events(
@@ -108,26 +121,8 @@ def events(
 ) -> None:
     """The append-only event log: who did what, when."""
     with work(ctx) as w:
-        rows = [
-            {
-                "id": e.id,
-                "at": iso(e.at),
-                "actor": e.actor,
-                "action": e.action,
-                "resident_id": e.resident_id,
-                "card_id": e.card_id,
-                "details": e.details,
-            }
-            for e in repo.events(w.session, resident_id=resident, card_id=card, limit=limit)
-        ]
-    emit(
-        ctx,
-        rows,
-        lambda rs: [
-            console.print(f"{r['at']} [cyan]{r['actor']:<8}[/] {r['action']:<22} {r['card_id'] or ''} {r['details']}")
-            for r in rs
-        ],
-    )
+        rows = [event_dict(e) for e in repo.events(w.session, resident_id=resident, card_id=card, limit=limit)]
+    emit(ctx, rows, render.events)
 
 
 def renewals_cmd(
@@ -137,6 +132,8 @@ def renewals_cmd(
     since: Annotated[str | None, typer.Option(help="Leave out what expired before this day, YYYY-MM-DD")] = None,
 ) -> None:
     """Cards and certificates whose renewal window is open (3 months before expiry)."""
+    from mynacard.services import renewals
+
     last, first = parse_date_opt(until, "--until"), parse_date_opt(since, "--since")
     with work(ctx) as w:
         rows = renewals_dicts(
@@ -156,6 +153,8 @@ def renewals_cmd(
 
 def export_cmd(ctx: typer.Context, directory: Annotated[Path, typer.Argument(help="Output directory")]) -> None:
     """Write CA certificates, issued certificates, CRLs (DER) and OCSP responses to DIRECTORY."""
+    from mynacard.services.export import export
+
     with work(ctx, actor="export") as w:
         try:
             rep = export(w, directory)

@@ -5,15 +5,24 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from mynacard.cli.app import ResidentIdArg, console, emit, parse_date_opt, work
+from mynacard.cli import render
+from mynacard.cli.app import ResidentIdArg, console, emit, parse_date_opt, read_pin, work
 from mynacard.db import repositories as repo
-from mynacard.present import both, iso, resident_dict
-from mynacard.services import face, lifecycle, residents
+from mynacard.present import both, card_view, iso, resident_dict
+from mynacard.services import residents
 
 municipality_app = typer.Typer(help="Municipalities (市区町村).", no_args_is_help=True)
 resident_app = typer.Typer(help="Residents (住民) and their individual numbers.", no_args_is_help=True)
+
+#: The signing certificate's secret is a password (パスワード), the others are PINs (暗証番号).
+SIGNING_PASSWORD = "署名用電子証明書のパスワード / signing password"
+NewSigningPinOpt = typer.Option(
+    help="Issue a new signing certificate with this password (6-16 A-Z0-9); '-' asks for it (hidden prompt "
+    "or --pin-stdin)"
+)
 
 
 @municipality_app.command("add")
@@ -94,21 +103,24 @@ def resident_show(ctx: typer.Context, resident_id: ResidentIdArg) -> None:
                     "id": c.id,
                     "state": c.state,
                     "expires_on": iso(c.expires_on),
-                    "certificates": {x.kind + ":" + format(x.serial, "x"): x.status for x in certs},
+                    "certificates": [
+                        {"kind": x.kind, "serial": format(x.serial, "x"), "status": x.status} for x in certs
+                    ],
                 }
             )
 
-    def render(d: dict) -> None:
+    def show(d: dict) -> None:
         born = both(parse_date_opt(d["birth_date"], "birth"))
-        console.print(f"[bold]{d['name']}[/] (ID {d['id']}) {d['address']} 生年月日 {born}")
-        t = Table("card", "state", "expires", "certificates")
-        for c in d["cards"]:
-            t.add_row(
-                c["id"], c["state"], c["expires_on"] or "", ", ".join(f"{k}={v}" for k, v in c["certificates"].items())
-            )
-        console.print(t)
+        console.print(f"[bold]{escape(d['name'])}[/] (ID {d['id']}) {escape(d['address'])} 生年月日 {born}")
+        for c in d["cards"]:  # one small table a card: whole serials fit an 80-column terminal
+            console.print(f"[bold]Card {c['id']}[/] {c['state']}  有効期限 expires {c['expires_on'] or '-'}")
+            if c["certificates"]:
+                t = Table("certificate", "serial", "status")
+                for x in c["certificates"]:
+                    t.add_row(x["kind"], x["serial"], x["status"])
+                console.print(t)
 
-    emit(ctx, data, render)
+    emit(ctx, data, show)
 
 
 @resident_app.command("find")
@@ -120,7 +132,7 @@ def resident_find(
     """Find residents by (part of) the name and/or the date of birth."""
     with work(ctx) as w:
         rows = [resident_dict(r) for r in residents.find(w, name=name, birth_date=parse_date_opt(birth, "--birth"))]
-    emit(ctx, rows)
+    emit(ctx, rows, render.residents)
 
 
 @resident_app.command("number")
@@ -142,7 +154,7 @@ def resident_number_history(ctx: typer.Context, resident_id: ResidentIdArg) -> N
         rows = [
             {"at": iso(x.at), "actor": x.actor, "purpose": x.purpose} for x in residents.number_history(w, resident_id)
         ]
-    emit(ctx, rows)
+    emit(ctx, rows, lambda rs: render.rows(rs, empty="記録はありません。"))
 
 
 @resident_app.command("change-number")
@@ -150,6 +162,8 @@ def resident_change_number(
     ctx: typer.Context, resident_id: ResidentIdArg, reason: Annotated[str, typer.Option()]
 ) -> None:
     """Change a leaked number (R_NUM_2): the card loses effect; a free reissue is applied for."""
+    from mynacard.services import lifecycle
+
     with work(ctx) as w:
         res = lifecycle.change_number(w, resident_id, reason=reason)
         data = {
@@ -166,26 +180,22 @@ def resident_rename(
     ctx: typer.Context,
     resident_id: ResidentIdArg,
     name: Annotated[str, typer.Option(help="The new name")],
-    new_signing_pin: Annotated[
-        str | None, typer.Option(help="Issue a new signing certificate with this password")
-    ] = None,
+    new_signing_pin: Annotated[str | None, NewSigningPinOpt] = None,
 ) -> None:
     """Change of name (marriage): revokes the signing certificate at once (R_CERT_5)."""
+    from mynacard.services import face
+
+    pin = read_pin(ctx, new_signing_pin, SIGNING_PASSWORD) if new_signing_pin else None
     with work(ctx) as w:
-        res = face.change_name(w, resident_id, new_name=name, new_signing_pin=new_signing_pin)
-        data = _face(res)
-    emit(ctx, data)
+        res = face.change_name(w, resident_id, new_name=name, new_signing_pin=pin)
+        data = face_data(w, res, "氏名の変更")
+    emit(ctx, data, render.face)
 
 
-def _face(res: face.FaceChange) -> dict:
-    return {
-        "card": res.card.id if res.card else None,
-        "certificates": res.certificates,
-        "note_written": res.note_written,
-        "notes_full": res.notes_full,
-        "new_signing_serial": format(res.new_signing_serial, "x") if res.new_signing_serial else None,
-        "present_by": iso(res.present_by),
-    }
+def face_data(w, res, what_ja: str) -> dict:  # type: ignore[no-untyped-def]
+    from mynacard.results import face_dict
+
+    return face_dict(res, card_view(w.session, res.card) if res.card is not None else None, what_ja)
 
 
 @resident_app.command("move")
@@ -193,12 +203,15 @@ def resident_move(
     ctx: typer.Context,
     resident_id: ResidentIdArg,
     address: Annotated[str, typer.Option(help="New address")],
-    new_signing_pin: Annotated[str | None, typer.Option()] = None,
+    new_signing_pin: Annotated[str | None, NewSigningPinOpt] = None,
 ) -> None:
     """A move inside the municipality (転居)."""
+    from mynacard.services import face
+
+    pin = read_pin(ctx, new_signing_pin, SIGNING_PASSWORD) if new_signing_pin else None
     with work(ctx) as w:
-        data = _face(face.move_within(w, resident_id, new_address=address, new_signing_pin=new_signing_pin))
-    emit(ctx, data)
+        data = face_data(w, face.move_within(w, resident_id, new_address=address, new_signing_pin=pin), "転居")
+    emit(ctx, data, render.face)
 
 
 @resident_app.command("move-out")
@@ -209,9 +222,12 @@ def resident_move_out(
     planned: Annotated[str, typer.Option(help="Planned moving-out date, YYYY-MM-DD")],
 ) -> None:
     """The moving-out notice (転出届) (R_CARD_8)."""
+    from mynacard.results import move_out_dict
+    from mynacard.services import face
+
     with work(ctx) as w:
         mv = face.move_out(w, resident_id, to_municipality=to, planned_on=parse_date_opt(planned, "--planned"))  # type: ignore[arg-type]
-        data = {"resident_id": resident_id, "to": mv.to_code, "planned_move_out_on": iso(mv.planned_move_out_on)}
+        data = move_out_dict(mv)
     emit(ctx, data)
 
 
@@ -223,16 +239,20 @@ def resident_move_in(
     moved_in: Annotated[str, typer.Option(help="Date of moving in, YYYY-MM-DD")],
 ) -> None:
     """The moving-in notice (転入届) (R_CARD_8); the card must then be presented within 90 days."""
+    from mynacard.services import face
+
+    day = parse_date_opt(moved_in, "--moved-in")
+    assert day is not None
     with work(ctx) as w:
-        data = _face(
-            face.move_in(w, resident_id, new_address=address, moved_in_on=parse_date_opt(moved_in, "--moved-in"))
-        )  # type: ignore[arg-type]
-    emit(ctx, data)
+        data = face_data(w, face.move_in(w, resident_id, new_address=address, moved_in_on=day), "転入")
+    emit(ctx, data, render.face)
 
 
 @resident_app.command("extend-stay")
 def resident_extend_stay(ctx: typer.Context, resident_id: ResidentIdArg, until: Annotated[str, typer.Option()]) -> None:
     """Extend a stay-bound card after a visa renewal (R_CARD_9)."""
+    from mynacard.services import lifecycle
+
     with work(ctx) as w:
         c = lifecycle.extend_for_stay(w, resident_id, new_period_of_stay_end=parse_date_opt(until, "--until"))  # type: ignore[arg-type]
         data = {"card": c.id, "expires_on": iso(c.expires_on)}

@@ -156,27 +156,27 @@ def rp_list(ctx: typer.Context) -> None:
     )
 
 
-def _serial(text: str) -> int:
-    try:
-        return int(text, 16)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a hex serial", param_hint="SERIAL") from None
+def _serial(w, text: str) -> int:  # type: ignore[no-untyped-def]
+    """A whole hex serial or a unique prefix of at least 8 digits (``repositories.certificate_by_serial``)."""
+    from mynacard.db import repositories as repo
+
+    return repo.certificate_by_serial(w.session, text).serial
 
 
 @rp_app.command("consent")
 def rp_consent(
     ctx: typer.Context,
     client_id: Annotated[str, typer.Argument(help="The relying party")],
-    serial: Annotated[str, typer.Argument(help="A certificate of the holder (hex serial)")],
+    serial: Annotated[str, typer.Argument(help="A certificate of the holder (hex serial, or 8+ leading digits)")],
     withdraw: Annotated[bool, typer.Option(help="Withdraw the consent instead")] = False,
 ) -> None:
     """Record (at the window) a holder's consent that the RP may receive their latest attributes."""
     with work(ctx) as w:
         rp = rp_service.by_client_id(w, client_id)
         if withdraw:
-            rp_service.withdraw_consent(w, rp, _serial(serial))
+            rp_service.withdraw_consent(w, rp, _serial(w, serial))
         else:
-            rp_service.give_consent(w, rp, _serial(serial))
+            rp_service.give_consent(w, rp, _serial(w, serial))
     emit(ctx, {"client_id": client_id, "consent": not withdraw})
 
 

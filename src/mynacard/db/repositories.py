@@ -177,6 +177,53 @@ def certificate(s: Session, serial: int) -> Certificate | None:
     return s.get(Certificate, serial)
 
 
+#: The shortest serial prefix accepted where a serial is asked for (a table shows the whole serial).
+MIN_SERIAL_PREFIX = 8
+
+
+def certificate_by_serial(s: Session, text: str) -> Certificate:
+    """The certificate whose hex serial is ``text`` or starts with it (at least 8 hex digits).
+
+    A whole serial is one primary-key read; a prefix reads the serial column only. No match is a
+    ``NotFoundError``; a prefix shared by several certificates a ``ValidationError`` that lists them.
+    """
+    from mynacard.errors import NotFoundError, ValidationError
+
+    given = text.strip().lower().removeprefix("0x").replace(":", "")
+    if not given or any(ch not in "0123456789abcdef" for ch in given):
+        raise ValidationError(
+            "serial",
+            f"{text!r} is not a serial number: give the certificate's serial in hexadecimal (e.g. 3f9a0c12...).",
+            "シリアル番号は16進数で指定してください。",
+        )
+    n = int(given, 16)
+    c = s.get(Certificate, n) if 0 < n < 2**160 else None
+    if c is not None:
+        return c
+    given = given.lstrip("0") or "0"
+    if len(given) < MIN_SERIAL_PREFIX:
+        raise NotFoundError(
+            f"No certificate with serial {text}. A shortened serial needs at least {MIN_SERIAL_PREFIX} hex digits.",
+            f"シリアル番号 {text} の電子証明書はありません。"
+            f"省略する場合は先頭{MIN_SERIAL_PREFIX}桁以上を指定してください。",
+        )
+    found = [x for x in s.scalars(select(Certificate.serial)).yield_per(10_000) if format(x, "x").startswith(given)]
+    if not found:
+        raise NotFoundError(f"No certificate with serial {text}.", f"シリアル番号 {text} の電子証明書はありません。")
+    if len(found) > 1:
+        shown = sorted(format(x, "x") for x in found)[:10]
+        raise ValidationError(
+            "serial",
+            f"The serial prefix {text} matches {len(found)} certificates: {', '.join(shown)}"
+            f"{' ...' if len(found) > 10 else ''}. Give more digits.",
+            f"シリアル番号 {text} に該当する電子証明書が{len(found)}件あります。桁数を増やして指定してください。",
+            candidates=", ".join(shown),
+        )
+    c = s.get(Certificate, found[0])
+    assert c is not None
+    return c
+
+
 def certificates(
     s: Session, *, kind: str | None = None, statuses: Sequence[str] | None = None, municipality_code: str | None = None
 ) -> Sequence[Certificate]:

@@ -211,6 +211,41 @@ class Store:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
+        self.mark_chip_upgrade()
+
+    #: ``store_meta`` marker: chip states of the first, plain form may be left (after a migration or a
+    #: restore); ``services.pinstore.upgrade_all`` seals them and clears it.
+    CHIP_UPGRADE = "chip_upgrade_pending"
+
+    def mark_chip_upgrade(self) -> None:
+        from sqlalchemy import text
+        from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+        try:
+            with self.write_lock, self.engine.begin() as conn:
+                conn.execute(text("INSERT INTO store_meta (name, value) VALUES (:n, 'yes')"), {"n": self.CHIP_UPGRADE})
+        except IntegrityError:  # already marked
+            pass
+        except (OperationalError, ProgrammingError):  # a revision before store_meta: the last migration marks
+            pass
+
+    def needs_chip_upgrade(self) -> bool:
+        """One primary-key read: whether ``upgrade_all`` has work to do (see ``mark_chip_upgrade``)."""
+        from sqlalchemy import text
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        try:
+            with self.engine.connect() as conn:
+                q = text("SELECT 1 FROM store_meta WHERE name = :n")
+                return conn.execute(q, {"n": self.CHIP_UPGRADE}).first() is not None
+        except (OperationalError, ProgrammingError):
+            return True
+
+    def clear_chip_upgrade(self) -> None:
+        from sqlalchemy import text
+
+        with self.write_lock, self.engine.begin() as conn:
+            conn.execute(text("DELETE FROM store_meta WHERE name = :n"), {"n": self.CHIP_UPGRADE})
 
     def _refuse_plain_store_without_keys(self) -> None:
         """A store of the first form (numbers or security codes in clear, an unkeyed audit chain) is converted
@@ -243,9 +278,9 @@ class Store:
                         "MYNACARD_MASTER_KEY または MYNACARD_KEY_FILE を設定してください。",
                     )
 
-    def migrate_if_behind(self) -> None:
+    def migrate_if_behind(self) -> bool:
         """``migrate`` only when the schema is not at the newest revision: one read of
-        ``alembic_version`` instead of loading Alembic on every command."""
+        ``alembic_version`` instead of loading Alembic on every command. True if it migrated."""
         try:
             with self.engine.connect() as conn:
                 current = {row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
@@ -253,6 +288,8 @@ class Store:
             current = set()
         if current != _heads():
             self.migrate()
+            return True
+        return False
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -75,6 +75,15 @@ class Office:
 
 def _publish(w: Work) -> None:
     """Keep OCSP responses and CRLs current with the statuses this unit of work changed."""
+    import sys
+
+    if "mynacard.services.revocation" not in sys.modules:
+        # Nothing noted a status change (that needs the publisher loaded): unless a certificate is
+        # pending, there is nothing to publish, and a read-only command need not load the CA.
+        from mynacard.db.models import Certificate
+
+        if not any(isinstance(o, Certificate) for o in w.session.dirty):
+            return
     from mynacard.services.revocation import settle
 
     settle(w)

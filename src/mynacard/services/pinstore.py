@@ -16,7 +16,8 @@ try is committed with the workflow's reads, and the card's row is locked again a
 the master key (AES-GCM, bound to the card and PIN); the rest of the chip state (card data
 with the individual number and the security code, certificates, sealed keys) is sealed as a
 whole in ``cards.chip_state``. A state in the first, plain form is upgraded on first read
-(``upgrade_chip``) and by ``upgrade_all`` when ``mynacard`` opens a store.
+(``upgrade_chip``) and by ``upgrade_all`` when ``mynacard`` opens a store that was just migrated
+or restored (the store's ``chip_upgrade_pending`` marker), not on every command.
 """
 
 from __future__ import annotations
@@ -142,6 +143,7 @@ def upgrade_all(office: Office, at: datetime) -> int:
             card = w.session.scalars(select(Card).where(Card.id == card_id).with_for_update()).first()
             if card is not None and card.chip_state is not None:
                 upgrade_chip(w.session, card, office.master_key)
+    office.store.clear_chip_upgrade()
     return len(ids)
 
 

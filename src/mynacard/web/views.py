@@ -6,7 +6,7 @@ from typing import Any
 
 from mynacard.db import repositories as repo
 from mynacard.db.models import Card, Resident
-from mynacard.present import card_dict, cert_dict, iso, wareki
+from mynacard.present import card_view, cert_dict, iso, wareki
 from mynacard.services.context import Work
 from mynacard.services.residents import SEXES
 
@@ -22,15 +22,7 @@ def resident_out(r: Resident) -> dict[str, Any]:
 
 
 def card_out(w: Work, c: Card) -> dict[str, Any]:
-    d = card_dict(c, list(repo.certificates_of_card(w.session, c.id)))
-    for key in ("made_on", "issued_on", "continued_use_by"):
-        v = getattr(c, key)
-        d[f"{key}_wareki"] = wareki(v) if v else ""
-    current = {}
-    for cert in d["certificates"]:
-        current[cert["kind"]] = cert  # latest of each kind wins (ordered by not_before)
-    d["current"] = current
-    return d
+    return card_view(w.session, c)
 
 
 def resident_view(w: Work, r: Resident) -> dict[str, Any]:

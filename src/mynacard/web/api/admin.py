@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from mynacard import audit
 from mynacard.db import repositories as repo
 from mynacard.present import iso
+from mynacard.results import batch_dict, event_dict
 from mynacard.services import batch, residents
 from mynacard.timeutil import JST
 from mynacard.web.api.schemas import AccountIn, ClockIn, MunicipalityIn
@@ -72,13 +73,7 @@ def daily(desk: D) -> dict[str, Any]:
     with desk.act("batch.run", "batch") as w:
         rep = batch.daily(w, municipality_code=desk.p.municipality_code if desk.p.scoped else None)
         desk.details = {"notices": len(rep.notices)}
-        return {
-            "expired_cards": rep.expired_cards, "expired_certificates": rep.expired_certificates,
-            "lapsed_cards": rep.lapsed_cards,
-            "notices": [{"id": n.id, "card_id": n.card_id, "subject": n.subject, "expires_on": iso(n.expires_on),
-                         "application_id": n.application_id, "pdf": f"/documents/notices/{n.id}.pdf"}
-                        for n in rep.notices],
-        }
+        return batch_dict(rep)
 
 
 @router.get("/audit", summary="The audit log, newest first (auditor)")
@@ -96,5 +91,4 @@ def audit_log(desk: D, actor: Annotated[str | None, Query(max_length=64)] = None
 def events(desk: D, resident_id: Annotated[int, Query(ge=1, le=2_147_483_647)]) -> list[dict[str, Any]]:
     with desk.act("resident.read") as w:
         desk.resident(w, resident_id)
-        return [{"id": e.id, "at": iso(e.at), "actor": e.actor, "action": e.action, "card_id": e.card_id,
-                 "details": e.details} for e in repo.events(w.session, resident_id=resident_id, limit=500)]
+        return [event_dict(e) for e in repo.events(w.session, resident_id=resident_id, limit=500)]

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from mynacard.handover import applied_dict, issued_extra, pin_reset_dict
+from mynacard.results import card_result_dict
 from mynacard.services import cards, documents, face, lifecycle, loss, pins, reissue
 from mynacard.web.api.residents import face_out
 from mynacard.web.api.schemas import (
@@ -102,7 +103,7 @@ def continued_use(card_id: CardId, body: ContinuedUseIn, desk: D) -> dict[str, A
     with desk.act("card.face") as w:
         desk.card(w, card_id)
         res = face.continued_use(w, card_id, resident_pin=body.resident_pin, new_signing_pin=body.new_signing_pin)
-        return face_out(w, res)
+        return face_out(w, res, "継続利用")
 
 
 @router.post("/cards/{card_id}/loss-report", summary="Loss report at the window (R_LOSS_2)")
@@ -110,7 +111,7 @@ def loss_report(card_id: CardId, body: LossIn, desk: D) -> dict[str, Any]:
     with desk.act("card.loss") as w:
         desk.card(w, card_id)
         out = card_out(w, loss.report_loss(w, card_id, kind=body.kind, police_report=body.police_report))
-        return out | documents.loss_report_documents(w, card_id)  # the 紛失届 受理票
+        return card_result_dict("loss_report", out) | documents.loss_report_documents(w, card_id)  # 紛失届 受理票
 
 
 @router.post("/cards/{card_id}/found", summary="The card was found: lift the suspension (R_LOSS_3)")
@@ -118,7 +119,7 @@ def found(card_id: CardId, desk: D) -> dict[str, Any]:
     with desk.act("card.found") as w:
         c = desk.card(w, card_id)
         done = loss.found(w, card_id)
-        return card_out(w, c) | {"changes": done}
+        return card_result_dict("found", card_out(w, c), done)
 
 
 @router.post("/cards/{card_id}/revoke-held", summary="Revoke the held certificates instead (R_CERT_6)")
@@ -126,7 +127,7 @@ def revoke_held(card_id: CardId, desk: D) -> dict[str, Any]:
     with desk.act("card.revoke_held") as w:
         c = desk.card(w, card_id)
         done = loss.revoke_after_hold(w, card_id)
-        return card_out(w, c) | {"changes": done}
+        return card_result_dict("revoke_held", card_out(w, c), done)
 
 
 @router.post("/cards/{card_id}/return", summary="The holder returns the card (返納, R_CARD_10)")
@@ -134,7 +135,7 @@ def return_card(card_id: CardId, desk: D) -> dict[str, Any]:
     with desk.act("card.return") as w:
         c = desk.card(w, card_id)
         done = lifecycle.return_card(w, card_id)
-        return card_out(w, c) | {"changes": done}
+        return card_result_dict("return", card_out(w, c), done)
 
 
 @router.get("/cards/{card_id}/pins", summary="Tries left of the four PINs (R_PIN_7)")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from mynacard.db import repositories as repo
 from mynacard.errors import NotFoundError, StateError
+from mynacard.results import face_dict, move_out_dict
 from mynacard.services import face, lifecycle, residents
 from mynacard.web.api.schemas import (
     Day,
@@ -28,15 +29,8 @@ router = APIRouter(prefix="/api/residents", tags=["residents"])
 D = Annotated[Desk, Depends(api_desk)]
 
 
-def face_out(w, res: face.FaceChange) -> dict[str, Any]:
-    return {
-        "card": card_out(w, res.card) if res.card is not None else None,
-        "certificates": res.certificates,
-        "note_written": res.note_written,
-        "notes_full": res.notes_full,
-        "new_signing_serial": format(res.new_signing_serial, "x") if res.new_signing_serial else None,
-        "present_by": res.present_by.isoformat() if res.present_by else None,
-    }
+def face_out(w, res: face.FaceChange, what_ja: str = "変更") -> dict[str, Any]:
+    return face_dict(res, card_out(w, res.card) if res.card is not None else None, what_ja)
 
 
 @router.post("", status_code=201, summary="Register a resident (住民登録)")
@@ -95,7 +89,7 @@ def move_within(resident_id: ResidentId, body: MoveWithinIn, desk: D) -> dict[st
         res = face.move_within(
             w, resident_id, new_address=body.new_address, moved_on=body.moved_on, new_signing_pin=body.new_signing_pin
         )
-        return face_out(w, res)
+        return face_out(w, res, "転居")
 
 
 @router.post("/{resident_id}/rename", summary="Change of name, e.g. marriage (R_CARD_7, R_CERT_5)")
@@ -103,7 +97,7 @@ def rename(resident_id: ResidentId, body: RenameIn, desk: D) -> dict[str, Any]:
     with desk.act("card.face") as w:
         desk.resident(w, resident_id)
         res = face.change_name(w, resident_id, new_name=body.new_name, new_signing_pin=body.new_signing_pin)
-        return face_out(w, res)
+        return face_out(w, res, "氏名の変更")
 
 
 @router.post("/{resident_id}/move-out", summary="Moving-out notice (転出届, R_CARD_8)")
@@ -115,12 +109,7 @@ def move_out(resident_id: ResidentId, body: MoveOutIn, desk: D) -> dict[str, Any
                 f"Unknown municipality {body.to_municipality}.", "転出先の市区町村が登録されていません。"
             )
         mv = face.move_out(w, resident_id, to_municipality=body.to_municipality, planned_on=body.planned_on)
-        return {
-            "resident_id": resident_id,
-            "to": mv.to_code,
-            "planned_on": mv.planned_move_out_on.isoformat(),
-            "status": mv.status,
-        }
+        return move_out_dict(mv)
 
 
 @router.post("/{resident_id}/move-in", summary="Moving-in notice at the new municipality (転入届, R_CARD_8)")
@@ -140,7 +129,7 @@ def move_in(resident_id: ResidentId, body: MoveInIn, desk: D) -> dict[str, Any]:
         res = face.move_in(
             w, resident_id, new_address=body.new_address, moved_in_on=body.moved_in_on, notice_on=body.notice_on
         )
-        return face_out(w, res)
+        return face_out(w, res, "転入")
 
 
 @router.post("/{resident_id}/number-change", summary="Change a leaked number (R_NUM_2)")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from mynacard import handover
+from mynacard import handover, results
 from mynacard.chip.pins import PinId, check_pin_format
 from mynacard.errors import ValidationError
 from mynacard.rules.events import CERT_KIND_JA, CertKind
@@ -193,17 +193,7 @@ def issue(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
 
 
 def _face_message(res: face.FaceChange, what: str) -> str:
-    msg = f"{what}を記録しました。"
-    if res.note_written:
-        msg += "追記欄に記載しました。"
-    if res.notes_full:
-        msg += "追記欄に余白がありません(無料で再交付できます)。"
-    if res.certificates.get("sign") == "revoke":
-        msg += "基本4情報の変更により署名用電子証明書は失効しました。"
-        msg += "新しい署名用電子証明書を発行しました。" if res.new_signing_serial else "新たに発行できます。"
-    if res.present_by:
-        msg += f"継続利用の手続きは {res.present_by} までです。"
-    return msg
+    return results.face_message_ja(res, what)
 
 
 def _new_signing(chk: Check) -> str | None:
@@ -261,7 +251,7 @@ def new_cert(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     chk.done()
     assert pin is not None
     added = certificates.add(w, form.get("card_id", ""), kind, pin=pin)
-    msg = f"{CERT_KIND_JA[CertKind(kind)]}を発行しました。"
+    msg = results.cert_message_ja("issue", kind)
     if added.receipt is None:
         return Outcome(msg)
     return Outcome(msg + f" 電子証明書の発行手数料 {added.receipt.total:,}円を領収しました。",
@@ -274,7 +264,7 @@ def renew_cert(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     pin = chk.pin("pin", kind, optional=True) if kind in ("sign", "auth") else None
     chk.done()
     certificates.renew(w, form.get("card_id", ""), kind, pin=pin)
-    return Outcome(f"{CERT_KIND_JA[CertKind(kind)]}を更新しました。")
+    return Outcome(results.cert_message_ja("renew", kind))
 
 
 def revoke_cert(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
@@ -282,7 +272,7 @@ def revoke_cert(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     kind = _kind(chk)
     chk.done()
     certificates.revoke(w, form.get("card_id", ""), kind)
-    return Outcome(f"{CERT_KIND_JA[CertKind(kind)]}を失効させました。")
+    return Outcome(results.cert_message_ja("revoke", kind))
 
 
 def loss_report(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
@@ -290,14 +280,12 @@ def loss_report(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     kind = chk.choice("kind", ["loss", "theft"], "紛失・盗難の別")
     chk.done()
     c = loss.report_loss(w, form.get("card_id", ""), kind=kind, police_report=chk.text("police_report"))
-    return Outcome(f"{'紛失' if kind == 'loss' else '盗難'}の届出を受け付けました(カードID {c.id})。"
-                   "カードは一時停止、電子証明書は一時保留です。")
+    return Outcome(results.card_message_ja("loss_report", loss_kind=kind) + f"(カードID {c.id})")
 
 
 def found(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     done = loss.found(w, form.get("card_id", ""))
-    what = "解除" if "release" in done.values() else "失効"
-    return Outcome(f"カードの一時停止を解除しました。電子証明書の一時保留を{what}しました。")
+    return Outcome(results.card_message_ja("found", done))
 
 
 def revoke_held(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
@@ -319,8 +307,8 @@ def pin_reset(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
 
 
 def return_card(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
-    lifecycle.return_card(w, form.get("card_id", ""))
-    return Outcome("カードの返納を受け付けました。カードと電子証明書は失効しました。")
+    done = lifecycle.return_card(w, form.get("card_id", ""))
+    return Outcome(results.card_message_ja("return", done))
 
 
 def read_number(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
