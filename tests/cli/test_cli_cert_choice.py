@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tests.cli.test_cli import _resident, cli  # noqa: F401  (the fixture)
+from tests.cli.test_cli import _resident
 
 
-def test_cli_issues_only_the_chosen_certificate_and_adds_one_later_R_CERT_10(cli) -> None:  # noqa: F811
+def test_cli_issues_only_the_chosen_certificate_and_adds_one_later_R_CERT_10(cli) -> None:
     rid = _resident(cli)
     applied = cli("card", "apply", str(rid), "--certs", "sign", at="2025-04-01T09:00")
     assert applied["certificates"] == "sign" and applied["fee"] == 0
@@ -19,8 +19,8 @@ def test_cli_issues_only_the_chosen_certificate_and_adds_one_later_R_CERT_10(cli
     assert [c["kind"] for c in out["certificates"]] == ["sign"] and out["issued_certificates"] == ["sign"]
     assert out["cert_expires_on"] == out["certificates"][0]["expires_on"]
     added = cli("cert", "issue", card, "auth", "--pin", "4321", at="2025-06-01T09:00")
-    assert added["kind"] == "auth" and added["receipt"] is None
+    assert added["certificate"]["kind"] == "auth" and added["receipt"] is None
     revoked = cli("cert", "revoke", card, "sign", at="2025-07-01T09:00")
-    assert revoked["status"] == "revoked"
+    assert revoked["certificate"]["status"] == "revoked"
     bad = cli("card", "apply", str(rid), "--certs", "maybe", ok=False)
     assert bad.exit_code == 2 and "both, sign, auth or none" in bad.output
