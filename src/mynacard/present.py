@@ -47,6 +47,7 @@ def resident_dict(r: Resident) -> dict[str, Any]:
     return {
         "id": r.id,
         "name": r.name,
+        "name_kana": r.name_kana,
         "address": r.address,
         "birth_date": iso(r.birth_date),
         "sex": r.sex,

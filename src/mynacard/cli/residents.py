@@ -58,6 +58,7 @@ def resident_add(
     status: Annotated[str | None, typer.Option(help="Residence status of a foreign resident")] = None,
     stay_until: Annotated[str | None, typer.Option(help="End of the period of stay, YYYY-MM-DD")] = None,
     adult_ward: Annotated[bool, typer.Option(help="Adult ward (成年被後見人)")] = False,
+    kana: Annotated[str | None, typer.Option(help="フリガナ of the name (found by resident find)")] = None,
 ) -> None:
     """Register a resident (the basic four attributes and the number)."""
     from mynacard.ids import IndividualNumber
@@ -67,6 +68,7 @@ def resident_add(
             w,
             individual_number=number or str(IndividualNumber.generate()),
             name=name,
+            name_kana=kana,
             address=address,
             birth_date=birth,
             sex=sex,
@@ -117,7 +119,8 @@ def resident_find(
     name: Annotated[str | None, typer.Option()] = None,
     birth: Annotated[str | None, typer.Option()] = None,
 ) -> None:
-    """Find residents by (part of) the name and/or the date of birth."""
+    """Find residents by the start of the name or フリガナ (異体字, kana and spaces folded) and/or
+    the date of birth."""
     with work(ctx) as w:
         rows = [resident_dict(r) for r in residents.find(w, name=name, birth_date=parse_date_opt(birth, "--birth"))]
     emit(ctx, rows)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, object_session
 
 from mynacard.db.models import (
@@ -27,6 +27,7 @@ from mynacard.db.models import (
     WindowRecord,
 )
 from mynacard.db.store import keys_of
+from mynacard.rules.text import search_key
 
 
 def municipality(s: Session, code: str) -> Municipality | None:
@@ -95,6 +96,16 @@ def has_number(r: Resident, number: str) -> bool:
     return r.number_hash == keys_of(s).numbers.lookup(str(number))
 
 
+#: Above every character a key holds: ``key < prefix + _TOP`` bounds a prefix range.
+_TOP = "\U0010ffff"
+
+
+def prefix(column: Any, key: str) -> ColumnElement[bool]:
+    """``column`` starts with ``key``, as a range of its index (never ``LIKE '%...%'``): the key
+    columns compare in code point order (see ``models.SearchKey``)."""
+    return and_(column >= key, column < key + _TOP)
+
+
 def find_residents(
     s: Session,
     *,
@@ -103,13 +114,28 @@ def find_residents(
     municipality_code: str | None = None,
     limit: int = 50,
 ) -> Sequence[Resident]:
+    """Residents whose name or フリガナ starts with ``name`` as ``rules.text.search_key`` folds it
+    (髙橋 is found as 高橋, たかはし as タカハシ, a full-width space as none)."""
     q = select(Resident)
-    if name:
-        q = q.where(Resident.name.contains(name))
+    key = search_key(name)
+    if key:
+        q = q.where(or_(prefix(Resident.name_key, key), prefix(Resident.kana_key, key)))
     if birth_date:
         q = q.where(Resident.birth_date == birth_date)
     if municipality_code:
         q = q.where(Resident.municipality_code == municipality_code)
+    return s.scalars(q.order_by(Resident.id).limit(limit)).all()
+
+
+def residents_named(s: Session, name: str, birth_date: date, *, limit: int = 10) -> Sequence[Resident]:
+    """Residents whose whole name (or whole フリガナ) is ``name`` once folded, born on
+    ``birth_date``: the hotline's identity question."""
+    key = search_key(name)
+    if not key:
+        return []
+    q = select(Resident).where(
+        or_(Resident.name_key == key, Resident.kana_key == key), Resident.birth_date == birth_date
+    )
     return s.scalars(q.order_by(Resident.id).limit(limit)).all()
 
 
