@@ -1,5 +1,5 @@
 """The window's pages: login, find a resident, the resident's page with every form,
-renewals due, the hotline, the audit log."""
+renewals due, the hotline. The audit log is ``web.ui.audit``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from mynacard import audit
 from mynacard.db import repositories as repo
 from mynacard.db.models import Resident
 from mynacard.errors import MynaError, NotFoundError, ValidationError
@@ -27,10 +26,12 @@ from mynacard.web.deps.roles import PERMISSIONS, Role
 from mynacard.web.errors import CsrfError
 from mynacard.web.state import state
 from mynacard.web.ui.actions import ACTIONS
+from mynacard.web.ui.audit import router as audit_router
 from mynacard.web.ui.render import LOGIN_CSRF_COOKIE, page, posted, ui_desk
 from mynacard.web.views import resident_view
 
 router = APIRouter()
+router.routes.extend(audit_router.routes)  # the audit view, GET /audit and /audit.csv (web.ui.audit)
 
 
 def _error_fields(e: MynaError) -> dict[str, str]:
@@ -258,18 +259,6 @@ async def hotline_submit(request: Request) -> Response:
             values=values,
         )
     return page(request, "hotline.html", desk, result=result)
-
-
-# --- the audit log --------------------------------------------------------------------------
-
-
-@router.get("/audit")
-def audit_page(request: Request, offset: int = 0) -> Response:
-    desk = ui_desk(request)
-    offset = max(0, min(offset, 10_000_000))
-    with desk.act("audit.read", "audit") as w:
-        rows = list(audit.entries(w.session, offset=offset, limit=100))
-    return page(request, "audit.html", desk, rows=rows, offset=offset)
 
 
 __all__ = ["PERMISSIONS", "date", "router"]

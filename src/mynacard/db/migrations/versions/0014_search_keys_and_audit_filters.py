@@ -1,4 +1,5 @@
-"""residents' search keys (name_key, kana_key): names found across width, spaces, kana and 異体字
+"""residents' search keys (name_key, kana_key): names found across width, spaces, kana and 異体字;
+audit log indexes for the audit view's filters (actor, target)
 
 The keys are ``rules.text.search_key`` of the name and of its フリガナ, indexed, compared in
 code point order (collation "C" on PostgreSQL) so that a prefix search is a range of the index.
@@ -46,9 +47,14 @@ def upgrade() -> None:
         last = rows[-1][0]
     op.create_index("ix_residents_name_key", "residents", ["name_key"], unique=False)
     op.create_index("ix_residents_kana_key", "residents", ["kana_key"], unique=False)
+    # the audit view filters by staff member and by resident (its targets)
+    op.create_index("ix_audit_log_actor", "audit_log", ["actor"], unique=False)
+    op.create_index("ix_audit_log_target", "audit_log", ["target"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_log_target", table_name="audit_log")
+    op.drop_index("ix_audit_log_actor", table_name="audit_log")
     op.drop_index("ix_residents_kana_key", table_name="residents")
     op.drop_index("ix_residents_name_key", table_name="residents")
     op.drop_column("residents", "kana_key")
