@@ -102,3 +102,11 @@ def test_only_auditors_and_admins_see_the_audit_view(app):
     assert ui_login(app, "root").get("/audit.csv").status_code == 200
     page = ui_login(app, "auditor").get("/audit").text
     assert csrf_of(page)
+
+
+def test_the_api_names_each_action_in_japanese(staff):
+    rid = register(staff["clerk"])
+    entries = staff["auditor"].get("/api/audit", params={"action": "resident.register"}).json()
+    assert [e["action_ja"] for e in entries] == ["住民の登録"]
+    events = staff["clerk"].get("/api/events", params={"resident_id": rid}).json()
+    assert [e["action_ja"] for e in events] == ["住民を登録"]
