@@ -82,7 +82,7 @@ def renew(w: Work, card_id: str, kind: CertKind | str, *, pin: str | None = None
     if w.today < opens:
         raise NotAllowedError(
             f"Certificate renewal opens on {opens}, 3 months before its expiry {old.expires_on} (R_CERT_3).",
-            f"電子証明書の更新は有効期限({both(old.expires_on)})の3か月前の {both(opens)} から受け付けます。",
+            f"電子証明書の更新は、有効期限 {both(old.expires_on)} の3か月前、{both(opens)} から受け付けます。",
             opens_on=opens.isoformat(),
         )
     if pin is not None:

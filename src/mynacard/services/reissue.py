@@ -337,7 +337,7 @@ def for_renewal(case: Case, reason: ReissueReason | str | None) -> Claim:
     if case.received < opens:
         raise NotAllowedError(
             f"Renewal opens on {opens}, 3 months before the expiry {old.expires_on} (R_CARD_6). Come back then.",
-            f"更新の申請は有効期限({both(old.expires_on)})の3か月前の {both(opens)} から受け付けます。",
+            f"更新の申請は、有効期限 {both(old.expires_on)} の3か月前、{both(opens)} から受け付けます。",
             opens_on=opens.isoformat(),
         )
     return Claim(R.RENEWAL)
