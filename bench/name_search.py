@@ -26,6 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
@@ -40,8 +41,8 @@ SURNAMES = [("髙橋", "タカハシ"), ("高橋", "タカハシ"), ("佐藤", "
             ("渡邊", "ワタナベ"), ("渡辺", "ワタナベ"), ("伊藤", "イトウ"), ("山﨑", "ヤマザキ"), ("山崎", "ヤマザキ"),
             ("中村", "ナカムラ"), ("小林", "コバヤシ"), ("齋藤", "サイトウ"), ("斉藤", "サイトウ"), ("加藤", "カトウ"),
             ("吉田", "ヨシダ"), ("山田", "ヤマダ"), ("佐々木", "ササキ"), ("松本", "マツモト"), ("井上", "イノウエ")]
-GIVEN = [("太郎", "タロウ"), ("花子", "ハナコ"), ("一郎", "イチロウ"), ("陽子", "ヨウコ"), ("翔", "ショウ"), ("恵", "メグミ"),
-         ("健太", "ケンタ"), ("美咲", "ミサキ"), ("大輔", "ダイスケ"), ("由美", "ユミ")]
+GIVEN = [("太郎", "タロウ"), ("花子", "ハナコ"), ("一郎", "イチロウ"), ("陽子", "ヨウコ"), ("翔", "ショウ"),
+         ("恵", "メグミ"), ("健太", "ケンタ"), ("美咲", "ミサキ"), ("大輔", "ダイスケ"), ("由美", "ユミ")]
 AT = datetime(2026, 4, 1, 10, 0, tzinfo=JST)
 
 
@@ -51,7 +52,7 @@ def load(store: Store, n: int) -> tuple[str, date]:
     with store.sessions() as s:
         s.add(Municipality(code="174076", name="中能登町", prefecture="石川県"))
         s.commit()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i in range(n):
         (sn, sk), (gn, gk) = rnd.choice(SURNAMES), rnd.choice(GIVEN)
         name, kana = f"{sn}{rnd.choice(' 　')}{gn}{i}", f"{sk} {gk}"
