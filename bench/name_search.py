@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 from mynacard.db import repositories as repo
 from mynacard.db.models import Municipality, Resident
 from mynacard.db.store import Store
-from mynacard.rules.text import search_key
+from mynacard.rules.text import given_name_key, search_key
 from mynacard.timeutil import JST
 
 SURNAMES = [("髙橋", "タカハシ"), ("高橋", "タカハシ"), ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("田中", "タナカ"),
@@ -58,7 +58,8 @@ def load(store: Store, n: int) -> tuple[str, date]:
         name, kana = f"{sn}{rnd.choice(' 　')}{gn}{i}", f"{sk} {gk}"
         rows.append({
             "number_sealed": b"-", "number_hash": f"{i:064d}", "name": name, "name_kana": kana,
-            "name_key": search_key(name), "kana_key": search_key(kana), "address": "中能登町",
+            "name_key": search_key(name), "kana_key": search_key(kana), "given_key": given_name_key(name),
+            "given_kana_key": given_name_key(kana), "address": "中能登町",
             "birth_date": date(1940, 1, 1) + timedelta(days=rnd.randrange(30000)), "sex": "1",
             "municipality_code": "174076", "nationality": "JP", "adult_ward": False, "dv_protected": False,
             "moving_out_filed": False, "created_at": AT,

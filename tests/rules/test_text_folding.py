@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from mynacard.rules.text import VARIANT_KANJI, search_key
+from mynacard.rules.text import VARIANT_KANJI, given_name_key, search_key
 
 SAME = [
     # (stored, typed): each pair must find each other
@@ -81,3 +81,12 @@ def test_folding_is_idempotent_and_the_table_is_flat():
     for pair in SAME:
         for k in map(search_key, pair):
             assert search_key(k) == k
+
+
+@pytest.mark.parametrize(
+    ("name", "given"),
+    [("能登 花子", "花子"), ("能登　花子", "花子"), ("のと はなこ", "ハナコ"), ("スミス・ジョン", "ジョン"),
+     ("髙橋 惠", "恵"), ("能登花子", ""), ("", ""), (None, ""), ("能登 花子 二世", "花子二世")],
+)
+def test_given_name_key(name, given):
+    assert given_name_key(name) == given

@@ -65,7 +65,9 @@ def test_search_finds_variant_kanji_kana_and_full_width_spaces(named_office):
     assert _find(named_office, "山崎 花子") == ["山﨑　花子"]
     assert _find(named_office, "ヤマサキ") == ["山﨑　花子"]  # フリガナ stored in hiragana
     assert _find(named_office, "高") == ["髙橋 太郎", "高田 一"]
-    assert _find(named_office, "橋") == []  # a prefix of the name, not any part of it
+    assert _find(named_office, "太郎") == ["髙橋 太郎"]  # the given name alone
+    assert _find(named_office, "はなこ") == ["山﨑　花子"]  # the given name in フリガナ
+    assert _find(named_office, "橋") == [] and _find(named_office, "郎") == []  # no part from the middle
     assert _find(named_office, "%") == [] and _find(named_office, "_") == []
 
 
@@ -142,7 +144,9 @@ def test_migration_fills_the_keys_of_existing_residents(store_url):
         )
     store.migrate()
     with store.engine.connect() as c:
-        assert c.execute(text("SELECT name_key, kana_key FROM residents")).one() == ("斎藤一郎", "サイトウイチロウ")
+        keys = c.execute(text("SELECT name_key, kana_key, given_key, given_kana_key FROM residents")).one()
+        assert tuple(keys) == ("斎藤一郎", "サイトウイチロウ", "一郎", "イチロウ")
     with store.sessions() as s:  # and the search finds them
         assert [r.name for r in repo.find_residents(s, name="斉藤")] == ["齋藤　一郎"]
+        assert [r.name for r in repo.find_residents(s, name="いちろう")] == ["齋藤　一郎"]
     store.dispose()

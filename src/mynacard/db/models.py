@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from mynacard.db.types import AwareDateTime, BigSerial
-from mynacard.rules.text import search_key
+from mynacard.rules.text import given_name_key, search_key
 
 #: A search key column: compared byte by byte (code point order) on PostgreSQL too, so that a
 #: prefix is a range of the index whatever the database's collation (``repositories.prefix``).
@@ -107,6 +107,9 @@ class Resident(Base):
     # ``name`` and ``name_kana`` whenever they are set, indexed for search and the hotline.
     name_key: Mapped[str] = mapped_column(SearchKey, index=True, default="", server_default="")
     kana_key: Mapped[str] = mapped_column(SearchKey, index=True, default="", server_default="")
+    # the given name alone (after the first space), written and in フリガナ
+    given_key: Mapped[str] = mapped_column(SearchKey, index=True, default="", server_default="")
+    given_kana_key: Mapped[str] = mapped_column(SearchKey, index=True, default="", server_default="")
     address: Mapped[str] = mapped_column(String(400))
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(1))  # 1 male, 2 female, 9 not known (R_CERT_9)
@@ -122,9 +125,9 @@ class Resident(Base):
     @validates("name", "name_kana")
     def _keep_search_keys(self, field: str, value: str | None) -> str | None:
         if field == "name":
-            self.name_key = search_key(value)
+            self.name_key, self.given_key = search_key(value), given_name_key(value)
         else:
-            self.kana_key = search_key(value)
+            self.kana_key, self.given_kana_key = search_key(value), given_name_key(value)
         return value
 
 

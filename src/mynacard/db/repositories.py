@@ -106,6 +106,10 @@ def prefix(column: Any, key: str) -> ColumnElement[bool]:
     return and_(column >= key, column < key + _TOP)
 
 
+#: The indexed keys a name search looks in (``models.Resident``).
+NAME_KEYS = (Resident.name_key, Resident.kana_key, Resident.given_key, Resident.given_kana_key)
+
+
 def _unindexed(column: Any) -> Any:
     """``column + 0``: the same order, but one no index provides. With ``ORDER BY id LIMIT n`` and
     a key condition, PostgreSQL's generic plan (a prepared statement run again) walks the whole
@@ -122,12 +126,13 @@ def find_residents(
     municipality_code: str | None = None,
     limit: int = 50,
 ) -> Sequence[Resident]:
-    """Residents whose name or フリガナ starts with ``name`` as ``rules.text.search_key`` folds it
-    (髙橋 is found as 高橋, たかはし as タカハシ, a full-width space as none)."""
+    """Residents whose name or フリガナ, or the given name in either, starts with ``name`` as
+    ``rules.text.search_key`` folds it (髙橋 is found as 高橋, たかはし as タカハシ, a full-width
+    space as none; 花子 finds 能登 花子)."""
     q = select(Resident)
     key = search_key(name)
     if key:
-        q = q.where(or_(prefix(Resident.name_key, key), prefix(Resident.kana_key, key)))
+        q = q.where(or_(*(prefix(k, key) for k in NAME_KEYS)))
     if birth_date:
         q = q.where(Resident.birth_date == birth_date)
     if municipality_code:

@@ -7,6 +7,7 @@ is validated, with a message that says which field, before any workflow or query
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -119,3 +120,19 @@ def search_key(text: str | None) -> str:
             ch = chr(o + 0x60)
         out.append(_ITERATION.get(ch) or VARIANT_KANJI.get(ch, ch))
     return "".join(out).casefold()
+
+
+def given_name_key(text: str | None) -> str:
+    """The search key of the part of a name after its first space (the given name of 能登 花子,
+    of ノト ハナコ), or "" for a name written without one: a clerk may search by it alone.
+
+    >>> given_name_key("能登　花子"), given_name_key("のと はなこ"), given_name_key("能登花子")
+    ('花子', 'ハナコ', '')
+    """
+    if not text:
+        return ""
+    parts = _NAME_PARTS.split(unicodedata.normalize("NFKC", text).strip(), maxsplit=1)
+    return search_key(parts[1]) if len(parts) == 2 else ""
+
+
+_NAME_PARTS = re.compile(r"[\s・]+")
