@@ -90,6 +90,7 @@ ACTION_JA: dict[str, str] = {
     "certificate_held": "電子証明書を一時保留",
     "certificate_released": "電子証明書の一時保留を解除",
     "expiry_notice": "有効期限通知書を作成",
+    "document_reprinted": "帳票を再発行",
     "pin_reset": "暗証番号を再設定",
     "pin_self_reset": "暗証番号を本人が再設定(コンビニ等)",
     "pin_changed": "暗証番号を変更",
