@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from mynacard.ca.era import ERA_STARTS, Era
 from mynacard.db.models import CARD_STATE_JA, CERT_STATUS_JA, Card, CardState, Certificate, CertStatus, Resident
 from mynacard.db.repositories import certificates_of_card, number_of
 from mynacard.rules.events import CERT_KIND_JA, CertKind
+from mynacard.rules.wareki import ERA_NAMES, wareki  # noqa: F401  (ERA_NAMES re-exported)
 from mynacard.timeutil import JST
 
 if TYPE_CHECKING:
@@ -17,20 +17,6 @@ if TYPE_CHECKING:
 
     from mynacard.services.loss import Suspension
     from mynacard.services.renewals import CardRenewals
-
-ERA_NAMES = {Era.MEIJI: "明治", Era.TAISHO: "大正", Era.SHOWA: "昭和", Era.HEISEI: "平成", Era.REIWA: "令和"}
-
-
-def wareki(d: date | None) -> str:
-    """A date in the Japanese calendar: 2025-05-10 -> 令和7年5月10日 (元年 for year 1)."""
-    if d is None:
-        return ""
-    for start, era in ERA_STARTS:
-        if d >= start:
-            y = d.year - start.year + 1
-            return f"{ERA_NAMES[era]}{'元' if y == 1 else y}年{d.month}月{d.day}日"
-    return d.isoformat()
-
 
 def both(d: date | None) -> str:
     return "" if d is None else f"{d.isoformat()} ({wareki(d)})"
@@ -49,6 +35,7 @@ def resident_dict(r: Resident) -> dict[str, Any]:
     return {
         "id": r.id,
         "name": r.name,
+        "name_kana": r.name_kana,
         "address": r.address,
         "birth_date": iso(r.birth_date),
         "sex": r.sex,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mynacard.audit.labels import action_label
 from mynacard.present import cert_dict, iso, wareki
 from mynacard.rules.events import CERT_KIND_JA, CertKind
 
@@ -177,6 +178,7 @@ def event_dict(e: Event) -> dict[str, Any]:
         "at": iso(e.at),
         "actor": e.actor,
         "action": e.action,
+        "action_ja": action_label(e.action),
         "resident_id": e.resident_id,
         "card_id": e.card_id,
         "certificate_serial": format(e.certificate_serial, "x") if e.certificate_serial else None,

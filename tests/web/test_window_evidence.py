@@ -35,8 +35,9 @@ def test_new_card_on_return_from_abroad_needs_the_recorded_moving_in_R_LOSS_4(ap
     r = clerk.post(f"/residents/{rid}/apply",
                    data={"kind": "new", "reason": "return_from_abroad", "csrf": csrf_of(page)})
     assert r.status_code == 409 and "国外からの転入の記録がありません" in r.text
-    r = clerk.post(f"/residents/{rid}/moved_in_from_abroad", data={"moved_in_on": "2025-03-20", "csrf": csrf_of(page)})
-    assert r.status_code == 200 and "国外からの転入(2025-03-20)を記録しました" in r.text
+    # the date as the clerk types it, in 和暦; the message gives it back in 和暦 and 西暦
+    r = clerk.post(f"/residents/{rid}/moved_in_from_abroad", data={"moved_in_on": "R7.3.20", "csrf": csrf_of(page)})
+    assert r.status_code == 200 and "令和7年3月20日(2025-03-20)の国外からの転入を記録しました" in r.text
     r = clerk.post(f"/residents/{rid}/apply",
                    data={"kind": "new", "reason": "return_from_abroad", "csrf": csrf_of(page)})
     assert r.status_code == 200 and "手数料は無料です" in r.text

@@ -220,10 +220,13 @@ def emit(ctx: typer.Context, data: Any, render: Callable[[Any], None] | None = N
 def parse_date_opt(value: str | None, name: str) -> date | None:
     if value is None:
         return None
+    from mynacard.errors import ValidationError
+    from mynacard.rules.wareki import parse_date
+
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD", param_hint=name) from None
+        return parse_date(value, name)
+    except ValidationError as e:  # 西暦 or 和暦 (2026-11-28, 令和8年11月28日, R8.11.28)
+        raise typer.BadParameter(f"{e.message} / {e.message_ja}", param_hint=name) from None
 
 
 def at_callback(value: str | None) -> datetime | None:

@@ -59,14 +59,15 @@ def resident_add(
     ctx: typer.Context,
     name: Annotated[str, typer.Option(help="Name as on the resident registry")],
     address: Annotated[str, typer.Option()],
-    birth: Annotated[str, typer.Option(help="Date of birth, YYYY-MM-DD")],
+    birth: Annotated[str, typer.Option(help="Date of birth, 西暦 or 和暦 (1990-06-15, H2.6.15)")],
     sex: Annotated[str, typer.Option(help="1 male, 2 female, 9 not known")],
     municipality: Annotated[str, typer.Option(help="6-digit municipality code")],
     number: Annotated[str | None, typer.Option(help="Individual number; assigned when omitted")] = None,
     nationality: Annotated[str, typer.Option(help="ISO 3166 alpha-2")] = "JP",
     status: Annotated[str | None, typer.Option(help="Residence status of a foreign resident")] = None,
-    stay_until: Annotated[str | None, typer.Option(help="End of the period of stay, YYYY-MM-DD")] = None,
+    stay_until: Annotated[str | None, typer.Option(help="End of the period of stay, 西暦 or 和暦")] = None,
     adult_ward: Annotated[bool, typer.Option(help="Adult ward (成年被後見人)")] = False,
+    kana: Annotated[str | None, typer.Option(help="フリガナ of the name (found by resident find)")] = None,
 ) -> None:
     """Register a resident (the basic four attributes and the number)."""
     from mynacard.ids import IndividualNumber
@@ -76,6 +77,7 @@ def resident_add(
             w,
             individual_number=number or str(IndividualNumber.generate()),
             name=name,
+            name_kana=kana,
             address=address,
             birth_date=birth,
             sex=sex,
@@ -126,10 +128,11 @@ def resident_show(ctx: typer.Context, resident_id: ResidentIdArg) -> None:
 @resident_app.command("find")
 def resident_find(
     ctx: typer.Context,
-    name: Annotated[str | None, typer.Option()] = None,
-    birth: Annotated[str | None, typer.Option()] = None,
+    name: Annotated[str | None, typer.Option(help="The start of the name, the given name or the フリガナ")] = None,
+    birth: Annotated[str | None, typer.Option(help="Date of birth, 西暦 or 和暦")] = None,
 ) -> None:
-    """Find residents by (part of) the name and/or the date of birth."""
+    """Find residents by the start of the name, of the given name or of the フリガナ (異体字, kana
+    and spaces folded) and/or the date of birth."""
     with work(ctx) as w:
         rows = [resident_dict(r) for r in residents.find(w, name=name, birth_date=parse_date_opt(birth, "--birth"))]
     emit(ctx, rows, render.residents)
@@ -219,7 +222,7 @@ def resident_move_out(
     ctx: typer.Context,
     resident_id: ResidentIdArg,
     to: Annotated[str, typer.Option(help="Code of the new municipality")],
-    planned: Annotated[str, typer.Option(help="Planned moving-out date, YYYY-MM-DD")],
+    planned: Annotated[str, typer.Option(help="Planned moving-out date, 西暦 or 和暦")],
 ) -> None:
     """The moving-out notice (転出届) (R_CARD_8)."""
     from mynacard.results import move_out_dict
@@ -236,7 +239,7 @@ def resident_move_in(
     ctx: typer.Context,
     resident_id: ResidentIdArg,
     address: Annotated[str, typer.Option()],
-    moved_in: Annotated[str, typer.Option(help="Date of moving in, YYYY-MM-DD")],
+    moved_in: Annotated[str, typer.Option(help="Date of moving in, 西暦 or 和暦")],
 ) -> None:
     """The moving-in notice (転入届) (R_CARD_8); the card must then be presented within 90 days."""
     from mynacard.services import face

@@ -18,9 +18,14 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from mynacard.db.types import AwareDateTime, BigSerial
+from mynacard.rules.text import given_name_key, search_key
+
+#: A search key column: compared byte by byte (code point order) on PostgreSQL too, so that a
+#: prefix is a range of the index whatever the database's collation (``repositories.prefix``).
+SearchKey = String(200).with_variant(String(200, collation="C"), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -107,6 +112,13 @@ class Resident(Base):
     number_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     name_kana: Mapped[str | None] = mapped_column(String(200))
+    # How the name and its フリガナ are found (``rules.text.search_key``): kept in step with
+    # ``name`` and ``name_kana`` whenever they are set, indexed for search and the hotline.
+    name_key: Mapped[str] = mapped_column(SearchKey, index=True, default="", server_default="")
+    kana_key: Mapped[str] = mapped_column(SearchKey, index=True, default="", server_default="")
+    # the given name alone (after the first space), written and in フリガナ
+    given_key: Mapped[str] = mapped_column(SearchKey, index=True, default="", server_default="")
+    given_kana_key: Mapped[str] = mapped_column(SearchKey, index=True, default="", server_default="")
     address: Mapped[str] = mapped_column(String(400))
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(1))  # 1 male, 2 female, 9 not known (R_CERT_9)
@@ -118,6 +130,14 @@ class Resident(Base):
     dv_protected: Mapped[bool] = mapped_column(Boolean, default=False)
     moving_out_filed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime)
+
+    @validates("name", "name_kana")
+    def _keep_search_keys(self, field: str, value: str | None) -> str | None:
+        if field == "name":
+            self.name_key, self.given_key = search_key(value), given_name_key(value)
+        else:
+            self.kana_key, self.given_kana_key = search_key(value), given_name_key(value)
+        return value
 
 
 class Application(Base):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, object_session
 
 from mynacard.db.models import (
@@ -27,6 +27,7 @@ from mynacard.db.models import (
     WindowRecord,
 )
 from mynacard.db.store import keys_of
+from mynacard.rules.text import search_key
 
 
 def municipality(s: Session, code: str) -> Municipality | None:
@@ -95,6 +96,28 @@ def has_number(r: Resident, number: str) -> bool:
     return r.number_hash == keys_of(s).numbers.lookup(str(number))
 
 
+#: Above every character a key holds: ``key < prefix + _TOP`` bounds a prefix range.
+_TOP = "\U0010ffff"
+
+
+def prefix(column: Any, key: str) -> ColumnElement[bool]:
+    """``column`` starts with ``key``, as a range of its index (never ``LIKE '%...%'``): the key
+    columns compare in code point order (see ``models.SearchKey``)."""
+    return and_(column >= key, column < key + _TOP)
+
+
+#: The indexed keys a name search looks in (``models.Resident``).
+NAME_KEYS = (Resident.name_key, Resident.kana_key, Resident.given_key, Resident.given_kana_key)
+
+
+def _unindexed(column: Any) -> Any:
+    """``column + 0``: the same order, but one no index provides. With ``ORDER BY id LIMIT n`` and
+    a key condition, PostgreSQL's generic plan (a prepared statement run again) walks the whole
+    primary key looking for matches: 85 ms for a name no one has among 50,000 residents, against
+    0.07 ms for the key indexes and a sort of what they find (``bench/name_search.py``)."""
+    return column + 0
+
+
 def find_residents(
     s: Session,
     *,
@@ -103,14 +126,30 @@ def find_residents(
     municipality_code: str | None = None,
     limit: int = 50,
 ) -> Sequence[Resident]:
+    """Residents whose name or フリガナ, or the given name in either, starts with ``name`` as
+    ``rules.text.search_key`` folds it (髙橋 is found as 高橋, たかはし as タカハシ, a full-width
+    space as none; 花子 finds 能登 花子)."""
     q = select(Resident)
-    if name:
-        q = q.where(Resident.name.contains(name))
+    key = search_key(name)
+    if key:
+        q = q.where(or_(*(prefix(k, key) for k in NAME_KEYS)))
     if birth_date:
         q = q.where(Resident.birth_date == birth_date)
     if municipality_code:
         q = q.where(Resident.municipality_code == municipality_code)
-    return s.scalars(q.order_by(Resident.id).limit(limit)).all()
+    return s.scalars(q.order_by(_unindexed(Resident.id)).limit(limit)).all()
+
+
+def residents_named(s: Session, name: str, birth_date: date, *, limit: int = 10) -> Sequence[Resident]:
+    """Residents whose whole name (or whole フリガナ) is ``name`` once folded, born on
+    ``birth_date``: the hotline's identity question."""
+    key = search_key(name)
+    if not key:
+        return []
+    q = select(Resident).where(
+        or_(Resident.name_key == key, Resident.kana_key == key), Resident.birth_date == birth_date
+    )
+    return s.scalars(q.order_by(_unindexed(Resident.id)).limit(limit)).all()
 
 
 def application(s: Session, app_id: str) -> Application | None:

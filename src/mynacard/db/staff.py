@@ -51,10 +51,10 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
-    actor: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(64), index=True)  # the audit view's filters
     role: Mapped[str] = mapped_column(String(20))
     action: Mapped[str] = mapped_column(String(60))
-    target: Mapped[str] = mapped_column(String(100), default="")
+    target: Mapped[str] = mapped_column(String(100), default="", index=True)
     outcome: Mapped[str] = mapped_column(String(20))  # ok / denied / error
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))

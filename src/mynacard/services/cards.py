@@ -21,6 +21,7 @@ from mynacard.rules.fees import REASON_JA, Fee, FeeSchedule, ReissueReason, expr
 from mynacard.rules.identity import identity_error
 from mynacard.rules.text import check_text
 from mynacard.rules.validity import card_expiry, certificate_expiry
+from mynacard.rules.wareki import both
 from mynacard.services import certfees, chips, pki, reissue, residents
 from mynacard.services.common import apply_event, card, end_card, new_card_id, require_state, resident_of
 from mynacard.services.context import Work
@@ -206,7 +207,7 @@ def make(w: Work, card_id: str) -> Card:
     if w.today < app.received_on:
         raise StateError(
             f"J-LIS cannot make the card on {w.today}, before the application was received ({app.received_on}).",
-            f"申請の受付日({app.received_on})より前にカードを作成することはできません。",
+            f"申請の受付日 {both(app.received_on)} より前にカードを作成することはできません。",
             received_on=app.received_on.isoformat(),
         )
     renewing = None
@@ -271,7 +272,7 @@ def issue(
     if c.made_on is not None and w.today < c.made_on:
         raise StateError(
             f"The card cannot be handed over on {w.today}, before J-LIS made it ({c.made_on}).",
-            f"カードの作成日({c.made_on})より前に交付することはできません。",
+            f"カードの作成日 {both(c.made_on)} より前に交付することはできません。",
             made_on=c.made_on.isoformat(),
         )
     r = resident_of(w, c)

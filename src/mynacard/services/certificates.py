@@ -13,6 +13,7 @@ from mynacard.errors import NotAllowedError, NotFoundError, StateError, Validati
 from mynacard.rules.eligibility import may_hold_signing_certificate
 from mynacard.rules.events import CERT_KIND_JA, CertKind, RevocationReason
 from mynacard.rules.validity import renewal_window_opens
+from mynacard.rules.wareki import both
 from mynacard.services import certfees, chips, pki
 from mynacard.services.cards import issue_certificate, refresh_face_cert_expiry
 from mynacard.services.common import card, current_cert, require_state, resident_of
@@ -108,7 +109,7 @@ def renew(w: Work, card_id: str, kind: CertKind | str, *, pin: str | None = None
     if w.today < opens:
         raise NotAllowedError(
             f"Certificate renewal opens on {opens}, 3 months before its expiry {old.expires_on} (R_CERT_3).",
-            f"電子証明書の更新は有効期限({old.expires_on})の3か月前の {opens} から受け付けます。",
+            f"電子証明書の更新は、有効期限 {both(old.expires_on)} の3か月前、{both(opens)} から受け付けます。",
             opens_on=opens.isoformat(),
         )
     if pin is not None:

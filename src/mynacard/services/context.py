@@ -16,7 +16,8 @@ from mynacard.crypto import KeyGenerator, new_rsa_key
 from mynacard.db.models import Event
 from mynacard.db.store import Store
 from mynacard.errors import ConflictError, MynaError, PinError, StateError
-from mynacard.timeutil import jst_date, require_aware
+from mynacard.rules.wareki import both
+from mynacard.timeutil import JST, jst_date, require_aware
 
 
 @dataclass
@@ -143,7 +144,8 @@ class Work:
             raise StateError(
                 f"The time {self.at.isoformat()} is before the last recorded step of card {card_id} "
                 f"({last.isoformat()}): simulated time cannot run backwards. Use a later --at.",
-                f"このカードの直前の記録({last:%Y-%m-%d %H:%M} UTC)より前の日時では処理できません。",
+                f"このカードの直前の記録({both(jst_date(last))} {last.astimezone(JST):%H:%M} JST)"
+                "より前の日時では処理できません。",
                 card_id=card_id,
                 last_at=last.isoformat(),
             )

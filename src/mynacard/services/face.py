@@ -11,7 +11,7 @@ from mynacard.db.models import Card, CardState, Move, Resident
 from mynacard.errors import NotFoundError, StateError, ValidationError
 from mynacard.rules.events import CertKind, LifeEvent
 from mynacard.rules.moves import check_moving_in
-from mynacard.rules.notes import NOTES_CAPACITY
+from mynacard.rules.notes import NOTES_CAPACITY, note_text
 from mynacard.rules.text import check_text
 from mynacard.services import chips, residents
 from mynacard.services.certificates import issue_new
@@ -82,7 +82,7 @@ def move_within(
         )
     r.address = new_address.strip()
     on = moved_on or w.today
-    return _face_update(w, r, "address", f"{on:%Y.%m.%d} 転居 {r.address}", new_signing_pin)
+    return _face_update(w, r, "address", note_text(on, "転居", r.address), new_signing_pin)
 
 
 def change_name(w: Work, resident_id: int, *, new_name: str, new_signing_pin: str | None = None) -> FaceChange:
@@ -94,7 +94,7 @@ def change_name(w: Work, resident_id: int, *, new_name: str, new_signing_pin: st
             "new_name", "Give the new name (different from the current one).", "新しい氏名を入力してください。"
         )
     r.name = new_name.strip()
-    return _face_update(w, r, "name", f"{w.today:%Y.%m.%d} 氏名変更 {r.name}", new_signing_pin)
+    return _face_update(w, r, "name", note_text(w.today, "氏名変更", r.name), new_signing_pin)
 
 
 def move_out(w: Work, resident_id: int, *, to_municipality: str, planned_on: date) -> Move:
@@ -170,7 +170,7 @@ def continued_use(w: Work, card_id: str, *, resident_pin: str, new_signing_pin: 
         chips.chip_of(w, c).verify_pin(PinId.RESIDENT, resident_pin)  # before any change (R_PIN_4)
     r = residents.get(w, c.resident_id)
     res = FaceChange(card=c)
-    res.note_written, res.notes_full = _write_note(w, c, r, f"{w.today:%Y.%m.%d} 転入 {r.address}")
+    res.note_written, res.notes_full = _write_note(w, c, r, note_text(w.today, "転入", r.address))
     c.continued_use_by = None
     mv.status = "done"
     w.log("continued_use", resident_id=r.id, card_id=c.id)

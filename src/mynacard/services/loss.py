@@ -12,7 +12,7 @@ from mynacard.db.models import Card, CardState
 from mynacard.errors import NotFoundError, StateError, ValidationError
 from mynacard.ids import IndividualNumber
 from mynacard.rules.events import LifeEvent
-from mynacard.rules.text import check_all
+from mynacard.rules.text import check_all, search_key
 from mynacard.services.chips import chip_of
 from mynacard.services.common import apply_event, card, live_card, require_state, resident_of
 from mynacard.services.context import Work
@@ -47,10 +47,14 @@ def hotline_suspend(
         r = repo.resident_by_number(w.session, IndividualNumber(individual_number))
         candidates = [r] if r is not None else []
     else:
-        candidates = list(repo.find_residents(w.session, name=name, birth_date=birth_date))
-        if address:
-            candidates = [r for r in candidates if r.address == address]
-    matches = [r for r in candidates if r is not None and r.name == name and r.birth_date == birth_date]
+        candidates = list(repo.residents_named(w.session, name, birth_date))
+    # the name as the caller says it: width, spaces, kana for kanji and 異体字 do not count
+    key = search_key(name)
+    matches = [
+        r for r in candidates
+        if key and key in (r.name_key, r.kana_key) and r.birth_date == birth_date
+        and (not address or search_key(address) == search_key(r.address))
+    ]
     if len(matches) != 1:
         raise NotFoundError(
             "The caller's answers do not identify one cardholder: ask for the name, date of birth and "

@@ -40,6 +40,7 @@ from mynacard.rules.fees import Document, ReissueReason
 from mynacard.rules.notes import NOTES_CAPACITY
 from mynacard.rules.notes import notes_full as _notes_full
 from mynacard.rules.validity import in_renewal_window, renewal_window_opens
+from mynacard.rules.wareki import both
 from mynacard.services import residents
 from mynacard.services.context import Work
 from mynacard.timeutil import jst_date
@@ -336,7 +337,7 @@ def for_renewal(case: Case, reason: ReissueReason | str | None) -> Claim:
     if case.received < opens:
         raise NotAllowedError(
             f"Renewal opens on {opens}, 3 months before the expiry {old.expires_on} (R_CARD_6). Come back then.",
-            f"更新の申請は有効期限({old.expires_on})の3か月前の {opens} から受け付けます。",
+            f"更新の申請は、有効期限 {both(old.expires_on)} の3か月前、{both(opens)} から受け付けます。",
             opens_on=opens.isoformat(),
         )
     return Claim(R.RENEWAL)

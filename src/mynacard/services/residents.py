@@ -9,6 +9,7 @@ from mynacard.db import repositories as repo
 from mynacard.db.models import WINDOW_DEFAULT, Municipality, NumberRead, Resident
 from mynacard.errors import NotFoundError, StateError, ValidationError
 from mynacard.ids import IndividualNumber, municipality_code
+from mynacard.rules import wareki
 from mynacard.rules.text import check_text
 from mynacard.services.context import Work
 
@@ -66,16 +67,8 @@ def check_birth_date(birth: date, today: date) -> None:
 
 
 def parse_date(field: str, text: str | date) -> date:
-    if isinstance(text, date):
-        return text
-    try:
-        return date.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise ValidationError(
-            field,
-            f"{field} {text!r} is not a real date: use YYYY-MM-DD, e.g. 1990-05-10.",
-            "日付が正しくありません。YYYY-MM-DD の形式で入力してください。",
-        ) from None
+    """A date as the window takes it, 西暦 or 和暦 (``rules.wareki.parse_date``)."""
+    return wareki.parse_date(text, field)
 
 
 def register(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from mynacard import audit
+from mynacard.audit.labels import action_label
 from mynacard.db import repositories as repo
 from mynacard.present import iso
 from mynacard.results import batch_dict, event_dict
@@ -83,7 +84,8 @@ def audit_log(desk: D, actor: Annotated[str | None, Query(max_length=64)] = None
               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
     with desk.act("audit.read", "audit") as w:
         return [{"id": e.id, "at": iso(e.at), "actor": e.actor, "role": e.role, "action": e.action,
-                 "target": e.target, "outcome": e.outcome, "details": e.details, "hash": e.hash}
+                 "action_ja": action_label(e.action), "target": e.target, "outcome": e.outcome,
+                 "details": e.details, "hash": e.hash}
                 for e in audit.entries(w.session, actor=actor, action=action, offset=offset, limit=limit)]
 
 

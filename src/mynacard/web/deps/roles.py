@@ -206,4 +206,5 @@ ENDPOINTS: dict[str, tuple[str, Scope]] = {
     "GET /hotline": ("hotline.suspend", Scope.NATIONWIDE),
     "POST /hotline": ("hotline.suspend", Scope.NATIONWIDE),
     "GET /audit": ("audit.read", Scope.NATIONWIDE),
+    "GET /audit.csv": ("audit.read", Scope.NATIONWIDE),
 }

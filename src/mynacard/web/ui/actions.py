@@ -18,6 +18,7 @@ from mynacard.errors import ValidationError
 from mynacard.rules.events import CERT_KIND_JA, CertKind
 from mynacard.rules.fees import ReissueReason
 from mynacard.rules.identity import identity_error
+from mynacard.rules.wareki import both
 from mynacard.services import cards, certificates, face, lifecycle, loss, pins, reissue, residents
 from mynacard.services.context import Work
 
@@ -149,7 +150,7 @@ def moved_in_from_abroad(w: Work, rid: int, form: Form, lists: Lists) -> Outcome
     chk.done()
     assert on is not None
     rec = reissue.record_moved_in_from_abroad(w, rid, moved_in_on=on, recorded_role=_role(w))
-    return Outcome(f"国外からの転入({on})を記録しました(記録番号 {rec.id})。")
+    return Outcome(f"{both(on)}の国外からの転入を記録しました(記録番号 {rec.id})。")
 
 
 def admin_error(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
@@ -177,7 +178,7 @@ def cancel(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
 
 def make(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:
     c = cards.make(w, form.get("card_id", ""))
-    return Outcome(f"J-LIS がカードを作成しました(有効期限 {c.expires_on})。交付の準備ができました。")
+    return Outcome(f"J-LIS がカードを作成しました。有効期限は{both(c.expires_on)}です。交付の準備ができました。")
 
 
 def issue(w: Work, rid: int, form: Form, lists: Lists) -> Outcome:

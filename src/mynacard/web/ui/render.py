@@ -15,6 +15,7 @@ from mynacard.present import DUE_JA, wareki
 from mynacard.rules.events import CERT_KIND_JA
 from mynacard.rules.fees import REASON_JA
 from mynacard.rules.text import check_all
+from mynacard.rules.wareki import HINT_JA
 from mynacard.services.residents import NUMBER_PURPOSES
 from mynacard.web.deps.auth import Principal, principal_for, same
 from mynacard.web.deps.desk import SESSION_COOKIE, Desk
@@ -26,7 +27,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templa
 templates.env.globals.update(
     wareki=wareki, CARD_STATE_JA=CARD_STATE_JA, CERT_STATUS_JA=CERT_STATUS_JA, CERT_KIND_JA=CERT_KIND_JA,
     REASON_JA={k.value: v for k, v in REASON_JA.items()}, NUMBER_PURPOSES=NUMBER_PURPOSES, ROLE_JA=ROLE_JA,
-    DUE_JA=DUE_JA,
+    DUE_JA=DUE_JA, DATE_HINT_JA=HINT_JA,
 )
 LOGIN_CSRF_COOKIE = "myna_login_csrf"
 

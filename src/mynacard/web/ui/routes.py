@@ -1,7 +1,8 @@
 """The window's pages: login, the task menu, the resident's page with the tasks the card's state
-allows, one page per task (with a confirmation for the irreversible ones), the audit log.
-Registration, moves into the municipality, the daily batch, the clock, renewals and the hotline
-are in ``ops``. Every POST redirects (PRG): its outcome is shown by the page it redirects to."""
+allows, one page per task (with a confirmation for the irreversible ones). Registration, moves
+into the municipality, the daily batch, the clock, renewals and the hotline are in ``ops``; the
+audit log is ``web.ui.audit``. Every POST redirects (PRG): its outcome is shown by the page it
+redirects to."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from mynacard import audit
 from mynacard.db import repositories as repo
 from mynacard.db.models import Municipality, Resident
 from mynacard.errors import MynaError, NotFoundError
@@ -28,11 +28,15 @@ from mynacard.web.errors import CsrfError
 from mynacard.web.state import state
 from mynacard.web.ui import flash, history, ops
 from mynacard.web.ui.actions import ACTIONS, CERTS_JA
+from mynacard.web.ui.audit import router as audit_router
 from mynacard.web.ui.flows import FLOW_FIELDS, FLOWS, GROUP_JA, cert_kinds, offered
 from mynacard.web.ui.prg import _errors, _kept, done, fail
 from mynacard.web.ui.render import LOGIN_CSRF_COOKIE, page, posted, ui_desk
 from mynacard.web.ui.router import router
 from mynacard.web.views import resident_view
+
+router.routes.extend(audit_router.routes)  # the audit view, GET /audit and /audit.csv (web.ui.audit)
+
 
 # --- login ---------------------------------------------------------------------------------
 
@@ -211,18 +215,5 @@ async def resident_action(request: Request, rid: int, action: str) -> Response:
                 title=FLOWS[action].title, **extra)
 
 
-# --- the audit log --------------------------------------------------------------------------
-
-
-@router.get("/audit")
-def audit_page(request: Request, offset: int = 0) -> Response:
-    desk = ui_desk(request)
-    offset = max(0, min(offset, 10_000_000))
-    with desk.act("audit.read", "audit") as w:
-        rows = list(audit.entries(w.session, offset=offset, limit=100))
-    return page(request, "audit.html", desk, rows=rows, offset=offset)
-
-
 assert ops.router is router  # ops adds its pages to the same router
-
 __all__ = ["PERMISSIONS", "date", "router"]
