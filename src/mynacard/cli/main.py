@@ -11,6 +11,7 @@ from mynacard.cli import ops
 from mynacard.cli.admin import admin_app, audit_app
 from mynacard.cli.app import Options, at_callback
 from mynacard.cli.backup import backup_cmd, restore_cmd
+from mynacard.cli.bulk import bulk_load
 from mynacard.cli.ca import ca_app
 from mynacard.cli.cards import card_app
 from mynacard.cli.certs import cert_app
@@ -69,6 +70,7 @@ app.add_typer(kiosk_app, name="kiosk")
 app.command("serve")(serve)
 app.command("verify")(verify_cmd)
 app.add_typer(rp_app, name="rp")
+app.command("bulk-load")(bulk_load)
 
 
 @app.command("demo")
