@@ -72,12 +72,13 @@ class _Scope:
         return select(Resident.id).where(Resident.municipality_code == self.municipality_code)
 
 
-def daily(w: Work, *, municipality_code: str | None = None, chunk: int = CHUNK) -> BatchReport:
+def daily(w: Work, *, municipality_code: str | None = None, chunk: int = CHUNK, keep: bool = True) -> BatchReport:
     """Run the day's batch at ``w.at`` in the caller's unit of work.
 
     With ``municipality_code`` (a supervisor's batch) only the cards and certificates of that
-    municipality's residents are touched; without it (J-LIS, an administrator) all of them."""
-    rep = BatchReport()
+    municipality's residents are touched; without it (J-LIS, an administrator) all of them.
+    ``keep=False`` counts what was done instead of listing it (national scale)."""
+    rep = BatchReport(keep=keep)
     scope = _Scope(w.today, municipality_code)
     for step in STEPS:
         after: str | None = None
@@ -258,7 +259,7 @@ def _lapse_moves(w: Work, rep: BatchReport, scope: _Scope, after: str | None, li
                       .values(status="lapsed").execution_options(synchronize_session=False))
     cards = sorted({m.card_id for m in moves if m.card_id})
     done = _end_cards(w, rep, cards, CardState.LAPSED, LifeEvent.CARD_LAPSED,
-                      "not presented for continued use within 90 days")
+                      "not presented within 90 days of moving")  # end_reason is 40 characters at most
     rep.counts["lapsed_cards"] += len(done)
     if rep.keep:
         rep.lapsed_cards += done
