@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from mynacard.chip import KeySlot, PinId, check_pin_format
+from mynacard.chip.pins import PinVerifier
+from mynacard.crypto import KeyGenerator
 from mynacard.db import repositories as repo
 from mynacard.db.models import Application, Card, CardState, Certificate, Receipt, Resident
 from mynacard.errors import NotAllowedError, NotFoundError, StateError, ValidationError
@@ -23,6 +26,9 @@ from mynacard.rules.validity import card_expiry, certificate_expiry
 from mynacard.services import chips, pki, reissue, residents
 from mynacard.services.common import apply_event, card, end_card, new_card_id, require_state, resident_of
 from mynacard.services.context import Work
+
+#: Threads for the crypto of hand-overs (Argon2id and RSA key generation release the GIL).
+_CRYPTO = ThreadPoolExecutor(max_workers=4, thread_name_prefix="handover-crypto")
 
 CHANNELS = {"mail": "郵送", "online": "オンライン", "booth": "証明写真機", "window": "窓口"}
 KINDS = ("new", "renewal", "reissue")
@@ -289,9 +295,18 @@ def issue(
                 f"pin.{pid.value}", f"The {pid.value} PIN must be set at hand-over.", "暗証番号を設定してください。"
             )
         normalized[pid] = check_pin_format(pid, pins[pid.value])
-    chip = chips.chip_of(w, c)
-    for pid, value in normalized.items():
-        chip.set_pin(pid, value)
+    # The crypto of a hand-over runs side by side: the four Argon2id verifiers and the two key
+    # pairs (both release the GIL), while this thread writes the store.
+    verifiers = {pid: _CRYPTO.submit(PinVerifier.new, value.encode("ascii")) for pid, value in normalized.items()}
+    keys = {kind: _CRYPTO.submit(w.office.keygen) for kind in ([CertKind.AUTH] + ([CertKind.SIGN] if signing else []))}
+    try:
+        chip = chips.chip_of(w, c)
+        for pid, verifier in verifiers.items():
+            chip.pins.set(pid, verifier.result())
+    except BaseException:
+        for f in (*verifiers.values(), *keys.values()):
+            f.cancel()
+        raise
     assert c.expires_on is not None
     app = repo.application(w.session, c.application_id)
     assert app is not None
@@ -302,10 +317,11 @@ def issue(
         replaced = old.id
         w.session.flush()  # the old card stops being current before the new one becomes current
     issued = {}
-    auth = issue_certificate(w, c, r, CertKind.AUTH, renewing_from=old)
+    auth = issue_certificate(w, c, r, CertKind.AUTH, renewing_from=old, keygen=keys[CertKind.AUTH].result)
     issued["auth"] = auth
     if signing:
-        issued["sign"] = issue_certificate(w, c, r, CertKind.SIGN, renewing_from=old)
+        issued["sign"] = issue_certificate(w, c, r, CertKind.SIGN, renewing_from=old,
+                                           keygen=keys[CertKind.SIGN].result)
     c.state = CardState.ISSUED
     c.issued_on = w.today
     app.status = "issued"
@@ -333,8 +349,11 @@ def issue_certificate(
     *,
     renewing_from: Card | None = None,
     renewing_expires_on: date | None = None,
+    keygen: KeyGenerator | None = None,
 ) -> Certificate:
-    """Generate the key pair on the chip and issue ``kind``'s certificate for it (R_CERT_2, R_CERT_3)."""
+    """Generate the key pair on the chip and issue ``kind``'s certificate for it (R_CERT_2, R_CERT_3).
+
+    ``keygen``: where the chip's key comes from (default the office's generator)."""
     assert c.expires_on is not None
     if renewing_from is not None and renewing_expires_on is None:
         prev = repo.latest_certificate(w.session, renewing_from.id, kind.value)
@@ -348,7 +367,7 @@ def issue_certificate(
     )
     chip = chips.chip_of(w, c)
     slot = KeySlot(kind.value)
-    public = chip.generate_key(slot, w.office.keygen)
+    public = chip.generate_key(slot, keygen or w.office.keygen)
     row = pki.issue(w, c, r, kind, public, expires)
     chip.write_certificate(slot, row.der)
     ca = pki.authority(w, kind)
