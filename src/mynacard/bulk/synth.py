@@ -18,9 +18,9 @@ Shares (per resident, drawn independently): see ``Shares``.
 from __future__ import annotations
 
 import random
-from itertools import accumulate
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -230,7 +230,8 @@ class _Builder:
         limit = card_expiry(r["birth_date"], made, received, renewing_card_expires_on=renew_exp).expires_on
         app = application_id(code, received, seq)
         self.chunk.rows["applications"].append({
-            "id": app, "resident_id": r["id"], "kind": kind, "reason": {"renewal": "renewal", "reissue": "loss"}.get(kind, "first_issue"),
+            "id": app, "resident_id": r["id"], "kind": kind,
+            "reason": {"renewal": "renewal", "reissue": "loss"}.get(kind, "first_issue"),
             "channel": self.rng.choice(("mail", "online", "booth", "window")), "received_on": received,
             "express": False, "documents": {}, "replaces_card_id": replaces,
             "status": "issued", "fee_total": 0})

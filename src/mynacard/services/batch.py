@@ -340,7 +340,8 @@ def _send(w: Work, rep: BatchReport, scope: _Scope, due: list[tuple[str, int, st
         w.session.execute(insert(ExpiryNotice), rows)
     rep.counts["notices"] += len(rows)
     _events(w, [{"action": "expiry_notice", "resident_id": rid, "card_id": cid, "certificate_serial": None,
-                 "details": {"subject": subject, "expires_on": exp.isoformat(), "application_id": row["application_id"]}}
+                 "details": {"subject": subject, "expires_on": exp.isoformat(),
+                             "application_id": row["application_id"]}}
                 for (cid, rid, _, subject, exp), row in zip(new, rows, strict=True)])
 
 
