@@ -61,13 +61,13 @@ def main() -> int:
     for i in range(a.rounds):
         with store.sessions() as session:
             w = Work(office, session, at, "bench-batch")
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             rep = batch.daily(w, chunk=a.chunk, keep=False)
             session.flush()
-            dt = time.perf_counter() - t
+            dt, cpu = time.perf_counter() - t, time.process_time() - cpu
             session.rollback()
         times.append(dt)
-        print(f"round {i + 1}: {dt:6.2f} s  {rep.counts}")
+        print(f"round {i + 1}: {dt:6.2f} s (client CPU {cpu:.2f} s)  {rep.counts}")
     if a.commit:
         with Progress() as progress:
             task = progress.add_task("run_daily", total=None)
