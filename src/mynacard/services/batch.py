@@ -114,10 +114,10 @@ def run_daily(
         scope = _Scope(w.today, municipality_code)
         name = checkpoint_name(scope.today, municipality_code)
         saved = w.session.get(StoreMeta, name)
-        state = json.loads(saved.value) if saved is not None else {"step": STEPS[0], "after": None}
+        state: dict[str, Any] = json.loads(saved.value) if saved is not None else {"step": STEPS[0], "after": None}
         if saved is not None:
             rep.resumed_from = f"{state['step']} {state.get('after') or ''}".strip()
-            rep.counts.update(dict(state.get("counts") or {}))
+            rep.counts.update(state.get("counts") or {})
     start = STEPS.index(state["step"]) if state["step"] in STEPS else len(STEPS)
     for i, step in enumerate(STEPS[start:], start):
         after = state["after"] if i == start else None
@@ -277,7 +277,7 @@ def _due(today: date, expires: date) -> bool:
 
 
 def _issued(scope: _Scope, after: str | None) -> Select[Any]:
-    q: Select[Any] = (select(Card.id, Card.resident_id, Resident.municipality_code)
+    q: Select[Any] = (select(Card.id, Card.resident_id, Resident.municipality_code)  # type: ignore[assignment]
          .join(Resident, Resident.id == Card.resident_id)
          .where(Card.state == CardState.ISSUED, Resident.period_of_stay_end.is_(None)))
     if scope.municipality_code is not None:
