@@ -59,6 +59,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -399,6 +400,7 @@ def crl_directory_name(ca_name: x509.Name, municipality_code: str) -> x509.Name:
     )
 
 
+@lru_cache(maxsize=8192)  # pure, and the same for every holder of a municipality
 def crl_distribution_points(
     kind: CertKind, ca_name: x509.Name, municipality_code: str, settings: CaSettings
 ) -> x509.CRLDistributionPoints:

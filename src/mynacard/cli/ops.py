@@ -104,13 +104,39 @@ def pin_change(
     emit(ctx, {"card": card_id, "pin": pin, "changed": True})
 
 
-def batch_daily(ctx: typer.Context) -> None:
+def batch_daily(
+    ctx: typer.Context,
+    chunk: Annotated[int | None, typer.Option(
+        min=1, max=1_000_000, help="National scale: commit every N rows with a checkpoint (resumable), "
+        "show a progress bar and print counts instead of lists")] = None,
+) -> None:
     """The daily batch: expire, lapse, and the expiry notices due (R_USE_3)."""
+    if chunk is not None:
+        _batch_chunked(ctx, chunk)
+        return
     from mynacard.services import batch
 
     with work(ctx, actor="batch") as w:
         data = batch_dict(batch.daily(w))
     emit(ctx, data, render.batch)
+
+
+def _batch_chunked(ctx: typer.Context, chunk: int) -> None:
+    from rich.progress import Progress
+
+    from mynacard.cli.app import fail, opts
+    from mynacard.errors import MynaError
+    from mynacard.services import batch
+
+    o = opts(ctx)
+    with Progress(console=console, disable=o.json) as progress:
+        task = progress.add_task("batch", total=None)
+        try:
+            rep = batch.run_daily(o.office(), at=o.now(), actor="batch", chunk=chunk,
+                                  progress=lambda step, n: progress.update(task, advance=n, description=step))
+        except MynaError as e:
+            raise fail(e) from None
+    emit(ctx, {**rep.counts, "resumed_from": rep.resumed_from})
 
 
 def events(

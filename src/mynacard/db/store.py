@@ -112,7 +112,7 @@ class Store:
     numbers at rest; every session of this store reaches them through ``session.info["store"]``.
     """
 
-    def __init__(self, db: str, keys: StoreKeys | None = None) -> None:
+    def __init__(self, db: str, keys: StoreKeys | None = None, *, read_db: str | None = None) -> None:
         self.url = database_url(db)
         self.keys = keys
         path = sqlite_path(self.url)
@@ -127,6 +127,15 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={"store": self})
+        # Reads that may lag a little behind the primary (OCSP and CRL look-ups) can go to a
+        # streaming replica: ``read_db`` or MYNACARD_DB_READ, opened read-only. Without one they
+        # read the primary.
+        read_url = read_db if read_db is not None else os.environ.get("MYNACARD_DB_READ") or None
+        self.read_url = database_url(read_url) if read_url else None
+        self.read_engine: Engine = self.engine
+        if self.read_url is not None:
+            self.read_engine = _read_only_engine(self.read_url)
+        self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False, info={"store": self})
         # SQLite has one writer at a time: units of work take turns, in this process and across
         # processes on the same file (re-entrant, so a nested transaction in the same thread does
         # not wait on itself). PostgreSQL needs no process lock: row locks and advisory locks
@@ -296,8 +305,35 @@ class Store:
         with self.sessions() as s:
             yield s
 
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reads that may lag behind the primary by the replication delay (OCSP,
+        CRLs): on the replica of MYNACARD_DB_READ when there is one (read-only), else the primary."""
+        with self.read_sessions() as s:
+            yield s
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
+
+
+def _read_only_engine(url: str) -> Engine:
+    """An engine on a read replica whose sessions cannot write, even by mistake."""
+    kwargs: dict[str, Any] = {"hide_parameters": True}
+    if url.startswith("postgresql"):
+        kwargs["pool_pre_ping"] = True
+        kwargs["connect_args"] = {"options": "-c default_transaction_read_only=on"}
+        return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+
+    def _read_only(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA query_only=ON")
+        cur.close()
+
+    event.listen(engine, "connect", _read_only)
+    return engine
 
 
 def keys_of(session: Session) -> StoreKeys:

@@ -1,24 +1,51 @@
-"""The daily batch: expire what expired, lapse missed continued uses, list expiry notices (R_USE_3)."""
+"""The daily batch: expire what expired, lapse missed continued uses, list expiry notices (R_USE_3).
+
+Set-based and in chunks: each step selects at most ``chunk`` keys with one indexed query and
+changes them with one statement per table (an UPDATE, an INSERT of the events), so memory and
+transaction size are bounded whatever the number of cards. ``daily`` runs every step in the
+caller's unit of work (the window's and the API's batch); ``run_daily`` runs each chunk in a
+unit of work of its own and records a checkpoint with it, so that a batch stopped half-way
+(a crash, a kill) resumes where it stopped when it is run again for the same day.
+
+Idempotent: running it twice on a day changes nothing more. The first three steps select only
+what is still to do (a good certificate past its date, a card in effect past its expiry, a move
+past its deadline); the notices step walks the cards in ID order and skips the notices sent.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, insert, select, update
-from sqlalchemy.orm import defer
+from sqlalchemy import Select, and_, func, insert, select, update
 
-from mynacard.db import repositories as repo
-from mynacard.db.models import Card, CardState, Certificate, CertStatus, Event, ExpiryNotice, Move, Resident
+from mynacard.db.models import (
+    Card,
+    CardState,
+    Certificate,
+    CertStatus,
+    Event,
+    ExpiryNotice,
+    Move,
+    Resident,
+    StoreMeta,
+)
+from mynacard.errors import StateError
 from mynacard.ids import ApplicationId
 from mynacard.rules.dates import add_months
-from mynacard.rules.events import LifeEvent
+from mynacard.rules.events import LifeEvent, certificate_effects
 from mynacard.services import revocation
-from mynacard.services.common import end_card
-from mynacard.services.context import Work
+from mynacard.services.context import Office, Work
 
 NOTICE_FROM_MONTHS = 3  # J-LIS mails the notice 2-3 months before expiry (R_USE_3)
 NOTICE_UNTIL_MONTHS = 2
+CHUNK = 5000
+STEPS = ("certificates", "cards", "moves", "card_notices", "certificate_notices")
+LIVE = (CardState.ISSUED, CardState.SUSPENDED)
+LIVE_CERTS = (CertStatus.GOOD, CertStatus.HOLD)
 
 
 @dataclass
@@ -27,111 +54,301 @@ class BatchReport:
     expired_certificates: list[str] = field(default_factory=list)
     lapsed_cards: list[str] = field(default_factory=list)
     notices: list[ExpiryNotice] = field(default_factory=list)
+    #: How many of each, also when the lists are not kept (``run_daily``).
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("expired_certificates", "expired_cards", "lapsed_cards", "revoked_certificates", "notices"), 0))
+    keep: bool = True
+    resumed_from: str | None = None
 
 
-def daily(w: Work, *, municipality_code: str | None = None) -> BatchReport:
-    """Run the day's batch at ``w.at``. Idempotent: running it twice on a day changes nothing more.
+@dataclass(frozen=True)
+class _Scope:
+    today: date
+    municipality_code: str | None
+
+    def residents(self) -> Select[Any] | None:
+        if self.municipality_code is None:
+            return None
+        return select(Resident.id).where(Resident.municipality_code == self.municipality_code)
+
+
+def daily(w: Work, *, municipality_code: str | None = None, chunk: int = CHUNK, keep: bool = True) -> BatchReport:
+    """Run the day's batch at ``w.at`` in the caller's unit of work.
 
     With ``municipality_code`` (a supervisor's batch) only the cards and certificates of that
     municipality's residents are touched; without it (J-LIS, an administrator) all of them.
-    Set-based: each step is one or two statements over the indexed columns it needs, whatever
-    the number of cards; only the cards that end today are loaded as objects."""
-    rep = BatchReport()
-    today = w.today
-    ours = (
-        select(Resident.id).where(Resident.municipality_code == municipality_code)
-        if municipality_code is not None
-        else None
-    )
-    _expire_certificates(w, rep, ours)
-    cards = select(Card).options(defer(Card.chip_state)).where(
-        Card.state.in_([CardState.ISSUED, CardState.SUSPENDED]), Card.expires_on < today
-    )
-    if ours is not None:
-        cards = cards.where(Card.resident_id.in_(ours))
-    expired = w.session.scalars(cards.order_by(Card.id)).all()
-    for c in expired:
-        end_card(w, c, CardState.EXPIRED, LifeEvent.CARD_EXPIRED, "expired")
-        rep.expired_cards.append(c.id)
-    moves = select(Move).where(Move.status == "moved_in", Move.present_by < today)
-    if ours is not None:
-        moves = moves.where(Move.resident_id.in_(ours))
-    for mv in w.session.scalars(moves).all():
-        mv.status = "lapsed"
-        c = repo.card(w.session, mv.card_id) if mv.card_id else None
-        if c is not None and c.state in (CardState.ISSUED, CardState.SUSPENDED):
-            end_card(w, c, CardState.LAPSED, LifeEvent.CARD_LAPSED, "not presented for continued use within 90 days")
-            rep.lapsed_cards.append(c.id)
-    _notices(w, rep, municipality_code)
+    ``keep=False`` counts what was done instead of listing it (national scale)."""
+    rep = BatchReport(keep=keep)
+    scope = _Scope(w.today, municipality_code)
+    for step in STEPS:
+        after: str | None = None
+        while True:
+            n, after = _STEP[step](w, rep, scope, after, chunk)
+            if n < chunk:
+                break
     w.session.flush()
     return rep
 
 
-def _expire_certificates(w: Work, rep: BatchReport, ours: Select[tuple[int]] | None) -> None:
-    """Good or held certificates past their date become expired: one UPDATE, one event each,
-    and the publisher told which statuses changed."""
-    live = [CertStatus.GOOD, CertStatus.HOLD]
-    where = [Certificate.status.in_(live), Certificate.expires_on < w.today]
+def checkpoint_name(today: date, municipality_code: str | None) -> str:
+    return f"batch:{today.isoformat()}:{municipality_code or 'all'}"
+
+
+def run_daily(
+    office: Office,
+    *,
+    at: datetime,
+    actor: str = "batch",
+    municipality_code: str | None = None,
+    chunk: int = CHUNK,
+    progress: Callable[[str, int], None] | None = None,
+) -> BatchReport:
+    """The day's batch in chunks, one unit of work each, with a checkpoint (resumable).
+
+    The checkpoint (``store_meta`` ``batch:<day>:<scope>`` = ``<step> <last key> <counts>``) is
+    written in the same transaction as the chunk it follows, so after a crash the batch starts
+    again at the first chunk not committed. ``progress(step, n)`` is told after each chunk.
+    The report keeps counts only (bounded memory)."""
+    rep = BatchReport(keep=False)
+    with office.work(at=at, actor=actor) as w:
+        scope = _Scope(w.today, municipality_code)
+        name = checkpoint_name(scope.today, municipality_code)
+        saved = w.session.get(StoreMeta, name)
+        state: dict[str, Any] = json.loads(saved.value) if saved is not None else {"step": STEPS[0], "after": None}
+        if saved is not None:
+            rep.resumed_from = f"{state['step']} {state.get('after') or ''}".strip()
+            rep.counts.update(state.get("counts") or {})
+    start = STEPS.index(state["step"]) if state["step"] in STEPS else len(STEPS)
+    for i, step in enumerate(STEPS[start:], start):
+        after = state["after"] if i == start else None
+        while True:
+            with office.work(at=at, actor=actor) as w:
+                n, after = _STEP[step](w, rep, scope, after, chunk)
+                finished = n < chunk
+                nxt = {"step": STEPS[i + 1] if i + 1 < len(STEPS) else "done", "after": None} if finished else {
+                    "step": step, "after": after}
+                _save(w, name, {**nxt, "counts": rep.counts})
+            if progress is not None:
+                progress(step, n)
+            if finished:
+                break
+    return rep
+
+
+def _save(w: Work, name: str, state: dict[str, Any]) -> None:
+    row = w.session.get(StoreMeta, name)
+    value = json.dumps(state, separators=(",", ":"))
+    if row is None:
+        w.session.add(StoreMeta(name=name, value=value))
+    else:
+        row.value = value
+    w.session.flush()
+
+
+# --- steps: each takes at most ``limit`` keys after ``after``; returns (how many, last key) ---
+
+
+def _check_order(w: Work, card_ids: Sequence[str]) -> None:
+    """``Work.log``'s rule for many cards at once: no step dated before a card's last one."""
+    if not card_ids:
+        return
+    late = w.session.execute(
+        select(Event.card_id, func.max(Event.at)).where(Event.card_id.in_(card_ids))
+        .group_by(Event.card_id).having(func.max(Event.at) > w.at).limit(1)
+    ).first()
+    if late is not None:
+        raise StateError(
+            f"The time {w.at.isoformat()} is before the last recorded step of card {late[0]} "
+            f"({late[1].isoformat()}): simulated time cannot run backwards. Use a later --at.",
+            f"このカードの直前の記録({late[1]:%Y-%m-%d %H:%M} UTC)より前の日時では処理できません。",
+            card_id=late[0],
+            last_at=late[1].isoformat(),
+        )
+
+
+def _events(w: Work, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        w.session.execute(insert(Event), [{"at": w.at, "actor": w.actor, **r} for r in rows])
+
+
+def _expire_certificates(w: Work, rep: BatchReport, scope: _Scope, after: str | None, limit: int,
+                         ) -> tuple[int, str | None]:
+    """Good or held certificates past their date become expired, one event each, and the
+    publisher is told which statuses changed."""
+    where = [Certificate.status.in_(LIVE_CERTS), Certificate.expires_on < scope.today]
+    ours = scope.residents()
     if ours is not None:
         where.append(Certificate.resident_id.in_(ours))
-    due = w.session.execute(
-        select(Certificate.serial, Certificate.kind, Certificate.municipality_code, Certificate.resident_id,
-               Certificate.card_id).where(*where)
-    ).all()
-    if not due:
-        return
+    serials = w.session.scalars(select(Certificate.serial).where(*where).limit(limit)).all()
+    if not serials:
+        return 0, after
     w.session.flush()
-    w.session.execute(
-        update(Certificate).where(*where)
-        .values(status=CertStatus.EXPIRED).execution_options(synchronize_session="fetch")
-    )
-    w.session.execute(insert(Event), [
-        {"at": w.at, "actor": w.actor, "action": "certificate_expired", "resident_id": r.resident_id,
-         "card_id": r.card_id, "certificate_serial": r.serial, "details": {"kind": r.kind}} for r in due])
-    rep.expired_certificates += [format(r.serial, "x") for r in due]
+    due = w.session.execute(
+        update(Certificate).where(Certificate.serial.in_(serials), *where).values(status=CertStatus.EXPIRED)
+        .returning(Certificate.serial, Certificate.kind, Certificate.municipality_code, Certificate.resident_id,
+                   Certificate.card_id).execution_options(synchronize_session=False)
+    ).all()
+    _events(w, [{"action": "certificate_expired", "resident_id": r.resident_id, "card_id": r.card_id,
+                 "certificate_serial": r.serial, "details": {"kind": r.kind}} for r in due])
+    rep.counts["expired_certificates"] += len(due)
+    if rep.keep:
+        rep.expired_certificates += [format(r.serial, "x") for r in sorted(due, key=lambda r: r.serial)]
     revocation.status_changed(w, [(r.serial, r.kind, r.municipality_code) for r in due])
+    return len(serials), after
 
 
-def _notices(w: Work, rep: BatchReport, municipality_code: str | None) -> None:
-    """Expiry notices for issued cards and their good certificates due in 2-3 months (R_USE_3),
-    none for cards bound to a period of stay; each (card, subject, expiry) once."""
-    today = w.today
-    lo = add_months(today, NOTICE_UNTIL_MONTHS) - timedelta(days=3)  # a superset of the window:
-    hi = add_months(today, NOTICE_FROM_MONTHS) + timedelta(days=3)  # month ends clip add_months
-    issued = (select(Card.id, Card.resident_id, Card.expires_on, Resident.municipality_code)
-              .join(Resident, Resident.id == Card.resident_id)
-              .where(Card.state == CardState.ISSUED, Resident.period_of_stay_end.is_(None)))
-    if municipality_code is not None:
-        issued = issued.where(Resident.municipality_code == municipality_code)
-    due: list[tuple[str, int, str, str, date]] = [
-        (cid, rid, code, "card", exp)
-        for cid, rid, exp, code in w.session.execute(issued.where(Card.expires_on.between(lo, hi)))
-    ]
-    certs = (select(Card.id, Card.resident_id, Resident.municipality_code, Certificate.expires_on)
-             .join(Resident, Resident.id == Card.resident_id)
-             .join(Certificate, Certificate.card_id == Card.id)
-             .where(Card.state == CardState.ISSUED, Resident.period_of_stay_end.is_(None),
-                    Certificate.status == CertStatus.GOOD, Certificate.expires_on.between(lo, hi),
-                    Certificate.expires_on < Card.expires_on))
-    if municipality_code is not None:
-        certs = certs.where(Resident.municipality_code == municipality_code)
-    due += [(cid, rid, code, "certificate", exp) for cid, rid, code, exp in w.session.execute(certs)]
-    due = [d for d in due if add_months(d[4], -NOTICE_FROM_MONTHS) <= today <= add_months(d[4], -NOTICE_UNTIL_MONTHS)]
+def _end_cards(w: Work, rep: BatchReport, card_ids: Sequence[str], state: CardState, event: LifeEvent,
+               reason: str) -> list[str]:
+    """Cards lose effect (state, end date and reason), their live certificates revoked as
+    ``event`` says (R_CERT_7), one event per card and per certificate. Returns the cards ended."""
+    if not card_ids:
+        return []
+    _check_order(w, card_ids)
+    w.session.flush()
+    ended = w.session.execute(
+        update(Card).where(Card.id.in_(card_ids), Card.state.in_(LIVE))
+        .values(state=state, ended_at=w.at, end_reason=reason, continued_use_by=None)
+        .returning(Card.id, Card.resident_id).execution_options(synchronize_session=False)
+    ).all()
+    ids = sorted(r.id for r in ended)
+    revoked: list[Any] = []
+    for kind, effect in certificate_effects(event).items():
+        assert effect.reason is not None
+        revoked += w.session.execute(
+            update(Certificate)
+            .where(Certificate.card_id.in_(ids), Certificate.kind == kind.value, Certificate.status.in_(LIVE_CERTS))
+            .values(status=CertStatus.REVOKED, revoked_at=w.at, reason=effect.reason.value)
+            .returning(Certificate.serial, Certificate.kind, Certificate.municipality_code, Certificate.resident_id,
+                       Certificate.card_id, Certificate.reason).execution_options(synchronize_session=False)
+        ).all()
+    _events(w, [{"action": "certificate_revoked", "resident_id": r.resident_id, "card_id": r.card_id,
+                 "certificate_serial": r.serial, "details": {"kind": r.kind, "reason": r.reason}} for r in revoked]
+            + [{"action": f"card_{state.value}", "resident_id": r.resident_id, "card_id": r.id,
+                "certificate_serial": None, "details": {"reason": reason}} for r in ended])
+    revocation.status_changed(w, [(r.serial, r.kind, r.municipality_code) for r in revoked])
+    rep.counts["revoked_certificates"] += len(revoked)
+    return ids
+
+
+def _expire_cards(w: Work, rep: BatchReport, scope: _Scope, after: str | None, limit: int,
+                  ) -> tuple[int, str | None]:
+    q = select(Card.id).where(Card.state.in_(LIVE), Card.expires_on < scope.today)
+    ours = scope.residents()
+    if ours is not None:
+        q = q.where(Card.resident_id.in_(ours))
+    ids = w.session.scalars(q.order_by(Card.id).limit(limit)).all()
+    done = _end_cards(w, rep, ids, CardState.EXPIRED, LifeEvent.CARD_EXPIRED, "expired")
+    rep.counts["expired_cards"] += len(done)
+    if rep.keep:
+        rep.expired_cards += done
+    return len(ids), after
+
+
+def _lapse_moves(w: Work, rep: BatchReport, scope: _Scope, after: str | None, limit: int,
+                 ) -> tuple[int, str | None]:
+    """Moves whose card was not presented within 90 days lapse, and so does the card (R_CARD_8)."""
+    q = select(Move.id, Move.card_id).where(Move.status == "moved_in", Move.present_by < scope.today)
+    ours = scope.residents()
+    if ours is not None:
+        q = q.where(Move.resident_id.in_(ours))
+    moves = w.session.execute(q.order_by(Move.id).limit(limit)).all()
+    if not moves:
+        return 0, after
+    w.session.flush()
+    w.session.execute(update(Move).where(Move.id.in_([m.id for m in moves]), Move.status == "moved_in")
+                      .values(status="lapsed").execution_options(synchronize_session=False))
+    cards = sorted({m.card_id for m in moves if m.card_id})
+    done = _end_cards(w, rep, cards, CardState.LAPSED, LifeEvent.CARD_LAPSED,
+                      "not presented within 90 days of moving")  # end_reason is 40 characters at most
+    rep.counts["lapsed_cards"] += len(done)
+    if rep.keep:
+        rep.lapsed_cards += done
+    return len(moves), after
+
+
+def _window(today: date) -> tuple[date, date]:
+    # a superset of the 2-3 month window: month ends clip add_months
+    return (add_months(today, NOTICE_UNTIL_MONTHS) - timedelta(days=3),
+            add_months(today, NOTICE_FROM_MONTHS) + timedelta(days=3))
+
+
+def _due(today: date, expires: date) -> bool:
+    return add_months(expires, -NOTICE_FROM_MONTHS) <= today <= add_months(expires, -NOTICE_UNTIL_MONTHS)
+
+
+def _issued(scope: _Scope, after: str | None) -> Select[Any]:
+    q: Select[Any] = (select(Card.id, Card.resident_id, Resident.municipality_code)  # type: ignore[assignment]
+         .join(Resident, Resident.id == Card.resident_id)
+         .where(Card.state == CardState.ISSUED, Resident.period_of_stay_end.is_(None)))
+    if scope.municipality_code is not None:
+        q = q.where(Resident.municipality_code == scope.municipality_code)
+    if after is not None:
+        q = q.where(Card.id > after)
+    return q
+
+
+def _card_notices(w: Work, rep: BatchReport, scope: _Scope, after: str | None, limit: int,
+                  ) -> tuple[int, str | None]:
+    """Notices for issued cards expiring in 2-3 months (R_USE_3), none for stay-bound cards."""
+    lo, hi = _window(scope.today)
+    rows = w.session.execute(
+        _issued(scope, after).add_columns(Card.expires_on).where(Card.expires_on.between(lo, hi))
+        .order_by(Card.id).limit(limit)).all()
+    _send(w, rep, scope, [(r.id, r.resident_id, r.municipality_code, "card", r.expires_on) for r in rows])
+    return len(rows), rows[-1].id if rows else after
+
+
+def _certificate_notices(w: Work, rep: BatchReport, scope: _Scope, after: str | None, limit: int,
+                         ) -> tuple[int, str | None]:
+    """Notices for good certificates of issued cards expiring in 2-3 months, before the card:
+    one per card and expiry date (both certificates usually expire together)."""
+    lo, hi = _window(scope.today)
+    rows = w.session.execute(
+        _issued(scope, after).add_columns(Certificate.expires_on)
+        .join(Certificate, Certificate.card_id == Card.id)
+        .where(Certificate.status == CertStatus.GOOD, Certificate.expires_on.between(lo, hi),
+               Certificate.expires_on < Card.expires_on)
+        .group_by(Card.id, Card.resident_id, Resident.municipality_code, Certificate.expires_on)
+        .order_by(Card.id, Certificate.expires_on).limit(limit)).all()
+    n = len(rows)
+    if n == limit:  # the last card may have more dates in the next chunk: leave it to that chunk
+        rows = [r for r in rows if r[0] != rows[-1][0]] or rows
+    _send(w, rep, scope, [(r[0], r[1], r[2], "certificate", r[3]) for r in rows])
+    return n, rows[-1][0] if rows else after
+
+
+def _send(w: Work, rep: BatchReport, scope: _Scope, due: list[tuple[str, int, str, str, date]]) -> None:
+    due = [d for d in due if _due(scope.today, d[4])]
     if not due:
         return
-    sent: set[tuple[str, str, date]] = set()
-    ids = sorted({d[0] for d in due})
-    for i in range(0, len(ids), 500):
-        q = select(ExpiryNotice.card_id, ExpiryNotice.subject, ExpiryNotice.expires_on).where(
-            ExpiryNotice.card_id.in_(ids[i : i + 500]))
-        sent.update((c, s, e) for c, s, e in w.session.execute(q))
-    for card_id, resident_id, code, subject, expires in sorted(due, key=lambda d: (d[0], d[3] != "card")):
-        if (card_id, subject, expires) in sent:
-            continue
-        sent.add((card_id, subject, expires))
-        n = ExpiryNotice(card_id=card_id, subject=subject, expires_on=expires, sent_on=today,
-                         application_id=ApplicationId.generate(code, today))
-        w.session.add(n)
-        rep.notices.append(n)
-        w.log("expiry_notice", resident_id=resident_id, card_id=card_id, subject=subject,
-              expires_on=expires.isoformat(), application_id=n.application_id)
+    sent = set(w.session.execute(
+        select(ExpiryNotice.card_id, ExpiryNotice.subject, ExpiryNotice.expires_on).where(
+            ExpiryNotice.card_id.in_(sorted({d[0] for d in due})),
+            and_(ExpiryNotice.subject == due[0][3]))).all())
+    new = [d for d in due if (d[0], d[3], d[4]) not in sent]
+    if not new:
+        return
+    _check_order(w, [d[0] for d in new])
+    rows = [{"card_id": cid, "subject": subject, "expires_on": exp, "sent_on": scope.today,
+             "application_id": ApplicationId.generate(code, scope.today)}
+            for cid, _, code, subject, exp in new]
+    w.session.flush()
+    if rep.keep:
+        notices = list(w.session.scalars(insert(ExpiryNotice).returning(ExpiryNotice), rows))
+        rep.notices += sorted(notices, key=lambda n: (n.card_id, n.subject != "card"))
+    else:
+        w.session.execute(insert(ExpiryNotice), rows)
+    rep.counts["notices"] += len(rows)
+    _events(w, [{"action": "expiry_notice", "resident_id": rid, "card_id": cid, "certificate_serial": None,
+                 "details": {"subject": subject, "expires_on": exp.isoformat(),
+                             "application_id": row["application_id"]}}
+                for (cid, rid, _, subject, exp), row in zip(new, rows, strict=True)])
+
+
+_STEP: dict[str, Callable[[Work, BatchReport, _Scope, str | None, int], tuple[int, str | None]]] = {
+    "certificates": _expire_certificates,
+    "cards": _expire_cards,
+    "moves": _lapse_moves,
+    "card_notices": _card_notices,
+    "certificate_notices": _certificate_notices,
+}

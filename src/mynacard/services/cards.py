@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from mynacard.chip import KeySlot, PinId, check_pin_format
+from mynacard.chip.pins import PinVerifier
+from mynacard.crypto import KeyGenerator
 from mynacard.db import repositories as repo
 from mynacard.db.models import Application, Card, CardState, Certificate, Receipt, Resident
 from mynacard.errors import NotAllowedError, NotFoundError, StateError, ValidationError
@@ -25,6 +28,9 @@ from mynacard.rules.wareki import both
 from mynacard.services import certfees, chips, pki, reissue, residents
 from mynacard.services.common import apply_event, card, end_card, new_card_id, require_state, resident_of
 from mynacard.services.context import Work
+
+#: Threads for the crypto of hand-overs (Argon2id and RSA key generation release the GIL).
+_CRYPTO = ThreadPoolExecutor(max_workers=4, thread_name_prefix="handover-crypto")
 
 CHANNELS = {"mail": "郵送", "online": "オンライン", "booth": "証明写真機", "window": "窓口"}
 KINDS = ("new", "renewal", "reissue")
@@ -303,9 +309,18 @@ def issue(
             "申請時に電子証明書の発行手数料を納めています。電子証明書を1つ以上選ぶか、申請を取り下げて"
             "電子証明書なしで申請し直してください。",
         )
-    chip = chips.chip_of(w, c)
-    for pid, value in normalized.items():
-        chip.set_pin(pid, value)
+    # The crypto of a hand-over runs side by side: the Argon2id PIN verifiers and the key pairs
+    # (both release the GIL), while this thread writes the store.
+    verifiers = {pid: _CRYPTO.submit(PinVerifier.new, value.encode("ascii")) for pid, value in normalized.items()}
+    keys = {kind: _CRYPTO.submit(w.office.keygen) for kind in (CertKind.AUTH, CertKind.SIGN) if kind in choice.kinds}
+    try:
+        chip = chips.chip_of(w, c)
+        for pid, verifier in verifiers.items():
+            chip.pins.set(pid, verifier.result())
+    except BaseException:
+        for f in (*verifiers.values(), *keys.values()):
+            f.cancel()
+        raise
     assert c.expires_on is not None
     old = repo.card(w.session, app.replaces_card_id, for_update=True) if app.replaces_card_id else None
     replaced = None
@@ -316,7 +331,7 @@ def issue(
     issued = {}
     for kind in (CertKind.AUTH, CertKind.SIGN):  # the signing certificate is capped by the other
         if kind in choice.kinds:
-            issued[kind.value] = issue_certificate(w, c, r, kind, renewing_from=old)
+            issued[kind.value] = issue_certificate(w, c, r, kind, renewing_from=old, keygen=keys[kind].result)
     receipt = _receipt(w, r, app, fee) if fee is not None else None
     if receipt is not None:
         app.fee_total += receipt.total
@@ -400,8 +415,11 @@ def issue_certificate(
     *,
     renewing_from: Card | None = None,
     renewing_expires_on: date | None = None,
+    keygen: KeyGenerator | None = None,
 ) -> Certificate:
-    """Generate the key pair on the chip and issue ``kind``'s certificate for it (R_CERT_2, R_CERT_3)."""
+    """Generate the key pair on the chip and issue ``kind``'s certificate for it (R_CERT_2, R_CERT_3).
+
+    ``keygen``: where the chip's key comes from (default the office's generator)."""
     assert c.expires_on is not None
     if renewing_from is not None and renewing_expires_on is None:
         prev = repo.latest_certificate(w.session, renewing_from.id, kind.value)
@@ -415,7 +433,7 @@ def issue_certificate(
     )
     chip = chips.chip_of(w, c)
     slot = KeySlot(kind.value)
-    public = chip.generate_key(slot, w.office.keygen)
+    public = chip.generate_key(slot, keygen or w.office.keygen)
     row = pki.issue(w, c, r, kind, public, expires)
     chip.write_certificate(slot, row.der)
     ca = pki.authority(w, kind)

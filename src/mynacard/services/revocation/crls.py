@@ -158,7 +158,7 @@ def _stored(store: Store, kind: str, scope: str, delta: bool) -> tuple[Any, byte
     q = select(PublishedCrl.number, PublishedCrl.this_update, PublishedCrl.next_update, PublishedCrl.stale).where(
         PublishedCrl.kind == kind, PublishedCrl.scope == scope, PublishedCrl.delta == delta)
     known = _published.setdefault(store, {})
-    with store.engine.connect() as conn:
+    with store.read_engine.connect() as conn:  # a replica (MYNACARD_DB_READ) when there is one
         row = conn.execute(q).first()
         if row is None:
             return None, None

@@ -1,0 +1,1 @@
+"""Loading synthetic residents, cards and certificates at national scale (``mynacard bulk-load``)."""
