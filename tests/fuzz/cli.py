@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 
 import mynacard.cli.app as cli_app
 from mynacard.cli.main import app
+from mynacard.services import context
 from mynacard.services.context import Office
 from tests.fuzz.common import Tally
 from tests.fuzz.store import FuzzStore
@@ -48,11 +49,11 @@ def commands() -> list[tuple[list[str], Any]]:
     out: list[tuple[list[str], Any]] = []
 
     def walk(c: Any, path: list[str]) -> None:
-        if hasattr(c, "commands"):
-            for name, sub in c.commands.items():
+        if hasattr(c, "commands"):  # a group; the top one loads its subcommands when asked
+            for name in c.list_commands(None):
                 if not path and name in SKIP:
                     continue
-                walk(sub, [*path, name])
+                walk(c.get_command(None, name), [*path, name])
         else:
             out.append((path, c))
 
@@ -113,7 +114,7 @@ def _no_office_per_call() -> Iterator[None]:
     Everything is put back afterwards, so the rest of a test session sees the product as it is."""
     cache: dict[tuple[str, str], Office] = {}
     original = cli_app.Options.office
-    original_office_cls = cli_app.Office
+    original_office_cls = context.Office  # the CLI imports it from there when it opens the store
 
     def office(self: Any) -> Office:
         if self._office is None:
@@ -127,13 +128,13 @@ def _no_office_per_call() -> Iterator[None]:
     built = typer.main.get_command(app)
     original_get = typer.testing._get_command  # type: ignore[attr-defined]
     cli_app.Options.office = office  # type: ignore[method-assign]
-    cli_app.Office = functools.partial(Office, keygen=pooled_key)  # type: ignore[misc]
+    context.Office = functools.partial(Office, keygen=pooled_key)  # type: ignore[misc]
     typer.testing._get_command = lambda a: built if a is app else original_get(a)  # type: ignore[attr-defined]
     try:
         yield
     finally:
         cli_app.Options.office = original  # type: ignore[method-assign]
-        cli_app.Office = original_office_cls  # type: ignore[misc]
+        context.Office = original_office_cls  # type: ignore[misc]
         typer.testing._get_command = original_get  # type: ignore[attr-defined]
         for o in cache.values():
             o.store.dispose()
