@@ -17,6 +17,7 @@ from mynacard.db.models import Event
 from mynacard.db.store import Store
 from mynacard.errors import ConflictError, MynaError, PinError, StateError
 from mynacard.rules.wareki import both
+from mynacard.services import statuses
 from mynacard.timeutil import JST, jst_date, require_aware
 
 
@@ -76,15 +77,8 @@ class Office:
 
 def _publish(w: Work) -> None:
     """Keep OCSP responses and CRLs current with the statuses this unit of work changed."""
-    import sys
-
-    if "mynacard.services.revocation" not in sys.modules:
-        # Nothing noted a status change (that needs the publisher loaded): unless a certificate is
-        # pending, there is nothing to publish, and a read-only command need not load the CA.
-        from mynacard.db.models import Certificate
-
-        if not any(isinstance(o, Certificate) for o in w.session.dirty):
-            return
+    if not statuses.pending(w.session):
+        return  # nothing to publish: a read-only command need not load the CA
     from mynacard.services.revocation import settle
 
     settle(w)

@@ -11,7 +11,7 @@ export and the demo all answer from here.
 
 from __future__ import annotations
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from mynacard.db import repositories as repo
@@ -21,8 +21,8 @@ from mynacard.services.revocation import cache, crls, ocsp
 from mynacard.services.revocation.crls import delta_crl, full_crl
 from mynacard.services.revocation.ocsp import answer, response, response_der
 from mynacard.services.revocation.responders import responder
+from mynacard.services.statuses import CHANGED, note
 
-CHANGED = "mynacard.status_changed"
 #: Above this many changes in one unit of work (a batch), responses are dropped rather than
 #: signed again: each is signed when first asked for.
 EAGER_SIGN_LIMIT = 100
@@ -30,17 +30,9 @@ EAGER_SIGN_LIMIT = 100
 
 def status_changed(w: Work, changes: list[tuple[int, str, str]]) -> None:
     """Note certificates (serial, kind, municipality code) whose status a statement changed."""
-    w.session.info.setdefault(CHANGED, set()).update(changes)
+    note(w.session, changes)
 
 
-def _collect(session: Session, _ctx: object, _instances: object) -> None:
-    changed: set[tuple[int, str, str]] = session.info.setdefault(CHANGED, set())
-    for obj in session.dirty:
-        if isinstance(obj, Certificate) and inspect(obj).attrs.status.history.has_changes():
-            changed.add((obj.serial, obj.kind, obj.municipality_code))
-
-
-event.listen(Session, "before_flush", _collect)
 event.listen(Session, "after_commit", cache.push_after_commit)
 event.listen(Session, "after_rollback", cache.drop_pending)
 
