@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,8 +30,16 @@ from mynacard.services import certfees, chips, pki, reissue, residents
 from mynacard.services.common import apply_event, card, end_card, new_card_id, require_state, resident_of
 from mynacard.services.context import Work
 
-#: Threads for the crypto of hand-overs (Argon2id and RSA key generation release the GIL).
-_CRYPTO = ThreadPoolExecutor(max_workers=4, thread_name_prefix="handover-crypto")
+_crypto_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _crypto() -> ThreadPoolExecutor:
+    """Threads for the crypto of hand-overs (Argon2id and RSA key generation release the GIL),
+    one pool per process: a forked child has none of its parent's threads, so it makes its own."""
+    global _crypto_pool
+    if _crypto_pool is None or _crypto_pool[0] != os.getpid():
+        _crypto_pool = (os.getpid(), ThreadPoolExecutor(max_workers=4, thread_name_prefix="handover-crypto"))
+    return _crypto_pool[1]
 
 CHANNELS = {"mail": "郵送", "online": "オンライン", "booth": "証明写真機", "window": "窓口"}
 KINDS = ("new", "renewal", "reissue")
@@ -311,8 +320,9 @@ def issue(
         )
     # The crypto of a hand-over runs side by side: the Argon2id PIN verifiers and the key pairs
     # (both release the GIL), while this thread writes the store.
-    verifiers = {pid: _CRYPTO.submit(PinVerifier.new, value.encode("ascii")) for pid, value in normalized.items()}
-    keys = {kind: _CRYPTO.submit(w.office.keygen) for kind in (CertKind.AUTH, CertKind.SIGN) if kind in choice.kinds}
+    pool = _crypto()
+    verifiers = {pid: pool.submit(PinVerifier.new, value.encode("ascii")) for pid, value in normalized.items()}
+    keys = {kind: pool.submit(w.office.keygen) for kind in (CertKind.AUTH, CertKind.SIGN) if kind in choice.kinds}
     try:
         chip = chips.chip_of(w, c)
         for pid, verifier in verifiers.items():
