@@ -26,7 +26,7 @@ DYNAMIC = {
     ("cli/demo.py", "DEMO_MARK"): {"demo_started"},
 }
 #: Sites that pass on a code their caller chose (the callers are scanned themselves).
-PASS_THROUGH = {"action", "action[:60]", "self.action", "permission"}
+PASS_THROUGH = {"action", "action[:60]", "self.action", "permission", "flow.permission"}
 
 
 def logged_codes() -> tuple[set[str], set[tuple[str, str]]]:

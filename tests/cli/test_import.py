@@ -40,8 +40,8 @@ def test_bad_rows_are_refused_with_row_field_and_reason_and_good_rows_kept_R_NUM
     assert all(x["reason"] and x["reason_ja"] for x in out["refused"])
     assert "123456789018" not in r.stdout + r.stderr  # a refusal never quotes a number
     # the good rows of each batch are in the store (rows 2 and 8 were in batches with refused rows)
-    names = {x["name"] for x in cli("resident", "find", "--name", "郎")}
-    assert names == {"佐藤 一郎", "渡辺 六郎"}
+    for name in ("佐藤 一郎", "渡辺 六郎"):
+        assert [x["name"] for x in cli("resident", "find", "--name", name)] == [name]
     assert cli("resident", "number", str(out["resident_ids"][1]), "--purpose", "tax")["individual_number"] == (
         "123456789018"
     )

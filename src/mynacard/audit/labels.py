@@ -114,6 +114,9 @@ ACTION_JA: dict[str, str] = {
     "ocsp_responder_issued": "OCSP応答者の証明書を発行",
     "exported": "証明書と失効リストを書き出し",
     "demo_started": "デモデータを作成",
+    "bulk_load": "試験用データを一括作成",
+    "certificate_added": "電子証明書を追加発行",
+    "cli.import": "コマンド操作(住民の一括登録: import)",
 }
 
 #: The first words of a CLI command (``cli.<group>.<command>``) in Japanese.
@@ -122,6 +125,7 @@ _CLI_GROUP_JA = {
     "admin": "管理", "municipality": "市区町村", "batch": "日次処理", "backup": "バックアップ",
     "audit": "監査ログ", "events": "記録", "renewals": "更新対象", "kiosk": "コンビニ交付",
     "login": "ログイン", "vcard": "仮想カード", "verify": "検証", "demo": "デモ",
+    "import": "住民の一括登録", "ocsp": "OCSP", "bulk-load": "試験用データ",
 }
 
 OUTCOME_JA = {"ok": "成功", "denied": "拒否", "error": "エラー", "throttled": "回数制限で拒否"}
