@@ -33,6 +33,9 @@ def upgrade() -> None:
         op.add_column("applications", sa.Column("certificates", sa.String(4), nullable=True))
     if not _has("cards", "cert_expires_on"):
         op.add_column("cards", sa.Column("cert_expires_on", sa.Date(), nullable=True))
+        # cards issued before: the field is the earliest expiry of the certificates in effect
+        op.execute("UPDATE cards SET cert_expires_on = (SELECT MIN(c.expires_on) FROM certificates c "
+                   "WHERE c.card_id = cards.id AND c.status IN ('good', 'hold'))")
 
 
 def downgrade() -> None:
