@@ -276,3 +276,19 @@ def test_signing_certificate_without_authentication_one_is_capped_by_the_card_R_
     with office.work(at=at("2026-01-10"), actor="t") as w:
         (cert,) = repo.certificates_of_card(w.session, card_id)
         assert (cert.kind, cert.expires_on) == ("sign", date(2029, 6, 15))  # 5th birthday after 2025-05-10
+
+
+def test_move_revoking_the_only_certificate_clears_the_card_face_field_R_CERT_5(office):
+    """A move revokes the signing certificate at once; on a card that carried only that one, the
+    face's certificate-expiry field no longer has a date to show (電子証明書なし)."""
+    from mynacard.services import face
+
+    rid = new_resident(office)
+    card_id = issued_card(office, rid, certificates="sign", pins=_pins("sign"))
+    with office.work(at=at("2026-01-10"), actor="clerk") as w:
+        assert repo.card(w.session, card_id).cert_expires_on == date(2029, 6, 15)
+        face.move_within(w, rid, new_address="石川県鹿島郡中能登町井田2番地")
+    with office.work(at=at("2026-01-11"), actor="clerk") as w:
+        c = repo.card(w.session, card_id)
+        assert c.state == "issued" and c.cert_expires_on is None
+        assert repo.current_certificate(w.session, card_id, "sign") is None

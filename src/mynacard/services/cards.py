@@ -27,7 +27,15 @@ from mynacard.rules.text import check_text
 from mynacard.rules.validity import card_expiry, certificate_expiry
 from mynacard.rules.wareki import both
 from mynacard.services import certfees, chips, pki, reissue, residents
-from mynacard.services.common import apply_event, card, end_card, new_card_id, require_state, resident_of
+from mynacard.services.common import (
+    apply_event,
+    card,
+    end_card,
+    new_card_id,
+    refresh_face_cert_expiry,
+    require_state,
+    resident_of,
+)
 from mynacard.services.context import Work
 
 _crypto_pool: tuple[int, ThreadPoolExecutor] | None = None
@@ -405,12 +413,6 @@ def _handover_pins(choice: CertChoice, pins: dict[str, str], *, declined: bool) 
         normalized[pid] = check_pin_format(pid, pins[pid.value])
     return normalized
 
-
-def refresh_face_cert_expiry(w: Work, c: Card) -> None:
-    """The card face's 電子証明書の有効期限 記載欄: the earliest expiry of the certificates in
-    effect on the card (the holder writes it there), None when it carries none."""
-    dates = [x.expires_on for k in CertKind if (x := repo.current_certificate(w.session, c.id, k.value)) is not None]
-    c.cert_expires_on = min(dates) if dates else None
 
 
 def _replace(w: Work, old: Card, kind: str) -> None:

@@ -78,7 +78,16 @@ def apply_event(w: Work, c: Card, event: LifeEvent) -> dict[str, str]:
         else:
             continue
         done[kind.value] = effect.action.value
+    if "revoke" in done.values() and c.state in (CardState.ISSUED, CardState.SUSPENDED):
+        refresh_face_cert_expiry(w, c)  # the card stays in effect with fewer certificates
     return done
+
+
+def refresh_face_cert_expiry(w: Work, c: Card) -> None:
+    """The card face's 電子証明書の有効期限 記載欄: the earliest expiry of the certificates in
+    effect on the card (the holder writes it there), None when it carries none."""
+    dates = [x.expires_on for k in CertKind if (x := current_cert(w, c.id, k)) is not None]
+    c.cert_expires_on = min(dates) if dates else None
 
 
 def end_card(w: Work, c: Card, state: CardState, event: LifeEvent, reason: str) -> dict[str, str]:
