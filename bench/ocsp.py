@@ -44,7 +44,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from ocsp_client import Request, answer_ok, drive_async, drive_wrk, write_wrk_inputs  # noqa: E402
+from ocsp_client import Request, answer_ok, drive_async, drive_wrk, group_cpu, write_wrk_inputs  # noqa: E402
 
 
 def _free_port() -> int:
@@ -206,6 +206,7 @@ def main() -> None:
     from revdata import T0
 
     rates: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         t = time.perf_counter()
@@ -243,28 +244,36 @@ def main() -> None:
                   f"openssl {w_other}; serve-ocsp and serve gave the same bytes for {same} of {len(requests)}")
             known: list[bytes | None] = list(answers)
             write_wrk_inputs(work, requests, answers)
+            groups = {"serve-ocsp": procs[0].pid, "serve": procs[1].pid, "openssl": leader}
             runs = [
-                ("serve-ocsp wrk keep-alive", lambda: _wrk(lean, "/ocsp/auth", work, a)),
-                ("serve wrk keep-alive", lambda: _wrk(full, "/ocsp/auth", work, a)),
-                ("serve-ocsp asyncio conn each", lambda: _each(lean, "/ocsp/auth", requests, known, a)),
-                ("serve asyncio conn each", lambda: _each(full, "/ocsp/auth", requests, known, a)),
-                ("openssl asyncio conn each", lambda: _each(other, "/", requests, known, a)),
+                ("serve-ocsp", "wrk keep-alive", lambda: _wrk(lean, "/ocsp/auth", work, a)),
+                ("serve", "wrk keep-alive", lambda: _wrk(full, "/ocsp/auth", work, a)),
+                ("serve-ocsp", "asyncio conn each", lambda: _each(lean, "/ocsp/auth", requests, known, a)),
+                ("serve", "asyncio conn each", lambda: _each(full, "/ocsp/auth", requests, known, a)),
+                ("openssl", "asyncio conn each", lambda: _each(other, "/", requests, known, a)),
             ]
             for r in range(a.rounds):
                 print(f"round {r + 1}:")
-                for name, run in runs if r % 2 == 0 else runs[::-1]:
-                    before = _load()
-                    rate, note = run()
-                    rates.setdefault(name, []).append(rate)
-                    print(f"  {name:<30} {rate:8.0f} answers/s  {note}  (load average before: {before})")
+                for server, client, run in runs if r % 2 == 0 else runs[::-1]:
+                    before, cpu = _load(), group_cpu(groups[server])
+                    rate, count, note = run()
+                    us = (group_cpu(groups[server]) - cpu) / max(count, 1) * 1e6
+                    rates.setdefault(f"{server} {client}", []).append(rate)
+                    cpus.setdefault(f"{server} {client}", []).append(us)
+                    print(f"  {server:<10} {client:<18} {rate:8.0f} answers/s  {us:6.0f} us server CPU an answer  "
+                          f"{note}  (load average before: {before})")
         finally:
             for p in procs:
                 _stop(p)
             _stop_group(locals().get("leader", theirs.pid))
     best = {k: max(v) for k, v in rates.items()}
+    least = {k: min(v) for k, v in cpus.items()}
     o = best["openssl asyncio conn each"]
     print(f"machine: {os.cpu_count()} cores, clients and servers on the same machine; "
           f"load average now {_load()}; --workers {a.workers}, openssl -multi {a.openssl_multi}")
+    print("server CPU an answer (least of the rounds): " + ", ".join(f"{k} {v:.0f} us" for k, v in least.items()))
+    ours_cpu, their_cpu = 1e6 / least["serve-ocsp asyncio conn each"], 1e6 / least["openssl asyncio conn each"]
+    print(f"RESULT ocsp-cpu-same-client {ours_cpu:.0f} {their_cpu:.0f} ratio={ours_cpu / their_cpu:.2f}")
     print(f"RESULT ocsp-same-client {best['serve-ocsp asyncio conn each']:.0f} {o:.0f} "
           f"ratio={best['serve-ocsp asyncio conn each'] / o:.2f}")
     print(f"RESULT ocsp-serve {best['serve wrk keep-alive']:.0f} {o:.0f} ratio={best['serve wrk keep-alive'] / o:.2f}")
@@ -272,16 +281,16 @@ def main() -> None:
           f"ratio={best['serve-ocsp wrk keep-alive'] / o:.2f}")
 
 
-def _wrk(port: int, path: str, work: Path, a: argparse.Namespace) -> tuple[float, str]:
+def _wrk(port: int, path: str, work: Path, a: argparse.Namespace) -> tuple[float, int, str]:
     rate, checked, wrong, errors = drive_wrk(port, path, work, a.threads, a.connections, a.seconds)
-    return rate, f"(checked {checked}, wrong {wrong}) {errors}".rstrip()
+    return rate, checked, f"(checked {checked}, wrong {wrong}) {errors}".rstrip()
 
 
 def _each(port: int, path: str, requests: list[Request], known: list[bytes | None],
-          a: argparse.Namespace) -> tuple[float, str]:
-    rate, wrong, errors = drive_async(port, path, requests, known, a.seconds, a.clients, a.connections,
-                                      keep_alive=False)
-    return rate, f"(wrong {wrong}, connection errors {errors})"
+          a: argparse.Namespace) -> tuple[float, int, str]:
+    rate, count, wrong, errors = drive_async(port, path, requests, known, a.seconds, a.clients, a.connections,
+                                             keep_alive=False)
+    return rate, count, f"(checked {count}, wrong {wrong}, connection errors {errors})"
 
 
 if __name__ == "__main__":

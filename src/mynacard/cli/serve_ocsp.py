@@ -1,10 +1,12 @@
 """``mynacard serve-ocsp``: the lean OCSP and CRL responder (``mynacard.web.responder``) in
-``--workers`` processes sharing one listening socket, for relying parties at national rates.
+``--workers`` processes on one address, for relying parties at national rates.
 
-The supervising process opens the store (migrating it if behind) and the socket, then forks
-the workers and, unless ``--refresh-every 0``, one process that signs old responses again. It
-starts no thread, so a worker that dies is forked again from a clean process; on SIGTERM or
-SIGINT it stops them all."""
+The supervising process opens the store (migrating it if behind) and holds the address, then
+forks the workers and, unless ``--refresh-every 0``, one process that signs old responses
+again. Each worker listens on a socket of its own on the same address (``SO_REUSEPORT``: the
+kernel spreads the connections, no worker is woken for a connection another takes). The
+supervisor starts no thread, so a worker that dies is forked again from a clean process; on
+SIGTERM or SIGINT it stops them all."""
 
 from __future__ import annotations
 
@@ -52,8 +54,9 @@ def serve_ocsp(
     o = opts(ctx)
     office = o.office()  # migrates once, before any worker starts
     try:
-        sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET,
-                                    backlog=2048)
+        if _listened(host, port):  # SO_REUSEPORT would let a second responder share the port unseen
+            raise OSError(98, "another server already listens there")
+        sock = _bound(host, port)
     except OSError as e:
         raise fail(ConfigError(
             f"Cannot listen on {host}:{port}: {e.strerror or e}. Give another --port or --host.",
@@ -148,13 +151,17 @@ class Supervisor:
         from mynacard.cli.serve import clock_of
         from mynacard.web.responder import Service, new_event_loop, serve
 
+        host, port = self.sock.getsockname()[:2]
+        sock = _bound(host, port)
+        sock.listen(2048)
+        self.sock.close()
         service = Service(self._office(), clock_of(self.at, self.epoch, self.frozen))
         loop = new_event_loop()
         asyncio.set_event_loop(loop)
         stop = asyncio.Event()
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         try:
-            loop.run_until_complete(serve(service, self.sock, stop))
+            loop.run_until_complete(serve(service, sock, stop))
         finally:
             loop.close()
             service.office.store.dispose()
@@ -164,6 +171,29 @@ class Supervisor:
 
         self.sock.close()
         refresh_loop(self._office(), clock_of(self.at, self.epoch, self.frozen), self.refresh_every)
+
+
+def _listened(host: str, port: int) -> bool:
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    try:
+        socket.create_connection((target, port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+def _bound(host: str, port: int) -> socket.socket:
+    """A socket bound to the address with ``SO_REUSEPORT``: bound only (the supervisor's, which
+    keeps the address its own), or listening (a worker's)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _how(status: int) -> str:
