@@ -21,10 +21,15 @@ openssl ocsp (OpenSSL 3.0) answers HTTP/1.0 and closes the connection after each
 when asked to keep it, so no keep-alive client can drive it; and wrk cannot drive it at all (a
 connection closed without a request leaves its process reading end-of-file in a loop).
 
-Result lines (best round of each server): ``RESULT ocsp-same-client`` (serve-ocsp and openssl,
-the same client, a connection each), ``RESULT ocsp-serve`` (serve with wrk against openssl) and,
-last, ``RESULT ocsp <serve-ocsp with wrk keep-alive> <openssl> ratio=<x>``. The load average is
-printed before each measurement: compare only figures of one run.
+Each measurement also gives the servers' own CPU time per answer (user + system of the server's
+process group, from /proc, over the answers counted) and, for the asyncio client, its CPU per
+answer: on a shared machine the rates follow the load, the CPU per answer much less.
+
+Result lines (best round of each server; least CPU): ``RESULT ocsp-cpu-same-client`` (answers per
+CPU-second of the server, serve-ocsp and openssl, the same client, a connection each),
+``RESULT ocsp-same-client`` (the same, answers/s), ``RESULT ocsp-serve`` (serve with wrk against
+openssl) and, last, ``RESULT ocsp <serve-ocsp with wrk keep-alive> <openssl> ratio=<x>``. The
+load average is printed before each measurement: compare only figures of one run.
 """
 
 from __future__ import annotations
@@ -288,9 +293,10 @@ def _wrk(port: int, path: str, work: Path, a: argparse.Namespace) -> tuple[float
 
 def _each(port: int, path: str, requests: list[Request], known: list[bytes | None],
           a: argparse.Namespace) -> tuple[float, int, str]:
-    rate, count, wrong, errors = drive_async(port, path, requests, known, a.seconds, a.clients, a.connections,
-                                             keep_alive=False)
-    return rate, count, f"(checked {count}, wrong {wrong}, connection errors {errors})"
+    rate, count, wrong, errors, cpu = drive_async(port, path, requests, known, a.seconds, a.clients,
+                                                  a.connections, keep_alive=False)
+    return rate, count, (f"(checked {count}, wrong {wrong}, connection errors {errors}; "
+                         f"client CPU {cpu / max(count, 1) * 1e6:.0f} us an answer)")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import asyncio
 import multiprocessing
 import os
 import random
+import resource
 import socket
 import subprocess
 import time
@@ -105,6 +106,7 @@ def group_cpu(pgid: int) -> float:
 
 def _client(port: int, path: str, reqs: list[Request], known: list[bytes | None], seconds: float, conns: int,
             keep_alive: bool, seed: int, out: Any) -> None:
+    loop: asyncio.AbstractEventLoop
     try:
         import uvloop
 
@@ -119,12 +121,13 @@ def _client(port: int, path: str, reqs: list[Request], known: list[bytes | None]
                                for k in range(conns)))
 
     loop.run_until_complete(main())
-    out.put(tally)
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    out.put([*tally, use.ru_utime + use.ru_stime])
 
 
 def drive_async(port: int, path: str, reqs: list[Request], known: list[bytes | None], seconds: float,
-                clients: int, connections: int, keep_alive: bool) -> tuple[float, int, int, int]:
-    """Answers/s, answers, wrong answers, transport errors."""
+                clients: int, connections: int, keep_alive: bool) -> tuple[float, int, int, int, float]:
+    """Answers/s, answers, wrong answers, transport errors, the client's CPU seconds."""
     ctx = multiprocessing.get_context("fork")
     q = ctx.Queue()
     per = max(1, connections // clients)
@@ -138,7 +141,7 @@ def drive_async(port: int, path: str, reqs: list[Request], known: list[bytes | N
     for p in procs:
         p.join()
     n = sum(g[0] for g in got)
-    return n / dt, n, sum(g[1] for g in got), sum(g[2] for g in got)
+    return n / dt, n, sum(g[1] for g in got), sum(g[2] for g in got), sum(g[3] for g in got)
 
 
 WRK_LUA = """
