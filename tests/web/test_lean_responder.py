@@ -12,6 +12,8 @@ import base64
 import http.client
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from urllib.parse import quote
 
@@ -30,24 +32,32 @@ from tests.web.test_ocsp_cache import _leaf_and_ca, _request, _verified
 NOW = "2025-06-01T10:00"
 
 
-@pytest.fixture
-def port(office):
+@contextmanager
+def _running(office, **timeouts: float) -> Iterator[int]:
     """A responder of this process on a free port (its own event loop, in a thread)."""
     try:
         from mynacard.web import responder
     except ImportError as e:
         skip_or_fail(f"the lean responder needs the fast extra (pip install -e '.[fast]'): {e}")
-    service = responder.Service(office, Clock(at(NOW), advance=False), idle_timeout=30)
+    service = responder.Service(office, Clock(at(NOW), advance=False), **timeouts)
     sock = socket.create_server(("127.0.0.1", 0))
     loop = responder.new_event_loop()
     stop = asyncio.Event()
     t = threading.Thread(target=lambda: loop.run_until_complete(responder.serve(service, sock, stop)), daemon=True)
     t.start()
-    yield sock.getsockname()[1]
-    loop.call_soon_threadsafe(stop.set)
-    t.join(10)
-    loop.close()
-    sock.close()
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        t.join(10)
+        loop.close()
+        sock.close()
+
+
+@pytest.fixture
+def port(office):
+    with _running(office, idle_timeout=30) as p:
+        yield p
 
 
 def _post(port: int, body: bytes, path: str = "/ocsp/auth") -> http.client.HTTPResponse:
@@ -171,3 +181,12 @@ def test_other_paths_methods_and_broken_http_are_refused_with_a_reason(port):
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(b"GET /ocsp/auth/x HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: " + b"a" * 70_000 + b"\r\n\r\n")
         assert s.recv(4096).startswith(b"HTTP/1.1 431")
+
+
+def test_idle_connections_and_requests_sent_too_slowly_are_closed(office):
+    with _running(office, idle_timeout=0.5, request_timeout=0.5) as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as idle, \
+                socket.create_connection(("127.0.0.1", port), timeout=10) as slow:
+            slow.sendall(b"POST /ocsp/auth HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0")  # and no more
+            assert idle.recv(100) == b""  # closed by the responder (within its once-a-second sweep)
+            assert slow.recv(100) == b""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -141,9 +142,21 @@ def test_a_revocation_from_the_cli_is_answered_by_a_running_serve_ocsp_at_once_R
             assert got.certificate_status == ocsp.OCSPCertStatus.REVOKED
         crl = x509.load_der_x509_crl(httpx.get(f"http://127.0.0.1:{port}/crl/auth.crl").content)
         assert crl.get_revoked_certificate_by_serial_number(leaf.serial_number) is not None
+
+        killed = _children(proc.pid)
+        for pid in killed:  # workers that die are forked again
+            os.kill(pid, signal.SIGKILL)
+        _wait_for(port, proc)
+        assert _status(port, leaf, ca).certificate_status == ocsp.OCSPCertStatus.REVOKED
+        assert not set(killed) & set(_children(proc.pid))
     finally:
         proc.terminate()
         assert proc.wait(30) == 0  # the supervisor stops its workers and ends cleanly
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
 
 
 def _wait_for(port: int, proc: subprocess.Popen[bytes]) -> None:
