@@ -208,7 +208,14 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     a = ap.parse_args()
     a.openssl_multi = a.openssl_multi or a.workers
+    from importlib.metadata import PackageNotFoundError, version
+
     from revdata import T0
+
+    try:
+        print(f"fast extra: httptools {version('httptools')}, uvloop {version('uvloop')} (used by both servers)")
+    except PackageNotFoundError as e:
+        sys.exit(f"the fast extra is missing ({e}): pip install -e '.[fast]'; serve-ocsp needs it")
 
     rates: dict[str, list[float]] = {}
     cpus: dict[str, list[float]] = {}

@@ -63,8 +63,14 @@ def serve_ocsp(
             f"{host}:{port} で待ち受けできません。--port か --host を変えてください。",
         )) from None
     office.store.dispose()  # each process opens its own connections
+    try:
+        import uvloop  # noqa: F401
+
+        loop = "uvloop"
+    except ImportError:
+        loop = "asyncio's event loop (uvloop is not installed)"
     typer.echo(f"mynacard OCSP responder on http://{host}:{port} (certificates name {o.base_url}), "
-               f"{workers} worker(s)")
+               f"{workers} worker(s), httptools on {loop}")
     sys.stdout.flush()
     Supervisor(office, sock, workers, o.at, frozen, refresh_every).run()
 
