@@ -20,7 +20,10 @@ from urllib.parse import quote
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography import x509
 from cryptography.x509 import ReasonFlags, ocsp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mynacard.db import repositories as repo
 from mynacard.services import certificates, pki, revocation
@@ -123,6 +126,10 @@ def test_unknown_serials_get_a_signed_unknown_and_garbage_malformed_request_R_CE
     for r in (_post(port, b""), _post(port, b"not ocsp" * 10), _get(port, "/ocsp/auth/%%%not-base64")):
         assert r.status == 200
         assert ocsp.load_der_ocsp_response(r.read()).response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+    # a nonce is allowed; the pre-signed answer carries none (RFC 8954 2.1), with the right status
+    with_nonce = _verified(_post(port, _request(leaf, ca, nonce=b"\x01" * 16)).read())
+    assert with_nonce.certificate_status == ocsp.OCSPCertStatus.GOOD
+    assert not any(isinstance(e.value, x509.OCSPNonce) for e in with_nonce.extensions)
     too_big = _post(port, b"\x30" * 9000)  # over 8 KiB: answered as garbage, the connection closed
     assert too_big.getheader("connection") == "close"
     assert ocsp.load_der_ocsp_response(too_big.read()).response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
@@ -190,3 +197,20 @@ def test_idle_connections_and_requests_sent_too_slowly_are_closed(office):
             slow.sendall(b"POST /ocsp/auth HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0")  # and no more
             assert idle.recv(100) == b""  # closed by the responder (within its once-a-second sweep)
             assert slow.recv(100) == b""
+
+
+_LINES = st.sampled_from([b"", b"POST /ocsp/auth HTTP/1.1\r\n", b"GET /ocsp/sign/", b"POST /ocsp/auth HTTP/1.0\r\n",
+                          b"GET /crl/auth.crl HTTP/1.1\r\nHost: x\r\n\r\n"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(junk=st.tuples(_LINES, st.binary(max_size=600)).map(b"".join))
+def test_junk_gets_an_http_answer_or_a_closed_connection_never_a_dead_responder(port, junk):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(junk)
+        s.shutdown(socket.SHUT_WR)
+        got = b""
+        while chunk := s.recv(65536):
+            got += chunk
+    assert got == b"" or got.startswith(b"HTTP/1.1 ")
+    assert _get(port, "/ocsp/auth/%%%").status == 200  # and the responder answers the next one
