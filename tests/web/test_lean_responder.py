@@ -18,9 +18,9 @@ from datetime import UTC
 from urllib.parse import quote
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography import x509
 from cryptography.x509 import ReasonFlags, ocsp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
