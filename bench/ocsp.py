@@ -1,7 +1,7 @@
 """OCSP answers per second: mynacard's two servers against ``openssl ocsp``, serving the same
 CA, the same delegated responder, the same index and the same requests.
 
-    python bench/ocsp.py [-m 1000] [--workers 2] [--rounds 2] [--seconds 10]
+    python bench/ocsp.py [-m 1000] [--workers 2] [--rounds 3] [--seconds 10]
 
 Servers: ``mynacard serve-ocsp --workers W`` (the lean responder), ``mynacard serve --workers W
 --no-access-log`` (the office service, OCSP ahead of the framework under uvicorn) and ``openssl
@@ -205,7 +205,7 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32, help="open connections (wrk, and the asyncio client)")
     ap.add_argument("--clients", type=int, default=2, help="asyncio client processes")
     ap.add_argument("--seconds", type=float, default=10)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
     a.openssl_multi = a.openssl_multi or a.workers
     from importlib.metadata import PackageNotFoundError, version
