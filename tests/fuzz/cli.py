@@ -1,8 +1,8 @@
 """The command line's arguments: hypothesis-made argv for every ``mynacard`` command through
 Typer's CliRunner. Any exit code is fine; a traceback or an exception escaping is a finding.
 
-Commands that block or reach outside the process are left out: ``serve``, ``demo`` (it replaces
-its database), ``vcard`` and ``client`` (the PC/SC reader). Paths stay inside a scratch
+Commands that block or reach outside the process are left out: ``serve``, ``serve-ocsp``,
+``demo`` (it replaces its database), ``vcard`` and ``client`` (the PC/SC reader). Paths stay inside a scratch
 directory (the runner's working directory), so no argument can make the fuzzer write elsewhere.
 """
 
@@ -31,7 +31,7 @@ from tests.fuzz.common import Tally
 from tests.fuzz.store import FuzzStore
 from tests.keypool import pooled_key
 
-SKIP = ("serve", "demo", "vcard", "client")
+SKIP = ("serve", "serve-ocsp", "demo", "vcard", "client")
 HOSTILE = [
     "", " ", "\x00", "a\x00b", "-", "--", "-1", "0", "1", "2", "99999999999999999999999", "1e9", "nan", "0x10",
     "12345678901234567890123", "123456789018",

@@ -4,7 +4,9 @@ CLI's own unit of work re-signed the response and marked the CRLs stale before i
 
 from __future__ import annotations
 
+import base64
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -24,6 +26,7 @@ from mynacard.db.staff import OcspCacheEntry
 from mynacard.db.store import Store
 from mynacard.services import pki, residents
 from mynacard.services.context import Office
+from tests.conftest import skip_or_fail
 from tests.keypool import pooled_key
 from tests.services.conftest import at, issued_card, new_resident
 from tests.web.live import free_port
@@ -104,3 +107,67 @@ def test_a_revocation_from_the_cli_is_answered_by_a_running_serve_at_once_R_CERT
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_revocation_from_the_cli_is_answered_by_a_running_serve_ocsp_at_once_R_CERT_8(world, workers):
+    """The same for the lean responder (``serve-ocsp``): its workers answer from the same publisher."""
+    try:
+        import httptools  # noqa: F401
+    except ImportError as e:
+        skip_or_fail(f"serve-ocsp needs the fast extra (pip install -e '.[fast]'): {e}")
+    _, db, card_id, leaf, ca = world
+    port = free_port()
+    proc = subprocess.Popen([*MYNACARD, "--db", db, "--at", SERVE_AT, "serve-ocsp", "--frozen", "--port", str(port),
+                             "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_for(port, proc)
+        get = "/ocsp/auth/" + base64.urlsafe_b64encode(
+            ocsp.OCSPRequestBuilder().add_certificate(leaf, ca, hashes.SHA1()).build().public_bytes(Encoding.DER)
+        ).decode()
+        for _ in range(2 * workers):
+            assert _status(port, leaf, ca).certificate_status == ocsp.OCSPCertStatus.GOOD
+            got = ocsp.load_der_ocsp_response(httpx.get(f"http://127.0.0.1:{port}{get}", timeout=10).content)
+            assert got.certificate_status == ocsp.OCSPCertStatus.GOOD
+
+        out = subprocess.run([*MYNACARD, "--db", db, "--at", CLI_AT, "cert", "revoke", card_id, "auth"],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+
+        for _ in range(2 * workers):
+            resp = _status(port, leaf, ca)
+            assert resp.certificate_status == ocsp.OCSPCertStatus.REVOKED
+            assert resp.produced_at_utc == at(CLI_AT)  # served as the CLI published it
+            got = ocsp.load_der_ocsp_response(httpx.get(f"http://127.0.0.1:{port}{get}", timeout=10).content)
+            assert got.certificate_status == ocsp.OCSPCertStatus.REVOKED
+        crl = x509.load_der_x509_crl(httpx.get(f"http://127.0.0.1:{port}/crl/auth.crl").content)
+        assert crl.get_revoked_certificate_by_serial_number(leaf.serial_number) is not None
+
+        killed = _children(proc.pid)
+        for pid in killed:  # workers that die are forked again
+            os.kill(pid, signal.SIGKILL)
+        _wait_for(port, proc)
+        assert _status(port, leaf, ca).certificate_status == ocsp.OCSPCertStatus.REVOKED
+        assert not set(killed) & set(_children(proc.pid))
+    finally:
+        proc.terminate()
+        assert proc.wait(30) == 0  # the supervisor stops its workers and ends cleanly
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def _wait_for(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"serve-ocsp exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/crl/auth.crl", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("mynacard serve-ocsp did not start")

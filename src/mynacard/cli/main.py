@@ -53,6 +53,7 @@ LAZY: dict[str, tuple[str, str, str, str]] = {
     "login": ("mynacard.cli.login", "login_app", "app", "Relying parties of the card-login provider."),
     "kiosk": ("mynacard.cli.kiosk", "kiosk_app", "app", "The convenience-store kiosk (コンビニ交付)."),
     "serve": ("mynacard.cli.serve", "serve", "cmd", "Serve the JSON API, the window UI, OCSP and CRLs."),
+    "serve-ocsp": ("mynacard.cli.serve_ocsp", "serve_ocsp", "cmd", "Serve OCSP and CRLs only (lean)."),
     "bulk-load": ("mynacard.cli.bulk", "bulk_load", "cmd", "Load N synthetic residents, cards and certificates."),
     "ocsp": ("mynacard.cli.ocsp", "ocsp_app", "app", "OCSP upkeep: re-sign pre-signed responses early."),
     "verify": ("mynacard.cli.verify", "verify_cmd", "cmd", "Verify a signature, a certificate or a file."),

@@ -13,6 +13,7 @@ import typer
 from mynacard.cli.app import opts
 
 if TYPE_CHECKING:
+    from mynacard.web.clock import Clock
     from mynacard.web.ocsp import RevocationFastPath
 
 _WORKER_ENV = "MYNACARD_SERVE_WORKER"
@@ -65,34 +66,41 @@ def serve(
 def _start_refresher(office: object, at: datetime | None, epoch: float, frozen: bool, every: float) -> None:
     """The OCSP refresher in a background thread of the serving (or supervising) process, on the
     same clock as the workers."""
-    import logging
     import threading
 
-    from mynacard.services.revocation.refresh import refresh
+    threading.Thread(target=refresh_loop, args=(office, clock_of(at, epoch, frozen), every), name="ocsp-refresh",
+                     daemon=True).start()
+
+
+def clock_of(at: datetime | None, epoch: float, frozen: bool) -> Clock:
+    """The clock of a serving process: real time, or ``--at`` as it stood at ``epoch`` (the
+    supervisor's start), standing still with ``--frozen``, so that every process agrees."""
     from mynacard.web.clock import Clock
 
     start = None if at is None else at if frozen else at + timedelta(seconds=time.time() - epoch)
-    clock = Clock(start, advance=not frozen)
+    return Clock(start, advance=not frozen)
 
-    def loop() -> None:
-        while True:
-            try:
-                refresh(office, at=clock.now())  # type: ignore[arg-type]
-            except Exception as e:  # keep serving; say why
-                logging.getLogger("mynacard.ocsp").warning("OCSP refresh failed: %s", e)
-            time.sleep(every)
 
-    threading.Thread(target=loop, name="ocsp-refresh", daemon=True).start()
+def refresh_loop(office: object, clock: Clock, every: float) -> None:
+    """Sign again the OCSP responses that grow old, every ``every`` seconds, for ever."""
+    import logging
+
+    from mynacard.services.revocation.refresh import refresh
+
+    while True:
+        try:
+            refresh(office, at=clock.now())  # type: ignore[arg-type]
+        except Exception as e:  # keep serving; say why
+            logging.getLogger("mynacard.ocsp").warning("OCSP refresh failed: %s", e)
+        time.sleep(every)
 
 
 def _app(office: object, at: datetime | None, epoch: float, frozen: bool, max_body: int,
          secure_cookies: bool) -> RevocationFastPath:
     from mynacard.web.app import create_app
-    from mynacard.web.clock import Clock
     from mynacard.web.ocsp import front
 
-    start = None if at is None else at if frozen else at + timedelta(seconds=time.time() - epoch)
-    return front(create_app(office, clock=Clock(start, advance=not frozen), max_body=max_body,  # type: ignore[arg-type]
+    return front(create_app(office, clock=clock_of(at, epoch, frozen), max_body=max_body,  # type: ignore[arg-type]
                             secure_cookies=secure_cookies))
 
 

@@ -130,17 +130,15 @@ class RevocationFastPath:
         if scope["type"] == "http":
             path, method = scope["path"], scope["method"]
             if path.startswith("/ocsp/"):
-                kind = path[6:10]
-                if kind in ("sign", "auth"):
-                    if method == "POST" and len(path) == 10:
+                kind = ocsp_kind(method, path)
+                if kind is not None:
+                    if method == "POST":
                         await self._ocsp_post(scope, receive, send, kind)
-                        return
-                    if method == "GET" and path[10:11] == "/":
-                        data = _get_request(path[11:])
-                        await self._answer(scope, send, kind, data)
-                        return
+                    else:
+                        await self._answer(scope, send, kind, get_request_der(path[11:]))
+                    return
             elif method == "GET" and path.startswith("/crl/"):
-                found = _crl_target(path[5:])
+                found = crl_target(path[5:])
                 if found is not None:
                     st = self._state(scope)
                     der = await run_in_threadpool(crls.serve, st.office, *found, at=st.clock.now())
@@ -183,7 +181,20 @@ def front(app: Any) -> RevocationFastPath:
     return RevocationFastPath(app, service=app)
 
 
-def _get_request(text: str) -> bytes | None:
+def ocsp_kind(method: str, path: str) -> str | None:
+    """The CA (``sign`` / ``auth``) an OCSP request names: ``POST /ocsp/KIND`` with the DER body,
+    or ``GET /ocsp/KIND/BASE64`` (RFC 6960 A.1); None for anything else."""
+    kind = path[6:10]
+    if path[:6] != "/ocsp/" or kind not in ("sign", "auth"):
+        return None
+    if method == "POST" and len(path) == 10:
+        return kind
+    if method == "GET" and path[10:11] == "/":
+        return kind
+    return None
+
+
+def get_request_der(text: str) -> bytes | None:
     """The DER request of a GET path (RFC 6960 A.1: base64, URL-encoded), or None."""
     text = unquote(text).strip()
     if not text or len(text) > MAX_OCSP_REQUEST * 2:
@@ -195,7 +206,7 @@ def _get_request(text: str) -> bytes | None:
         return None
 
 
-def _crl_target(name: str) -> tuple[str, str, bool] | None:
+def crl_target(name: str) -> tuple[str, str, bool] | None:
     m = _CRL_NAME.fullmatch(name)
     if m is not None:
         return m.group(1), "", bool(m.group(2))
