@@ -1,15 +1,22 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 
 import pytest
 
+from tests import keypool
 from tests.keypool import pooled_key
 
 # Argon2id at test cost for PIN verifiers (the product default is RFC 9106's t=3, m=64 MiB, p=4);
 # set before anything derives a verifier, and inherited by the CLI processes the tests start.
 os.environ.setdefault("MYNACARD_PIN_KDF", "t=1,m=64,p=1")
+
+# mutmut runs each mutant's tests in a process forked from one that imported this file: make the
+# RSA keys of the pool here, once, instead of in every mutant's process (tests/keypool.py).
+if "mutmut" in sys.modules:
+    keypool.fill()
 
 PG_URL = os.environ.get("MYNACARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
