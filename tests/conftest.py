@@ -15,8 +15,20 @@ os.environ.setdefault("MYNACARD_PIN_KDF", "t=1,m=64,p=1")
 
 # mutmut runs each mutant's tests in a process forked from one that imported this file: make the
 # RSA keys of the pool here, once, instead of in every mutant's process (tests/keypool.py).
-if "mutmut" in sys.modules:
+UNDER_MUTMUT = "mutmut" in sys.modules
+if UNDER_MUTMUT:
     keypool.fill()
+
+
+def examples(n: int) -> int:
+    """How many examples a heavy property test draws: ``n``, or a tenth of it under mutmut.
+
+    mutmut runs a test again for every mutant of every function it calls, and a surviving mutant
+    runs all of them: the card fuzzers' 100,000 commands each time would keep a run of the chip
+    from finishing. A tenth still drives every path those tests reach; a mutant only they would
+    catch at full size counts as surviving (the score errs low) and gets a test of its own.
+    """
+    return max(10, n // 10) if UNDER_MUTMUT else n
 
 PG_URL = os.environ.get("MYNACARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
