@@ -126,3 +126,10 @@ def test_the_pin_stays_verified_after_it_is_changed_R_PIN_6(chip: Chip) -> None:
     session.change(PinId.AUTH, b"4321")
     assert session.is_verified(PinId.AUTH)
     assert len(session.sign(KeySlot.AUTH, DI)) == 256
+
+
+def test_a_card_face_pin_never_tried_shows_all_its_tries_R_PIN_7() -> None:
+    """Also on a chip whose card data is not written yet (its counters were never started)."""
+    chip = Chip.blank("card-0001", master_key=MASTER_KEY)
+    assert chip.face_tries_left(FacePin.A) == 10
+    assert chip.face_tries_left(FacePin.B) == 10
