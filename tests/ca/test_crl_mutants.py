@@ -4,6 +4,7 @@ CRL builder, byte for byte, and the refusals of bad entries. Written to kill mut
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from mynacard.ca import CertificateAuthority, CertKind
-from mynacard.ca.crl import RevocationEntry, build_crl_der, der_time, encode_revoked
+from mynacard.ca.crl import RevocationEntry, _der_len, build_crl_der, der_time, encode_revoked
+from mynacard.timeutil import JST
 from tests.ca.helpers import AT
 from tests.keypool import pooled_key
 
@@ -132,7 +134,7 @@ def test_a_revocation_entry_needs_a_positive_int_serial(serial):
 
 
 def test_a_revocation_entry_needs_an_aware_time_and_a_reason_flag():
-    with pytest.raises(ValueError, match="revoked_at"):
+    with pytest.raises(ValueError, match=r"^revoked_at must be timezone-aware \(got naive "):
         RevocationEntry(1, THIS_UPDATE.replace(tzinfo=None), None)
     with pytest.raises(TypeError, match=r"^reason must be an x509.ReasonFlags or None$"):
         RevocationEntry(1, THIS_UPDATE, "keyCompromise")  # type: ignore[arg-type]
@@ -145,3 +147,58 @@ def test_a_hold_has_reason_certificate_hold_only():
         RevocationEntry(1, THIS_UPDATE, x509.ReasonFlags.key_compromise, on_hold=True)
     for reason in (None, x509.ReasonFlags.certificate_hold):
         assert RevocationEntry(1, THIS_UPDATE, reason, on_hold=True).crl_reason is x509.ReasonFlags.certificate_hold
+
+
+def test_runs_of_pre_encoded_entries_and_rows_add_up_in_the_list_length():
+    at = datetime(2025, 3, 31, 23, 0, 1, tzinfo=UTC)
+    rows = [(s, at, None) for s in (1, 2, 3, 4, 5)]
+    body = lambda s: encode_revoked([(s, at, None)])[2:]  # noqa: E731 - one entry without the SEQUENCE OF header
+    assert encode_revoked([rows[0], body(2), rows[2], body(4), rows[4]]) == encode_revoked(rows)
+
+
+@pytest.mark.parametrize(("n", "encoded"), [(0, "00"), (127, "7f"), (128, "8180"), (255, "81ff"), (256, "820100")])
+def test_der_lengths_take_the_short_form_below_128_only(n, encoded):
+    """X.690 8.1.3.4: the short form for 0-127; 128 already needs 81 80."""
+    assert _der_len(n).hex() == encoded
+
+
+def test_revocation_times_are_written_in_utc_whatever_the_machines_zone_R_CERT_8(issuer, monkeypatch):
+    cert, key = issuer
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        revoked = datetime(2025, 4, 1, 9, 30, 0, tzinfo=JST)  # 00:30 UTC
+        der = build_crl_der(issuer=cert, key=key, entries=[RevocationEntry(9, revoked, None)], at=THIS_UPDATE, number=1)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    listed = x509.load_der_x509_crl(der).get_revoked_certificate_by_serial_number(9)
+    assert listed is not None and listed.revocation_date_utc == datetime(2025, 4, 1, 0, 30, tzinfo=UTC)
+    assert b"\x17\x0d250401003000Z" in der
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"next_update": THIS_UPDATE}, ValueError, r"^The next update must be after this update\.$"),
+        ({"next_update": THIS_UPDATE.replace(tzinfo=None)}, ValueError, r"^next_update must be timezone-aware"),
+        ({"number": True}, TypeError, r"^number must be an int$"),
+        ({"number": -1}, ValueError, r"^number must be a non-negative integer of at most 159 bits\.$"),
+        ({"number": 2**159}, ValueError, r"^number must be a non-negative integer of at most 159 bits\.$"),
+        ({"delta_of": "1"}, TypeError, r"^delta_of must be an int$"),
+        ({"delta_of": 5}, ValueError, r"^A delta CRL's base CRL number must be below its own number\.$"),
+        ({"entries": [(3, THIS_UPDATE, None), (3, THIS_UPDATE, None)]}, ValueError,
+         r"^A certificate may be listed only once in a CRL\.$"),
+    ],
+)
+def test_a_crl_that_cannot_be_made_is_refused_with_the_reason_R_CERT_8(issuer, kwargs, error, message):
+    cert, key = issuer
+    args = {"issuer": cert, "key": key, "entries": [], "at": THIS_UPDATE, "number": 5, **kwargs}
+    with pytest.raises(error, match=message):
+        build_crl_der(**args)
+
+
+def test_the_largest_crl_number_is_159_bits_R_CERT_8(issuer):
+    cert, key = issuer
+    der = build_crl_der(issuer=cert, key=key, entries=[], at=THIS_UPDATE, number=2**159 - 1)
+    assert x509.load_der_x509_crl(der).extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == 2**159 - 1
