@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from mynacard.ca import CertificateAuthority, CertKind
+from mynacard.ca import crl as crl_module
 from mynacard.ca.crl import RevocationEntry, _der_len, build_crl_der, der_time, encode_revoked
 from mynacard.timeutil import JST
 from tests.ca.helpers import AT
@@ -202,3 +203,9 @@ def test_the_largest_crl_number_is_159_bits_R_CERT_8(issuer):
     cert, key = issuer
     der = build_crl_der(issuer=cert, key=key, entries=[], at=THIS_UPDATE, number=2**159 - 1)
     assert x509.load_der_x509_crl(der).extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == 2**159 - 1
+
+
+def test_build_crl_gives_the_signed_crl_parsed(issuer):
+    cert, key = issuer
+    crl = crl_module.build_crl(issuer=cert, key=key, entries=entries(3), at=THIS_UPDATE, number=4)
+    assert crl.public_bytes(Encoding.DER) == reference(cert, key, entries(3), 4)
