@@ -20,6 +20,22 @@ if UNDER_MUTMUT:
     keypool.fill()
 
 
+if UNDER_MUTMUT:
+
+    @pytest.fixture(autouse=True)
+    def _empty_caches_of_the_mutated_packages():  # type: ignore[no-untyped-def]
+        """mutmut runs for each mutant only the tests that called the mutated function, and notes
+        who called what while the tests run: a result cached by one test (the card data's EFs,
+        the CRL distribution points) would hide the calls of every later test. Under mutmut the
+        caches of the chip and the CA start empty for each test."""
+        for name, module in list(sys.modules.items()):
+            if name.startswith(("mynacard.chip.", "mynacard.ca.")):
+                for value in list(vars(module).values()):
+                    if callable(getattr(value, "cache_clear", None)):
+                        value.cache_clear()
+        yield
+
+
 def examples(n: int) -> int:
     """How many examples a heavy property test draws: ``n``, or a tenth of it under mutmut.
 
