@@ -96,3 +96,18 @@ def test_a_card_of_someone_born_on_29_february_expires_on_28_february_in_common_
 ) -> None:
     info = replace(CARD_INFO, birth_date=date(1992, 2, 29), expiry_year=expiry_year)
     assert expiry_date(info) == expected
+
+
+def test_the_attributes_digest_covers_ef_0002_up_to_the_end_of_ff20_only() -> None:
+    """Readers hash what they read; the padding after the FF20 object is not part of it."""
+    from mynacard.chip.card_data import CardData, attributes_digest, attributes_ef
+
+    ef = attributes_ef(CardData.of(CARD_INFO))
+    assert attributes_digest(ef + b"\xff" * 8) == attributes_digest(ef)
+    assert attributes_digest(ef[:-1] + bytes([ef[-1] ^ 1])) != attributes_digest(ef)
+
+
+def test_a_signature_that_is_not_the_sandbox_signers_does_not_verify() -> None:
+    from mynacard.chip.card_data import verify_signature
+
+    assert verify_signature(b"data", bytes(256)) is False

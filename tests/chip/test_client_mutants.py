@@ -78,3 +78,52 @@ def test_a_pin_verifier_survives_its_stored_form_R_PIN_4() -> None:
     again = PinVerifier.from_bytes(raw)
     assert again == verifier
     assert PinRecord(again, 5).matches(b"ABC123") and not PinRecord(again, 5).matches(b"ABC124")
+
+
+def test_the_client_names_the_command_the_card_refused(card: VirtualCard) -> None:
+    client = CardClient(card.transmit)
+    with pytest.raises(CardStatusError) as e:
+        client.select_ap(bytes.fromhex("D392F0002601000000FF"))
+    assert e.value.fields == {"command": "SELECT AP", "sw": 0x6A82}
+    client.select_ap(JPKI_AID)
+    with pytest.raises(CardStatusError) as e:
+        client.select_ef(0x0099)
+    assert e.value.fields == {"command": "SELECT EF", "sw": 0x6A82}
+    assert client.log[-1][0].hex() == "00a4020c020099"
+    with pytest.raises(CardStatusError) as e:
+        client.tries_left(AUTH_CERT_EF)  # VERIFY on a certificate EF
+    assert e.value.fields["command"] == "VERIFY"
+    assert isinstance(e.value.fields["sw"], int) and e.value.fields["sw"] != 0x9000
+
+
+def test_reading_a_protected_file_says_read_binary_and_the_status_word(client: CardClient) -> None:
+    client.select_ef(0x0001)  # the signing certificate needs the signing password
+    with pytest.raises(CardStatusError) as e:
+        client.read_current()
+    assert e.value.fields == {"command": "READ BINARY", "sw": 0x6982}
+
+
+def test_a_whole_file_is_read_in_256_byte_steps_and_the_reading_stops_at_a_short_answer(
+    chip: Chip, client: CardClient
+) -> None:
+    client.select_ef(AUTH_CERT_EF)
+    data = client.read_current()
+    assert data == chip.certificate(KeySlot.AUTH)
+    reads = [cmd for cmd, _ in client.log if cmd[1] == 0xB0]
+    assert all(cmd[4] == 0x00 for cmd in reads)  # Le 00: 256 bytes
+    assert len(reads) == len(data) // 256 + 1
+
+
+def test_a_blocked_pin_shows_no_tries_left_R_PIN_7(client: CardClient) -> None:
+    for _ in range(3):
+        client.verify(AUTH_PIN_EF, b"0000")
+    assert client.tries_left(AUTH_PIN_EF) == 0
+
+
+def test_changing_a_pin_names_the_step_that_was_refused_R_PIN_6(client: CardClient) -> None:
+    with pytest.raises(CardStatusError) as e:
+        client.change_pin(AUTH_PIN_EF, b"0000", b"4321")
+    assert e.value.fields == {"command": "VERIFY", "sw": 0x63C2}
+    with pytest.raises(CardStatusError) as e:
+        client.change_pin(AUTH_PIN_EF, AUTH_PIN.encode(), b"43210")  # not 4 digits
+    assert e.value.fields == {"command": "CHANGE REFERENCE DATA", "sw": 0x6A80}
