@@ -111,3 +111,25 @@ def test_a_signature_that_is_not_the_sandbox_signers_does_not_verify() -> None:
     from mynacard.chip.card_data import verify_signature
 
     assert verify_signature(b"data", bytes(256)) is False
+
+
+COMMON = "D3921000310001010100"
+
+
+@pytest.mark.parametrize(
+    ("apdu", "sw", "length"),
+    [
+        ("00B2010C00", 0x9000, 19),  # record 1 of SFI 1, Le 00: as many bytes as there are
+        ("00B2010C13", 0x9000, 19),  # Le exactly the record's 19 bytes
+        ("00B2010C05", 0x6C13, 0),  # Le too short: 6C and the length to ask for
+        ("00B2010D00", 0x6A86, 0),  # P2 must end in 100 (record number in P1)
+        ("00B2000C00", 0x6A86, 0),  # no record 0
+        ("00B2020C00", 0x6A83, 0),  # the file has one record
+    ],
+)
+def test_read_record_of_the_common_ap_answers_as_iso_7816_4_says(
+    card: VirtualCard, apdu: str, sw: int, length: int
+) -> None:
+    send(card, f"00A4040C0A{COMMON}")
+    data, got = send(card, apdu)
+    assert (got, len(data)) == (sw, length)
