@@ -5,6 +5,7 @@ field. Written to kill mutants (docs/testing.md)."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -194,3 +195,21 @@ def test_ca_settings_that_no_certificate_could_hold_are_refused(kwargs, message)
     with pytest.raises(ValueError) as e:
         CaSettings(**kwargs)
     assert str(e.value) == message
+
+
+def test_a_certificate_must_last_at_least_a_second(auth_ca):
+    """Valid from 23:59:59 JST of its last day is valid for no time at all: refused."""
+    request = replace(
+        auth_request(expires_on=date(2030, 5, 10)), not_before=datetime(2030, 5, 10, 23, 59, 59, tzinfo=JST)
+    )
+    e = refused(lambda: auth_ca.issue(request, at=AT))
+    assert e.fields == {"field": "expires_on"}
+
+
+def test_naive_times_are_refused_naming_the_argument():
+    from mynacard.ca.profile import whole_seconds
+
+    with pytest.raises(ValueError, match=r"^at must be timezone-aware \(got naive "):
+        whole_seconds(datetime(2025, 4, 1, 10, 0))
+    with pytest.raises(ValueError, match=r"^not_before must be timezone-aware \(got naive "):
+        CertRequest(pooled_key().public_key(), datetime(2025, 4, 1, 10, 0), date(2030, 1, 1), MUNICIPALITY)
