@@ -133,3 +133,23 @@ def test_read_record_of_the_common_ap_answers_as_iso_7816_4_says(
     send(card, f"00A4040C0A{COMMON}")
     data, got = send(card, apdu)
     assert (got, len(data)) == (sw, length)
+
+
+@pytest.mark.parametrize(
+    ("address", "municipality"),
+    [
+        ("東京都千代田区千代田1-1", "東京都千代田区"),
+        ("北海道札幌市中央区北1条西2丁目", "北海道札幌市"),
+        ("京都府京都市中京区", "京都府京都市"),
+        ("千葉県市川市八幡1-1", "千葉県市川市"),  # 市 as the first character of the name is part of it
+        ("市川市八幡1-1", "市川市"),  # no prefecture written
+        ("神奈川県足柄下郡箱根町湯本", "神奈川県足柄下郡箱根町"),
+        ("東京都", "東京都"),  # nothing after the prefecture: the whole address
+    ],
+)
+def test_the_card_faces_municipality_is_the_address_up_to_its_first_city_ward_town_or_village(
+    address: str, municipality: str
+) -> None:
+    from mynacard.chip.card_data import municipality as municipality_of
+
+    assert municipality_of(address) == municipality
