@@ -114,3 +114,48 @@ def test_an_unknown_pin_verifier_is_named() -> None:
     with pytest.raises(ValueError) as e:
         PinVerifier.from_dict({"kdf": "scrypt"})
     assert str(e.value) == "Unknown PIN verifier 'scrypt'."
+
+
+def test_a_chip_needs_a_card_id() -> None:
+    with pytest.raises(ValueError) as e:
+        Chip.blank("", master_key=MASTER_KEY)
+    assert str(e.value) == "The card id should not be empty."
+
+
+def test_pin_verifiers_take_a_16_byte_random_salt_RFC_9106() -> None:
+    assert len(PinVerifier.new(b"1234").salt) == 16
+    assert len(PinVerifier.from_legacy_hmac(bytes(16), bytes(32)).salt) == 16
+
+
+def test_the_pin_kdf_cost_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mynacard.chip.pins import PRODUCTION_KDF, kdf_parameters
+
+    monkeypatch.delenv("MYNACARD_PIN_KDF", raising=False)
+    assert kdf_parameters() == PRODUCTION_KDF
+    monkeypatch.setenv("MYNACARD_PIN_KDF", " t=2, m=64, p=1 ")
+    assert kdf_parameters() == (2, 64, 1)
+
+
+@pytest.mark.parametrize("raw", ["t=0,m=64,p=1", "t=1,m=64,p=0", "t=1,m=7,p=1"])
+def test_a_pin_kdf_cost_argon2_cannot_take_is_refused(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    from mynacard.chip.pins import kdf_parameters
+
+    monkeypatch.setenv("MYNACARD_PIN_KDF", raw)
+    with pytest.raises(ValueError) as e:
+        kdf_parameters()
+    assert str(e.value) == "MYNACARD_PIN_KDF: t and p must be >= 1 and m >= 8*p KiB (Argon2)."
+
+
+def test_a_pin_kdf_cost_that_does_not_parse_shows_the_expected_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mynacard.chip.pins import kdf_parameters
+
+    monkeypatch.setenv("MYNACARD_PIN_KDF", "t=x")
+    with pytest.raises(ValueError) as e:
+        kdf_parameters()
+    assert str(e.value) == "MYNACARD_PIN_KDF should read \"t=2,m=19456,p=1\", not 't=x'."
+
+
+def test_verify_of_an_absent_pin_ef_by_its_short_identifier_is_6a88(card: VirtualCard) -> None:
+    send(card, "00A4040C0AD392F000260100000001")
+    assert send(card, "0020009E")[1] == 0x6A88  # SFI 30: no such PIN EF
+    assert send(card, "0020009F")[1] == 0x6A86  # beyond the short identifiers
