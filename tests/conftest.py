@@ -1,15 +1,50 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 
 import pytest
 
+from tests import keypool
 from tests.keypool import pooled_key
 
 # Argon2id at test cost for PIN verifiers (the product default is RFC 9106's t=3, m=64 MiB, p=4);
 # set before anything derives a verifier, and inherited by the CLI processes the tests start.
 os.environ.setdefault("MYNACARD_PIN_KDF", "t=1,m=64,p=1")
+
+# mutmut runs each mutant's tests in a process forked from one that imported this file: make the
+# RSA keys of the pool here, once, instead of in every mutant's process (tests/keypool.py).
+UNDER_MUTMUT = "mutmut" in sys.modules
+if UNDER_MUTMUT:
+    keypool.fill()
+
+
+if UNDER_MUTMUT:
+
+    @pytest.fixture(autouse=True)
+    def _empty_caches_of_the_mutated_packages():  # type: ignore[no-untyped-def]
+        """mutmut runs for each mutant only the tests that called the mutated function, and notes
+        who called what while the tests run: a result cached by one test (the card data's EFs,
+        the CRL distribution points) would hide the calls of every later test. Under mutmut the
+        caches of the chip and the CA start empty for each test."""
+        for name, module in list(sys.modules.items()):
+            if name.startswith(("mynacard.chip.", "mynacard.ca.")):
+                for value in list(vars(module).values()):
+                    if callable(getattr(value, "cache_clear", None)):
+                        value.cache_clear()
+        yield
+
+
+def examples(n: int) -> int:
+    """How many examples a heavy property test draws: ``n``, or a tenth of it under mutmut.
+
+    mutmut runs a test again for every mutant of every function it calls, and a surviving mutant
+    runs all of them: the card fuzzers' 100,000 commands each time would keep a run of the chip
+    from finishing. A tenth still drives every path those tests reach; a mutant only they would
+    catch at full size counts as surviving (the score errs low) and gets a test of its own.
+    """
+    return max(10, n // 10) if UNDER_MUTMUT else n
 
 PG_URL = os.environ.get("MYNACARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -1,4 +1,9 @@
-"""Fixtures of the CA tests: two roots (session-wide, they are immutable) and a holder."""
+"""Fixtures of the CA tests: two roots and a holder.
+
+The roots are made afresh for every test (a signature with a pooled key, a few milliseconds)
+rather than once per session: mutmut runs for each mutant only the tests that called the mutated
+function, and a session-wide root would count as called by the first test that used it only.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +17,17 @@ from tests.ca.helpers import ADDRESS, AT, auth_request, sign_request
 from tests.keypool import pooled_key
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def settings() -> CaSettings:
     return CaSettings(base_url="http://127.0.0.1:8000")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def sign_ca(settings: CaSettings) -> CertificateAuthority:
     return CertificateAuthority.generate(CertKind.SIGN, at=AT, settings=settings, key=pooled_key())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def auth_ca(settings: CaSettings) -> CertificateAuthority:
     return CertificateAuthority.generate(CertKind.AUTH, at=AT, settings=settings, key=pooled_key())
 

@@ -13,6 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from mynacard.chip import MAX_TRIES, Chip, PinId
 from mynacard.chip.card_os import VirtualCard
 from tests.chip.conftest import MASTER_KEY
+from tests.conftest import examples
 
 PIN_EFS = {  # (AID, PIN EF, right value)
     PinId.SIGN: ("D392F000260100000001", "001B", b"ABC123"),
@@ -77,5 +78,5 @@ class PinCounters(RuleBasedStateMachine):
         assert {p: self.chip.tries_left(p) for p in PinId} == self.model
 
 
-PinCounters.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
+PinCounters.TestCase.settings = settings(max_examples=examples(150), stateful_step_count=40, deadline=None)
 TestPinCountersFollowTheModel = PinCounters.TestCase  # R_PIN_4, R_CHIP_3

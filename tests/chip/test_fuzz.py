@@ -3,7 +3,8 @@
 Over 100,000 commands per run (100 hypothesis examples x 1,100 commands, each example a
 fresh card and its own seed): no exception escapes ``transmit``, every answer ends with a
 valid status word, no command answers 6F00 (that would be a bug caught by the safety net),
-and no PIN counter moves except through VERIFY or CHANGE REFERENCE DATA.
+and no PIN counter moves except through VERIFY or CHANGE REFERENCE DATA. Under mutmut a tenth
+of the examples (tests/conftest.py, ``examples``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from mynacard.chip import Chip, ChipState, FacePin, PinId, digest_info
 from mynacard.chip.apdu import is_valid_sw
 from mynacard.chip.card_os import VirtualCard
 from tests.chip.conftest import MASTER_KEY
+from tests.conftest import examples
 
 APDUS_PER_EXAMPLE = 1100
 EXAMPLES = 100
@@ -297,7 +299,7 @@ def fresh_card(template: str) -> VirtualCard:
 
 @pytest.mark.slow
 @settings(
-    max_examples=EXAMPLES,
+    max_examples=examples(EXAMPLES),
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -326,7 +328,7 @@ def test_mutated_apdus_never_break_the_card(template: str, seed: int, extra: lis
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.lists(st.binary(max_size=300), min_size=1, max_size=30))
 def test_random_bytes_never_break_the_card(template: str, apdus: list[bytes]) -> None:
@@ -340,7 +342,7 @@ def test_random_bytes_never_break_the_card(template: str, apdus: list[bytes]) ->
 
 
 @settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     ap=st.sampled_from(list(SELECTS.values())),

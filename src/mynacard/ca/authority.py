@@ -78,8 +78,11 @@ class CertificateAuthority:
             raise TypeError("The CA key must be an RSA private key (R_CERT_2).")
         if key.public_key() != certificate.public_key():
             raise ValueError("The CA key does not match the CA certificate.")
-        bc = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
-        if not bc.ca:
+        try:
+            is_ca = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        except x509.ExtensionNotFound:  # a holder's certificate has no basicConstraints at all
+            is_ca = False
+        if not is_ca:
             raise ValueError("The certificate is not a CA certificate (basicConstraints cA).")
         self.certificate = certificate
         self.settings = settings
