@@ -43,7 +43,7 @@ def register_page(request: Request, f: str = "") -> Response:
     desk = ui_desk(request)
     desk.allow("resident.register", "register")
     desk.action = ""
-    state = flash.get(request, desk.p.username, f)
+    state = flash.get(request, desk.p, f)
     return page(request, "register.html", desk, municipalities=_municipalities(desk), SEXES_JA=SEXES_JA,
                 errors=state.get("errors", {}), general=state.get("general", []), values=state.get("values", {}),
                 lists=state.get("lists", {}), status=state.get("status", 200))
@@ -121,7 +121,7 @@ def _incoming(desk: Desk, rid: int) -> dict[str, object]:
 def moving_in_page(request: Request, rid: int, f: str = "") -> Response:
     desk = ui_desk(request)
     row = _incoming(desk, rid)
-    state = flash.get(request, desk.p.username, f)
+    state = flash.get(request, desk.p, f)
     return page(request, "moving_in.html", desk, rows=None, row=row, errors=state.get("errors", {}),
                 general=state.get("general", []), values=state.get("values", {}), today=jst_date(desk.now),
                 status=state.get("status", 200))
@@ -192,7 +192,7 @@ def batch_page(request: Request, f: str = "", day: str = "") -> Response:
         queue = [{"id": n.id, "name": r.name, "address": r.address, "rid": r.id, "card_id": c.id,
                   "subject": n.subject, "expires_on": n.expires_on, "application_id": n.application_id}
                  for n, c, r in w.session.execute(q)]
-    result = flash.get(request, desk.p.username, f)
+    result = flash.get(request, desk.p, f)
     return page(request, "batch.html", desk, result=result, queue=queue, status=result.get("status", 200),
                 day=on, today=today, prev=on - timedelta(days=1), next=on + timedelta(days=1))
 
@@ -220,7 +220,7 @@ def clock_page(request: Request, f: str = "") -> Response:
     desk = ui_desk(request)
     desk.allow("admin.clock", "clock")
     desk.action = ""
-    state = flash.get(request, desk.p.username, f)
+    state = flash.get(request, desk.p, f)
     clock = desk.st.clock
     return page(request, "clock.html", desk, simulated=clock.simulated, advance=clock.advance,
                 errors=state.get("errors", {}), general=state.get("general", []), values=state.get("values", {}),
@@ -280,7 +280,7 @@ def hotline_page(request: Request, f: str = "") -> Response:
     desk = ui_desk(request)
     desk.allow("hotline.suspend", "hotline")
     desk.action = ""
-    state = flash.get(request, desk.p.username, f)
+    state = flash.get(request, desk.p, f)
     return page(request, "hotline.html", desk, result=state.get("result"), errors=state.get("errors", {}),
                 general=state.get("general", []), values=state.get("values", {}), status=state.get("status", 200))
 

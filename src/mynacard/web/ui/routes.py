@@ -89,6 +89,7 @@ async def logout(request: Request) -> Response:
     desk = ui_desk(request)
     await posted(request, desk)
     auth.logout(desk.office.store, desk.p)
+    flash.forget_session(desk.office.store, desk.p)
     desk.audit("logout")
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(SESSION_COOKIE)
@@ -153,7 +154,7 @@ def _load(desk: Desk, rid: int) -> dict[str, Any]:
 def resident_page(request: Request, rid: int, f: str = "") -> Response:
     desk = ui_desk(request)
     data = _load(desk, rid)
-    result = flash.get(request, desk.p.username, f)
+    result = flash.get(request, desk.p, f)
     return page(request, "resident.html", desk, result=result, GROUP_JA=GROUP_JA, **data)
 
 
@@ -168,7 +169,7 @@ def step_page(request: Request, rid: int, action: str, f: str = "") -> Response:
     flow = FLOWS[action]
     desk.allow(flow.permission, f"resident:{rid}")
     data = _load(desk, rid)
-    state = flash.get(request, desk.p.username, f)
+    state = flash.get(request, desk.p, f)
     allowed = any(x.name == action for x in data["flows"])
     card = data["pending"] if action in ("make", "issue", "cancel") else data["live"]
     return page(request, "step.html", desk, flow=flow, allowed=allowed, card=card,
