@@ -31,10 +31,13 @@ from mynacard.web.deps.auth import Principal
 from mynacard.web.state import state
 
 TTL = timedelta(hours=1)
-TOKEN_CHARS = 32  # secrets.token_urlsafe(24)
 #: Bound to an account rather than a session: the values of a form sent after its session
 #: expired, kept for the same staff member's next login (see ``put_for_account``).
 ACCOUNT_PREFIX = "account:"
+#: A refused login (its message and the login ID, never the password), bound to the login
+#: form's double-submit cookie: the browser that sent it, for a short time.
+LOGIN_PREFIX = "login:"
+LOGIN_TTL = timedelta(minutes=10)
 
 
 def _now() -> datetime:
@@ -55,13 +58,13 @@ def _open(store: Store, token_hash: str, part: str, blob: bytes) -> Any:
     return json.loads(raw.decode("utf-8"))
 
 
-def _put(store: Store, owner: str, data: dict[str, Any]) -> str:
+def _put(store: Store, owner: str, data: dict[str, Any], ttl: timedelta = TTL) -> str:
     data = dict(data)
     once = data.pop("once", None)
     token = secrets.token_urlsafe(24)
     h = _hash(token)
     now = _now()
-    row = WindowResult(token_hash=h, session_hash=owner, expires_at=now + TTL, sealed=_seal(store, h, "data", data),
+    row = WindowResult(token_hash=h, session_hash=owner, expires_at=now + ttl, sealed=_seal(store, h, "data", data),
                        once_sealed=None if once is None else _seal(store, h, "once", once))
     with store.write_lock, store.sessions() as s:
         s.execute(delete(WindowResult).where(WindowResult.expires_at <= now))
@@ -80,13 +83,27 @@ def put_for_account(request: Request, account_id: int, data: dict[str, Any]) -> 
     return _put(state(request).office.store, f"{ACCOUNT_PREFIX}{account_id}", data)
 
 
+def put_for_login(request: Request, browser: str, data: dict[str, Any]) -> str:
+    """Keep a refused login's outcome for the browser whose login cookie is ``browser``."""
+    return _put(state(request).office.store, f"{LOGIN_PREFIX}{_hash(browser)}", data, LOGIN_TTL)
+
+
 def get(request: Request, who: Principal, token: str | None) -> dict[str, Any]:
     """What a POST left for this staff session under ``token`` (empty when unknown or expired)."""
+    return _get(state(request).office.store, (who.token_hash, f"{ACCOUNT_PREFIX}{who.account_id}"), token)
+
+
+def get_for_login(request: Request, browser: str, token: str | None) -> dict[str, Any]:
+    """What a refused login left for the browser that sent it (see ``put_for_login``)."""
+    if len(browser) < 16:
+        return {}
+    return _get(state(request).office.store, (f"{LOGIN_PREFIX}{_hash(browser)}",), token)
+
+
+def _get(store: Store, owners: tuple[str, ...], token: str | None) -> dict[str, Any]:
     if not token or len(token) > 40:
         return {}
-    store = state(request).office.store
     h = _hash(token)
-    owners = (who.token_hash, f"{ACCOUNT_PREFIX}{who.account_id}")
     with store.write_lock, store.sessions() as s:
         row = s.execute(select(WindowResult.sealed, WindowResult.once_sealed).where(
             WindowResult.token_hash == h, WindowResult.session_hash.in_(owners),

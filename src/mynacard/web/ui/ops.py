@@ -24,7 +24,7 @@ from mynacard.web.deps.desk import Desk
 from mynacard.web.ui import flash
 from mynacard.web.ui.actions import Check
 from mynacard.web.ui.prg import done, fail
-from mynacard.web.ui.render import page, posted, ui_desk
+from mynacard.web.ui.render import form_post, page, ui_desk
 from mynacard.web.ui.router import router
 
 SEXES_JA = {"1": "男", "2": "女", "9": "不明"}
@@ -51,8 +51,7 @@ def register_page(request: Request, f: str = "") -> Response:
 
 @router.post("/register")
 async def register_submit(request: Request) -> Response:
-    desk = ui_desk(request)
-    form = await posted(request, desk)
+    desk, form = await form_post(request)
     lists = request.state.form_lists
     desk.allow("resident.register", "register")
     desk.action = ""
@@ -140,8 +139,7 @@ def _moving_in_here(desk: Desk, w: Work, rid: int) -> Move | None:
 
 @router.post("/moving-in/{rid}")
 async def moving_in_submit(request: Request, rid: int) -> Response:
-    desk = ui_desk(request)
-    form = await posted(request, desk)
+    desk, form = await form_post(request)
     if not 1 <= rid < 2**31:
         raise NotFoundError("No such resident.", "住民が見つかりません。")
     desk.allow("card.face", f"resident:{rid}")
@@ -199,8 +197,7 @@ def batch_page(request: Request, f: str = "", day: str = "") -> Response:
 
 @router.post("/batch")
 async def batch_submit(request: Request) -> Response:
-    desk = ui_desk(request)
-    form = await posted(request, desk)
+    desk, form = await form_post(request)
     try:
         with desk.act("batch.run", "batch") as w:
             rep = batch.daily(w, municipality_code=desk.p.municipality_code if desk.p.scoped else None)
@@ -229,8 +226,7 @@ def clock_page(request: Request, f: str = "") -> Response:
 
 @router.post("/clock")
 async def clock_submit(request: Request) -> Response:
-    desk = ui_desk(request)
-    form = await posted(request, desk)
+    desk, form = await form_post(request)
     desk.allow("admin.clock", "clock")
     try:
         if form.get("real"):
@@ -287,8 +283,7 @@ def hotline_page(request: Request, f: str = "") -> Response:
 
 @router.post("/hotline")
 async def hotline_submit(request: Request) -> Response:
-    desk = ui_desk(request)
-    form = await posted(request, desk)
+    desk, form = await form_post(request)
     desk.allow("hotline.suspend", "hotline")
     desk.action = ""
     try:
