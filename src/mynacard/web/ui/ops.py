@@ -4,23 +4,26 @@ redirects (PRG, see ``prg``)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from mynacard import audit
 from mynacard.db import repositories as repo
-from mynacard.db.models import Card, ExpiryNotice, Move, Municipality, Resident
+from mynacard.db.models import Move, Municipality, Resident
 from mynacard.errors import MynaError, NotFoundError, StateError, ValidationError
 from mynacard.ids import IndividualNumber
-from mynacard.services import batch, face, residents
+from mynacard.services import batch, face, printqueue, residents
 from mynacard.services.context import Work
 from mynacard.services.renewals import renewals_due
 from mynacard.timeutil import JST, jst_date
 from mynacard.web.api.hotline import suspend
 from mynacard.web.api.schemas import ClockIn, HotlineIn
 from mynacard.web.deps.desk import Desk
+from mynacard.web.deps.roles import PERMISSIONS
 from mynacard.web.ui import flash
 from mynacard.web.ui.actions import Check
 from mynacard.web.ui.prg import done, fail
@@ -172,27 +175,53 @@ async def moving_in_submit(request: Request, rid: int) -> Response:
 
 
 @router.get("/batch")
-def batch_page(request: Request, f: str = "", day: str = "") -> Response:
-    """The daily batch (expiries, lapses, expiry notices) and the notices to print (R_USE_3)."""
+def batch_page(request: Request, f: str = "", day: str = "", show: str = "unprinted") -> Response:
+    """The daily batch (expiries, lapses, expiry notices) and the notices to print (R_USE_3):
+    the unprinted by default, each marked printed by the clerk who printed it."""
     desk = ui_desk(request)
     today = jst_date(desk.now)
-    try:
-        on = date.fromisoformat(day) if day else today
-    except ValueError:
-        raise ValidationError("day", "Give the day as YYYY-MM-DD.",
-                              "日付はYYYY-MM-DDの形で指定してください。") from None
-    with desk.act("batch.run", "print-queue") as w:
-        q = (select(ExpiryNotice, Card, Resident).join(Card, Card.id == ExpiryNotice.card_id)
-             .join(Resident, Resident.id == Card.resident_id)
-             .where(ExpiryNotice.sent_on == on).order_by(ExpiryNotice.id))
-        if desk.p.scoped:
-            q = q.where(Resident.municipality_code == desk.p.municipality_code)
-        queue = [{"id": n.id, "name": r.name, "address": r.address, "rid": r.id, "card_id": c.id,
-                  "subject": n.subject, "expires_on": n.expires_on, "application_id": n.application_id}
-                 for n, c, r in w.session.execute(q)]
+    on = residents.parse_date("day", day) if day else today
+    code = desk.p.municipality_code if desk.p.scoped else None
+    with desk.act("notice.print", "print-queue") as w:
+        chosen = printqueue.check_show(show)
+        queue = printqueue.notices(w, day=on, municipality_code=code, show=chosen)
+        counts = printqueue.counts(w, day=on, municipality_code=code)
     result = flash.get(request, desk.p, f)
     return page(request, "batch.html", desk, result=result, queue=queue, status=result.get("status", 200),
-                day=on, today=today, prev=on - timedelta(days=1), next=on + timedelta(days=1))
+                day=on, today=today, prev=on - timedelta(days=1), next=on + timedelta(days=1), show=chosen,
+                counts=counts, SHOW_JA=printqueue.SHOW_JA, JST=JST, can_run="batch.run" in desk_permissions(desk))
+
+
+def desk_permissions(desk: Desk) -> set[str]:
+    return {name for name, roles in PERMISSIONS.items() if desk.p.role in roles}
+
+
+@router.post("/batch/printed")
+async def batch_printed(request: Request) -> Response:
+    """Mark one notice (``notice``) or every notice shown (``all`` with ``shown``) as printed."""
+    desk, form = await form_post(request)
+    lists: dict[str, list[str]] = request.state.form_lists
+    picked = lists.get("shown", []) if form.get("all") else lists.get("notice", [])[:1]
+    query = urlencode({k: v for k in ("day", "show") if (v := form.get(k, ""))})
+    back = f"/batch?{query}" if query else "/batch"
+    try:
+        ids = [int(x) for x in picked if x.isdigit() and len(x) < 10]
+        desk.allow("notice.print", "print-queue")
+        with desk.office.work(at=desk.now, actor=desk.p.username) as w:
+            marked = printqueue.mark_printed(
+                w, ids, municipality_code=desk.p.municipality_code if desk.p.scoped else None)
+            # who marked which notices, committed with the marks
+            audit.append_in(w.session, at=desk.now, actor=desk.p.username, role=desk.p.role.value,
+                            action="notice.printed", target="print-queue", outcome="ok",
+                            notices=",".join(map(str, marked)))
+        desk.action = ""
+    except MynaError as e:
+        return fail(request, desk, e, back, form)
+    skipped = len(set(ids)) - len(marked)
+    msg = f"{len(marked)}件の有効期限通知書を印刷済みにしました。"
+    if skipped:
+        msg += f"{skipped}件はすでに印刷済みでした。"
+    return done(request, desk, back, printed=msg)
 
 
 @router.post("/batch")
