@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mynacard.errors import MynaError, ValidationError
 from mynacard.rules.text import check_all
+from mynacard.rules.wareki import HINT_JA
 from mynacard.services.context import Office
 from mynacard.web.clock import Clock
 from mynacard.web.state import ServiceState
@@ -169,13 +170,22 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         fields: dict[str, str] = {}
+        dates: list[tuple[str, dict[str, Any]]] = []
         for e in exc.errors():
             loc = [str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path")]
-            fields[".".join(loc) or "body"] = str(e.get("msg", "invalid"))  # never echo the input
+            name = ".".join(loc) or "body"
+            fields[name] = str(e.get("msg", "invalid"))  # never echo the input
+            if e.get("type") == "date_format":
+                dates.append((name, e.get("ctx") or {}))
+        message, message_ja = "Invalid input.", FIELD_JA
+        if dates:  # a date in none of the accepted forms: say which field and how to write it
+            message = " ".join(fields[name] for name, _ in dates)
+            message_ja = "".join(f"{name} の日付が正しくありません({ctx.get('reason_ja') or '読み取れません'})。"
+                                 for name, ctx in dates) + f"{HINT_JA} のように入力してください。"
         return _error_response(
             request,
             422,
-            {"code": "invalid_input", "message": "Invalid input.", "message_ja": FIELD_JA, "fields": fields},
+            {"code": "invalid_input", "message": message, "message_ja": message_ja, "fields": fields},
         )
 
     @app.exception_handler(StarletteHTTPException)
