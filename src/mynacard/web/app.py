@@ -144,7 +144,7 @@ def create_app(
         version="0.1.0",
         description="JSON API of the municipal window, the hotline and J-LIS, with OCSP and CRLs "
         "(マイナンバーカード 窓口システム). Authenticate with POST /api/login and send "
-        "`Authorization: Bearer <token>`.",
+        "`Authorization: Bearer <token>`. Dates may be ISO (2026-11-28) or 和暦 (令和8年11月28日, R8.11.28).",
     )
     app.state.mynacard = ServiceState(
         office=office, clock=clock or Clock(), max_body=max_body, secure_cookies=secure_cookies
