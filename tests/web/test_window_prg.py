@@ -201,3 +201,23 @@ def test_results_go_with_the_session_that_made_them(app, staff, office):
     c.post("/logout", data={"csrf": csrf_of(page)})
     with office.store.sessions() as s:
         assert s.scalar(select(func.count()).select_from(WindowResult)) == 0
+
+
+def test_a_shown_result_is_kept_only_for_a_reload_and_expired_ones_are_deleted(app, staff, office):
+    rid = register(staff["clerk"])
+    c = ui_login(app)
+    token = csrf_of(c.get(f"/residents/{rid}").text)
+    r = c.post(f"/residents/{rid}/apply", data={"kind": "new", "csrf": token}, follow_redirects=False)
+    with office.store.sessions() as s:
+        [before] = s.scalars(select(WindowResult.expires_at)).all()
+    assert before > datetime.now(UTC) + timedelta(minutes=50)  # an hour to be shown
+    c.get(r.headers["location"])
+    with office.store.sessions() as s:
+        [after] = s.scalars(select(WindowResult.expires_at)).all()
+        assert after <= datetime.now(UTC) + timedelta(minutes=10)  # then only for a reload
+        s.execute(update(WindowResult).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        s.commit()
+    assert "交付申請を受け付けました" not in c.get(r.headers["location"]).text
+    c.post(f"/residents/{rid}/number", data={"purpose": "tax", "csrf": token})  # the next result sweeps
+    with office.store.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(WindowResult)) == 1

@@ -22,7 +22,8 @@ def test_two_workers_reading_one_result_show_its_number_once_R_NUM_3(pg_url):
     office = Office(store=store, master_key=MASTER_KEY)
     try:
         for _ in range(20):
-            token = flash._put(office.store, "session-a", {"message": "確認しました", "once": {"number": "123456789018"}})
+            result = {"message": "確認しました", "once": {"number": "123456789018"}}
+            token = flash._put(office.store, "session-a", result)
             seen: list[dict] = []
             start = threading.Barrier(3)
 

@@ -9,8 +9,9 @@ Entries live in the store (``window_results``), so every worker process of ``myn
 derived from the master key, bound to its row): it holds names, addresses and form values, and
 ``once`` an individual number that was read. Only the SHA-256 of the token is stored. ``once``
 is shown a single time: it is cleared by one conditional UPDATE, so of two workers reading the
-same token at once only one shows it. Entries expire after ``TTL`` (real time, as sessions do)
-and are deleted then, or when their session logs out.
+same token at once only one shows it. Entries expire after ``TTL`` (real time, as sessions do),
+or ``SHOWN_TTL`` after they were first shown (long enough for a reload), and are deleted then,
+or when their session logs out.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from mynacard.web.deps.auth import Principal
 from mynacard.web.state import state
 
 TTL = timedelta(hours=1)
+#: Once shown, a result is kept this long more (a reload shows it again), then deleted.
+SHOWN_TTL = timedelta(minutes=10)
 #: Bound to an account rather than a session: the values of a form sent after its session
 #: expired, kept for the same staff member's next login (see ``put_for_account``).
 ACCOUNT_PREFIX = "account:"
@@ -105,12 +108,17 @@ def _get(store: Store, owners: tuple[str, ...], token: str | None) -> dict[str, 
         return {}
     h = _hash(token)
     with store.write_lock, store.sessions() as s:
+        now = _now()
         row = s.execute(select(WindowResult.sealed, WindowResult.once_sealed).where(
             WindowResult.token_hash == h, WindowResult.session_hash.in_(owners),
-            WindowResult.expires_at > _now())).first()
+            WindowResult.expires_at > now)).first()
         if row is None:
             return {}
         data: dict[str, Any] = _open(store, h, "data", row.sealed)
+        # shown: kept only for a reload of the page, then deleted with the expired
+        s.execute(update(WindowResult).where(WindowResult.token_hash == h,
+                                             WindowResult.expires_at > now + SHOWN_TTL)
+                  .values(expires_at=now + SHOWN_TTL).execution_options(synchronize_session=False))
         if row.once_sealed is not None:
             # whoever clears it shows it: a second reader (another worker) finds it cleared
             won = s.execute(update(WindowResult).where(WindowResult.token_hash == h,
