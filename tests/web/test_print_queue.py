@@ -79,7 +79,7 @@ def test_a_clerk_cannot_mark_the_notices_of_another_municipality(app, staff, off
     page = c.get("/batch", params={"show": "all"}).text
     assert _rows(page) == []
     r = c.post("/batch/printed", data={"csrf": csrf_of(page), "notice": str(theirs)})
-    assert "0件の有効期限通知書を印刷済みにしました" in r.text
+    assert "0件の有効期限通知書を印刷済みにしました。1件は見つかりませんでした。" in r.text
     assert _printed(office) == {theirs: (None, False)}
 
 

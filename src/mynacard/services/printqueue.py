@@ -9,6 +9,7 @@ the same moment record the first of them. The queue shows the unprinted by defau
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -59,10 +60,19 @@ def counts(w: Work, *, day: date, municipality_code: str | None = None) -> dict[
     return {"printed": printed, "unprinted": len(flags) - printed, "all": len(flags)}
 
 
-def mark_printed(w: Work, notice_ids: Sequence[int], *, municipality_code: str | None = None,
-                 ) -> list[int]:
-    """Mark the notices printed by ``w.actor`` at ``w.at``; returns those this call marked (the
-    ones already printed, or not of the municipality, are left as they are)."""
+@dataclass(frozen=True)
+class Marked:
+    """What a marking did: the notices it marked, those printed before, those not found (unknown,
+    or of another municipality: the same to the caller)."""
+
+    marked: list[int]
+    already: int
+    unknown: int
+
+
+def mark_printed(w: Work, notice_ids: Sequence[int], *, municipality_code: str | None = None) -> Marked:
+    """Mark the notices printed by ``w.actor`` at ``w.at``; a notice printed before keeps who
+    printed it first."""
     ids = sorted(set(notice_ids))
     if not ids:
         raise ValidationError("notice", "Choose the notices that were printed.",
@@ -73,11 +83,11 @@ def mark_printed(w: Work, notice_ids: Sequence[int], *, municipality_code: str |
     ours = select(ExpiryNotice.id).join(Card, Card.id == ExpiryNotice.card_id).join(
         Resident, Resident.id == Card.resident_id).where(ExpiryNotice.id.in_(ids))
     allowed = list(w.session.scalars(_scoped(ours, municipality_code)))
-    if not allowed:
-        return []
-    at: datetime = w.at
-    done = w.session.execute(
-        update(ExpiryNotice).where(ExpiryNotice.id.in_(allowed), ExpiryNotice.printed_at.is_(None))
-        .values(printed_at=at, printed_by=w.actor[:64]).returning(ExpiryNotice.id)
-        .execution_options(synchronize_session=False)).scalars().all()
-    return sorted(done)
+    done: list[int] = []
+    if allowed:
+        at: datetime = w.at
+        done = sorted(w.session.execute(
+            update(ExpiryNotice).where(ExpiryNotice.id.in_(allowed), ExpiryNotice.printed_at.is_(None))
+            .values(printed_at=at, printed_by=w.actor[:64]).returning(ExpiryNotice.id)
+            .execution_options(synchronize_session=False)).scalars().all())
+    return Marked(done, len(allowed) - len(done), len(ids) - len(allowed))

@@ -189,11 +189,7 @@ def batch_page(request: Request, f: str = "", day: str = "", show: str = "unprin
     result = flash.get(request, desk.p, f)
     return page(request, "batch.html", desk, result=result, queue=queue, status=result.get("status", 200),
                 day=on, today=today, prev=on - timedelta(days=1), next=on + timedelta(days=1), show=chosen,
-                counts=counts, SHOW_JA=printqueue.SHOW_JA, JST=JST, can_run="batch.run" in desk_permissions(desk))
-
-
-def desk_permissions(desk: Desk) -> set[str]:
-    return {name for name, roles in PERMISSIONS.items() if desk.p.role in roles}
+                counts=counts, SHOW_JA=printqueue.SHOW_JA, JST=JST, can_run=desk.p.role in PERMISSIONS["batch.run"])
 
 
 @router.post("/batch/printed")
@@ -208,19 +204,20 @@ async def batch_printed(request: Request) -> Response:
         ids = [int(x) for x in picked if x.isdigit() and len(x) < 10]
         desk.allow("notice.print", "print-queue")
         with desk.office.work(at=desk.now, actor=desk.p.username) as w:
-            marked = printqueue.mark_printed(
+            res = printqueue.mark_printed(
                 w, ids, municipality_code=desk.p.municipality_code if desk.p.scoped else None)
             # who marked which notices, committed with the marks
             audit.append_in(w.session, at=desk.now, actor=desk.p.username, role=desk.p.role.value,
                             action="notice.printed", target="print-queue", outcome="ok",
-                            notices=",".join(map(str, marked)))
+                            notices=",".join(map(str, res.marked)))
         desk.action = ""
     except MynaError as e:
         return fail(request, desk, e, back, form)
-    skipped = len(set(ids)) - len(marked)
-    msg = f"{len(marked)}件の有効期限通知書を印刷済みにしました。"
-    if skipped:
-        msg += f"{skipped}件はすでに印刷済みでした。"
+    msg = f"{len(res.marked)}件の有効期限通知書を印刷済みにしました。"
+    if res.already:
+        msg += f"{res.already}件はすでに印刷済みでした。"
+    if res.unknown:
+        msg += f"{res.unknown}件は見つかりませんでした。"
     return done(request, desk, back, printed=msg)
 
 
