@@ -88,7 +88,7 @@ def put_for_account(request: Request, account_id: int, data: dict[str, Any]) -> 
 
 def put_for_login(request: Request, browser: str, data: dict[str, Any]) -> str:
     """Keep a refused login's outcome for the browser whose login cookie is ``browser``."""
-    return _put(state(request).office.store, f"{LOGIN_PREFIX}{_hash(browser)}", data, LOGIN_TTL)
+    return _put(state(request).office.store, _hash(LOGIN_PREFIX + browser), data, LOGIN_TTL)
 
 
 def get(request: Request, who: Principal, token: str | None) -> dict[str, Any]:
@@ -100,7 +100,7 @@ def get_for_login(request: Request, browser: str, token: str | None) -> dict[str
     """What a refused login left for the browser that sent it (see ``put_for_login``)."""
     if len(browser) < 16:
         return {}
-    return _get(state(request).office.store, (f"{LOGIN_PREFIX}{_hash(browser)}",), token)
+    return _get(state(request).office.store, (_hash(LOGIN_PREFIX + browser),), token)
 
 
 def _get(store: Store, owners: tuple[str, ...], token: str | None) -> dict[str, Any]:

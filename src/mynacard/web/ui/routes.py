@@ -73,18 +73,19 @@ async def login_submit(request: Request) -> Response:
     browser = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     try:
         check_all({"username": username})
+        shown = username  # kept to fill the form again
     except MynaError:
-        username = ""
+        shown = ""
     if len(browser) < 16 or not auth.same(str(form.get("csrf", "")), browser):
         # an old login page (the cookie was renewed, or is gone): nothing was checked
         if len(browser) < 16:
             return _to_login(nxt, expired="1")
-        return _to_login(nxt, f=flash.put_for_login(request, browser, {"message": EXPIRED_JA, "username": username}))
+        return _to_login(nxt, f=flash.put_for_login(request, browser, {"message": EXPIRED_JA, "username": shown}))
     try:
         check_all({"username": username, "password": password})
         token, p = do_login(st, username, password, client_address(request))
     except MynaError as e:
-        kept: dict[str, Any] = {"message": e.message_ja, "username": "" if e.code == "invalid_input" else username,
+        kept: dict[str, Any] = {"message": e.message_ja, "username": shown,
                                 "status": e.http_status}
         if "retry_after" in e.fields:
             kept["retry_after"] = e.fields["retry_after"]
