@@ -272,6 +272,11 @@ class StoreKeys:
         return SecurityCodeVault(self._master_key)
 
     @cached_property
+    def window_results(self) -> bytes:
+        """The key that seals what a window POST leaves for the page it redirects to."""
+        return _derive(self._master_key, b"window-results")
+
+    @cached_property
     def audit(self) -> bytes:
         """The key of the audit chain's HMACs: outside the database, so a rewritten chain shows."""
         return _derive(self._master_key, b"audit-chain")

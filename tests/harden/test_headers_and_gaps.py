@@ -48,13 +48,17 @@ def test_api_answers_with_personal_data_are_not_cached(web_app, web_staff):
 
 @pytest.mark.parametrize("forged", ["-", "", "x"])
 def test_login_csrf_needs_the_token_of_its_cookie(web_app, forged):
+    # refused before the password is checked: back to the login page (303), no session
     c = TestClient(web_app, raise_server_exceptions=False)  # no login page seen, so no cookie
-    r = c.post("/login", data={"username": "clerk", "password": PASSWORD, "csrf": forged})
-    assert r.status_code == 403
+    r = c.post("/login", data={"username": "clerk", "password": PASSWORD, "csrf": forged},
+               follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?")
+    assert "myna_session" not in r.cookies
     c.cookies.set("myna_login_csrf", forged)
     r = c.post("/login", data={"username": "clerk", "password": PASSWORD, "csrf": forged},
                follow_redirects=False)
-    assert r.status_code == 403
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?")
+    assert "myna_session" not in r.cookies
 
 
 @pytest.mark.parametrize(("password", "why"), [

@@ -30,16 +30,19 @@ def test_ui_forms_refuse_a_missing_or_foreign_csrf_token(app, staff):
     c = ui_login(app)
     page = c.get(f"/residents/{rid}")
     assert page.status_code == 200 and "現在のカード" in page.text
-    r = c.post(f"/residents/{rid}/apply", data={"kind": "new", "channel": "window"})
-    assert r.status_code == 403 and "フォームの有効期限" in r.text
+    r = c.post(f"/residents/{rid}/apply", data={"kind": "new", "channel": "window"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith(f"/residents/{rid}/do/apply?f=")
+    assert "画面の有効期限が切れました" in c.get(r.headers["location"]).text
     r = c.post(f"/residents/{rid}/apply", data={"kind": "new", "channel": "window", "csrf": "forged"})
-    assert r.status_code == 403
+    assert "画面の有効期限が切れました" in r.text and "交付申請を受け付けました" not in r.text
+    assert staff["clerk"].get(f"/api/residents/{rid}").json()["cards"] == []
     r = c.post(f"/residents/{rid}/apply", data={"kind": "new", "channel": "window", "csrf": csrf_of(page.text)})
     assert r.history[0].status_code == 303  # post/redirect/get
     assert r.status_code == 200 and "交付申請を受け付けました" in r.text
     # The login form has its own double-submit token.
     fresh = TestClient(app)
-    assert fresh.post("/login", data={"username": "clerk", "password": PASSWORD}).status_code == 403
+    r = fresh.post("/login", data={"username": "clerk", "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?expired=1" and "myna_session" not in fresh.cookies
 
 
 def test_ui_errors_are_in_japanese_next_to_the_field(app, staff):

@@ -246,6 +246,13 @@ def test_a_clerks_day_through_the_window_alone(browser, tmp_path):
         admin.emulate_media(media="print")  # the printed list has no menus nor buttons
         assert admin.locator("header nav").is_hidden() and admin.locator("#batch-run").is_hidden()
         admin.emulate_media(media="screen")
+        before = row.count()
+        row.first.locator("button.mark-printed").click()  # printed: it leaves the unprinted queue
+        assert "印刷済みにしました" in admin.inner_text("#printed-result")
+        assert row.count() == before - 1
+        admin.click("#show-printed")
+        assert "印刷済み(" in admin.locator("#print-queue tbody tr").filter(has_text="能登 花子").first.inner_text()
+        axe(admin)
 
         # --- the return: confirmed, then every certificate revoked with its reason ---
         login(kz, base, "kanazawa")

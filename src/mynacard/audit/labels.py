@@ -38,6 +38,8 @@ ACTION_JA: dict[str, str] = {
     "pin.read": "暗証番号の状態の確認",
     "hotline.suspend": "コールセンターでのカード一時停止",
     "batch.run": "日次処理の実行",
+    "notice.print": "有効期限通知書の印刷待ちの確認",
+    "notice.printed": "有効期限通知書を印刷済みに記録",
     "document.read": "帳票の出力",
     "audit.read": "監査ログの閲覧",
     "admin.accounts": "職員アカウントの管理",

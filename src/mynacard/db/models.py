@@ -320,8 +320,11 @@ class ExpiryNotice(Base):
     card_id: Mapped[str] = mapped_column(ForeignKey("cards.id"), index=True)
     subject: Mapped[str] = mapped_column(String(12))  # card / certificate
     expires_on: Mapped[date] = mapped_column(Date)
-    sent_on: Mapped[date] = mapped_column(Date)
+    sent_on: Mapped[date] = mapped_column(Date, index=True)
     application_id: Mapped[str] = mapped_column(String(23))
+    # marked by the clerk who printed it for mailing (the batch page's print queue)
+    printed_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
+    printed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class WindowRecord(Base):

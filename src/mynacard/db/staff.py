@@ -127,3 +127,17 @@ class LoginThrottle(Base):
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
+class WindowResult(Base):
+    """What a window POST left for the page it redirects to (post/redirect/get): sealed under
+    the master key, found by the SHA-256 of the token in the redirect's URL, bound to the staff
+    session that made it. ``once`` (an individual number read) is shown a single time."""
+
+    __tablename__ = "window_results"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), index=True)
+    expires_at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    once_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)

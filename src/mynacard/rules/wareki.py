@@ -62,6 +62,8 @@ def _refuse(field: str, text: str, why: str, why_ja: str) -> ValidationError:
         field,
         f"{field} {text!r} is not a real date: {why}. Enter it as {HINT}.",
         f"日付が正しくありません({why_ja})。{HINT_JA} のように入力してください。",
+        reason=why,
+        reason_ja=why_ja,
     )
 
 

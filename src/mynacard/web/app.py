@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mynacard.errors import MynaError, ValidationError
 from mynacard.rules.text import check_all
+from mynacard.rules.wareki import HINT_JA
 from mynacard.services.context import Office
 from mynacard.web.clock import Clock
 from mynacard.web.state import ServiceState
@@ -143,7 +144,7 @@ def create_app(
         version="0.1.0",
         description="JSON API of the municipal window, the hotline and J-LIS, with OCSP and CRLs "
         "(マイナンバーカード 窓口システム). Authenticate with POST /api/login and send "
-        "`Authorization: Bearer <token>`.",
+        "`Authorization: Bearer <token>`. Dates may be ISO (2026-11-28) or 和暦 (令和8年11月28日, R8.11.28).",
     )
     app.state.mynacard = ServiceState(
         office=office, clock=clock or Clock(), max_body=max_body, secure_cookies=secure_cookies
@@ -160,16 +161,31 @@ def create_app(
             resp.headers.update(headers)
         return resp
 
+    from mynacard.web.ui.render import FormRejected
+
+    @app.exception_handler(FormRejected)
+    async def form_rejected(request: Request, exc: FormRejected) -> Response:
+        return RedirectResponse(exc.location, status_code=303)
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         fields: dict[str, str] = {}
+        dates: list[tuple[str, dict[str, Any]]] = []
         for e in exc.errors():
             loc = [str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path")]
-            fields[".".join(loc) or "body"] = str(e.get("msg", "invalid"))  # never echo the input
+            name = ".".join(loc) or "body"
+            fields[name] = str(e.get("msg", "invalid"))  # never echo the input
+            if e.get("type") == "date_format":
+                dates.append((name, e.get("ctx") or {}))
+        message, message_ja = "Invalid input.", FIELD_JA
+        if dates:  # a date in none of the accepted forms: say which field and how to write it
+            message = " ".join(fields[name] for name, _ in dates)
+            message_ja = "".join(f"{name} の日付が正しくありません({ctx.get('reason_ja') or '読み取れません'})。"
+                                 for name, ctx in dates) + f"{HINT_JA} のように入力してください。"
         return _error_response(
             request,
             422,
-            {"code": "invalid_input", "message": "Invalid input.", "message_ja": FIELD_JA, "fields": fields},
+            {"code": "invalid_input", "message": message, "message_ja": message_ja, "fields": fields},
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -30,12 +30,3 @@ class TooManyAttempts(MynaError):
             f"ログインの失敗が続いたため、{retry_after}秒後に再度お試しください。",
             retry_after=retry_after,
         )
-
-
-class CsrfError(MynaError):
-    code = "csrf"
-    http_status = 403
-
-    def __init__(self) -> None:
-        super().__init__("The form has expired or did not come from this site; reload the page.",
-                         "フォームの有効期限が切れました。画面を再読み込みしてください。")

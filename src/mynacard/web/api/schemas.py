@@ -7,14 +7,48 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from mynacard.errors import ValidationError
 from mynacard.rules.fees import ReissueReason
 from mynacard.rules.text import check_all
+from mynacard.rules.wareki import parse_date
 from mynacard.services.residents import NUMBER_PURPOSES
 from mynacard.timeutil import check_simulated
 
 MIN_DAY, MAX_DAY = date(1868, 1, 1), date(2200, 12, 31)
+
+
+#: What a date field of the API accepts (the window's forms take the same).
+DATE_FORMS = "ISO 2026-11-28, 20261128, 2026/11/28, or 和暦 such as 令和8年11月28日, R8.11.28, 平成元年1月8日"
+
+
+def _read_day(value: object, info: ValidationInfo) -> object:
+    """A date as ISO or 和暦 (``rules.wareki.parse_date``); the error names the field, says
+    what is wrong and lists the accepted forms (never echoing the input)."""
+    if not isinstance(value, str):
+        return value  # a date object, or JSON of another type: pydantic refuses it as before
+    field = info.field_name or "date"
+    if len(value) > 40:
+        raise PydanticCustomError("date_format", "{field}: too long for a date. Accepted: {forms}.",
+                                  {"field": field, "forms": DATE_FORMS})
+    try:
+        return parse_date(value, field)
+    except ValidationError as e:
+        raise PydanticCustomError(
+            "date_format", "{field}: not a date ({reason}). Accepted: {forms}.",
+            {"field": field, "reason": str(e.fields.get("reason", "unreadable")), "forms": DATE_FORMS,
+             "reason_ja": str(e.fields.get("reason_ja", ""))}) from None
 
 
 def _day(d: date) -> date:
@@ -23,7 +57,14 @@ def _day(d: date) -> date:
     return d
 
 
-Day = Annotated[date, AfterValidator(_day)]
+#: A date of a body or a query: ISO (2026-11-28) or 和暦 (令和8年11月28日, R8.11.28).
+Day = Annotated[
+    date,
+    BeforeValidator(_read_day),
+    AfterValidator(_day),
+    WithJsonSchema({"type": "string", "examples": ["2026-11-28", "令和8年11月28日", "R8.11.28"],
+                    "description": f"A date: {DATE_FORMS}"}),
+]
 ResidentId = Annotated[int, Path(ge=1, le=2_147_483_647, description="住民ID")]
 CardId = Annotated[str, Path(pattern=r"^[0-9A-F]{12}$", description="カードID (12 hex digits)")]
 CertKindP = Annotated[Literal["sign", "auth"], Path(description="sign 署名用 / auth 利用者証明用")]

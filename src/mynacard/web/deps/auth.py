@@ -258,6 +258,19 @@ def principal_for(store: Store, token: str) -> Principal | None:
         return Principal(acc.id, acc.username, Role(acc.role), acc.municipality_code, sess.csrf_token, h)
 
 
+def expired_account(store: Store, token: str) -> int | None:
+    """The account of a session that has expired (still recorded, account active), or None:
+    whose form it was when a form arrives after its session ended."""
+    if not token or len(token) > 100:
+        return None
+    with store.sessions() as s:
+        sess = s.get(StaffSession, _token_hash(token))
+        if sess is None:
+            return None
+        acc = s.get(StaffAccount, sess.account_id)
+        return acc.id if acc is not None and acc.active else None
+
+
 def logout(store: Store, p: Principal) -> None:
     with store.sessions() as s:
         s.execute(delete(StaffSession).where(StaffSession.token_hash == p.token_hash))

@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "pin.read": WINDOW,
     "hotline.suspend": frozenset({Role.HOTLINE, Role.ADMIN}),
     "batch.run": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    "notice.print": WINDOW,  # the print queue of expiry notices: see it, mark what was printed
     "document.read": WINDOW,
     "audit.read": frozenset({Role.AUDITOR, Role.ADMIN}),
     "admin.accounts": frozenset({Role.ADMIN}),
@@ -198,8 +199,9 @@ ENDPOINTS: dict[str, tuple[str, Scope]] = {
     "GET /moving-in": ("card.face", Scope.OWN),  # moves into the staff member's municipality
     "GET /moving-in/{rid}": ("card.face", Scope.MOVING_IN),
     "POST /moving-in/{rid}": ("card.face", Scope.MOVING_IN),
-    "GET /batch": ("batch.run", Scope.OWN),  # the day's batch and its print queue of notices
+    "GET /batch": ("notice.print", Scope.OWN),  # the print queue of notices (and the batch's form)
     "POST /batch": ("batch.run", Scope.OWN),
+    "POST /batch/printed": ("notice.print", Scope.OWN),  # notices of the own municipality only
     "GET /clock": ("admin.clock", Scope.NATIONWIDE),
     "POST /clock": ("admin.clock", Scope.NATIONWIDE),
     "GET /renewals": ("resident.read", Scope.OWN),

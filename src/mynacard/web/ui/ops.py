@@ -4,27 +4,30 @@ redirects (PRG, see ``prg``)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from mynacard import audit
 from mynacard.db import repositories as repo
-from mynacard.db.models import Card, ExpiryNotice, Move, Municipality, Resident
+from mynacard.db.models import Move, Municipality, Resident
 from mynacard.errors import MynaError, NotFoundError, StateError, ValidationError
 from mynacard.ids import IndividualNumber
-from mynacard.services import batch, face, residents
+from mynacard.services import batch, face, printqueue, residents
 from mynacard.services.context import Work
 from mynacard.services.renewals import renewals_due
 from mynacard.timeutil import JST, jst_date
 from mynacard.web.api.hotline import suspend
 from mynacard.web.api.schemas import ClockIn, HotlineIn
 from mynacard.web.deps.desk import Desk
+from mynacard.web.deps.roles import PERMISSIONS
 from mynacard.web.ui import flash
 from mynacard.web.ui.actions import Check
 from mynacard.web.ui.prg import done, fail
-from mynacard.web.ui.render import page, posted, ui_desk
+from mynacard.web.ui.render import form_post, page, ui_desk
 from mynacard.web.ui.router import router
 
 SEXES_JA = {"1": "男", "2": "女", "9": "不明"}
@@ -43,7 +46,7 @@ def register_page(request: Request, f: str = "") -> Response:
     desk = ui_desk(request)
     desk.allow("resident.register", "register")
     desk.action = ""
-    state = flash.get(request, desk.p.username, f)
+    state = flash.get(request, desk.p, f)
     return page(request, "register.html", desk, municipalities=_municipalities(desk), SEXES_JA=SEXES_JA,
                 errors=state.get("errors", {}), general=state.get("general", []), values=state.get("values", {}),
                 lists=state.get("lists", {}), status=state.get("status", 200))
@@ -51,8 +54,7 @@ def register_page(request: Request, f: str = "") -> Response:
 
 @router.post("/register")
 async def register_submit(request: Request) -> Response:
-    desk = ui_desk(request)
-    form = await posted(request, desk)
+    desk, form = await form_post(request)
     lists = request.state.form_lists
     desk.allow("resident.register", "register")
     desk.action = ""
@@ -121,7 +123,7 @@ def _incoming(desk: Desk, rid: int) -> dict[str, object]:
 def moving_in_page(request: Request, rid: int, f: str = "") -> Response:
     desk = ui_desk(request)
     row = _incoming(desk, rid)
-    state = flash.get(request, desk.p.username, f)
+    state = flash.get(request, desk.p, f)
     return page(request, "moving_in.html", desk, rows=None, row=row, errors=state.get("errors", {}),
                 general=state.get("general", []), values=state.get("values", {}), today=jst_date(desk.now),
                 status=state.get("status", 200))
@@ -140,8 +142,7 @@ def _moving_in_here(desk: Desk, w: Work, rid: int) -> Move | None:
 
 @router.post("/moving-in/{rid}")
 async def moving_in_submit(request: Request, rid: int) -> Response:
-    desk = ui_desk(request)
-    form = await posted(request, desk)
+    desk, form = await form_post(request)
     if not 1 <= rid < 2**31:
         raise NotFoundError("No such resident.", "住民が見つかりません。")
     desk.allow("card.face", f"resident:{rid}")
@@ -174,33 +175,55 @@ async def moving_in_submit(request: Request, rid: int) -> Response:
 
 
 @router.get("/batch")
-def batch_page(request: Request, f: str = "", day: str = "") -> Response:
-    """The daily batch (expiries, lapses, expiry notices) and the notices to print (R_USE_3)."""
+def batch_page(request: Request, f: str = "", day: str = "", show: str = "unprinted") -> Response:
+    """The daily batch (expiries, lapses, expiry notices) and the notices to print (R_USE_3):
+    the unprinted by default, each marked printed by the clerk who printed it."""
     desk = ui_desk(request)
     today = jst_date(desk.now)
-    try:
-        on = date.fromisoformat(day) if day else today
-    except ValueError:
-        raise ValidationError("day", "Give the day as YYYY-MM-DD.",
-                              "日付はYYYY-MM-DDの形で指定してください。") from None
-    with desk.act("batch.run", "print-queue") as w:
-        q = (select(ExpiryNotice, Card, Resident).join(Card, Card.id == ExpiryNotice.card_id)
-             .join(Resident, Resident.id == Card.resident_id)
-             .where(ExpiryNotice.sent_on == on).order_by(ExpiryNotice.id))
-        if desk.p.scoped:
-            q = q.where(Resident.municipality_code == desk.p.municipality_code)
-        queue = [{"id": n.id, "name": r.name, "address": r.address, "rid": r.id, "card_id": c.id,
-                  "subject": n.subject, "expires_on": n.expires_on, "application_id": n.application_id}
-                 for n, c, r in w.session.execute(q)]
-    result = flash.get(request, desk.p.username, f)
+    on = residents.parse_date("day", day) if day else today
+    code = desk.p.municipality_code if desk.p.scoped else None
+    with desk.act("notice.print", "print-queue") as w:
+        chosen = printqueue.check_show(show)
+        queue = printqueue.notices(w, day=on, municipality_code=code, show=chosen)
+        counts = printqueue.counts(w, day=on, municipality_code=code)
+    result = flash.get(request, desk.p, f)
     return page(request, "batch.html", desk, result=result, queue=queue, status=result.get("status", 200),
-                day=on, today=today, prev=on - timedelta(days=1), next=on + timedelta(days=1))
+                day=on, today=today, prev=on - timedelta(days=1), next=on + timedelta(days=1), show=chosen,
+                counts=counts, SHOW_JA=printqueue.SHOW_JA, JST=JST, can_run=desk.p.role in PERMISSIONS["batch.run"])
+
+
+@router.post("/batch/printed")
+async def batch_printed(request: Request) -> Response:
+    """Mark one notice (``notice``) or every notice shown (``all`` with ``shown``) as printed."""
+    desk, form = await form_post(request)
+    lists: dict[str, list[str]] = request.state.form_lists
+    picked = lists.get("shown", []) if form.get("all") else lists.get("notice", [])[:1]
+    query = urlencode({k: v for k in ("day", "show") if (v := form.get(k, ""))})
+    back = f"/batch?{query}" if query else "/batch"
+    try:
+        ids = [int(x) for x in picked if x.isdigit() and len(x) < 10]
+        desk.allow("notice.print", "print-queue")
+        with desk.office.work(at=desk.now, actor=desk.p.username) as w:
+            res = printqueue.mark_printed(
+                w, ids, municipality_code=desk.p.municipality_code if desk.p.scoped else None)
+            # who marked which notices, committed with the marks
+            audit.append_in(w.session, at=desk.now, actor=desk.p.username, role=desk.p.role.value,
+                            action="notice.printed", target="print-queue", outcome="ok",
+                            notices=",".join(map(str, res.marked)))
+        desk.action = ""
+    except MynaError as e:
+        return fail(request, desk, e, back, form)
+    msg = f"{len(res.marked)}件の有効期限通知書を印刷済みにしました。"
+    if res.already:
+        msg += f"{res.already}件はすでに印刷済みでした。"
+    if res.unknown:
+        msg += f"{res.unknown}件は見つかりませんでした。"
+    return done(request, desk, back, printed=msg)
 
 
 @router.post("/batch")
 async def batch_submit(request: Request) -> Response:
-    desk = ui_desk(request)
-    form = await posted(request, desk)
+    desk, form = await form_post(request)
     try:
         with desk.act("batch.run", "batch") as w:
             rep = batch.daily(w, municipality_code=desk.p.municipality_code if desk.p.scoped else None)
@@ -220,7 +243,7 @@ def clock_page(request: Request, f: str = "") -> Response:
     desk = ui_desk(request)
     desk.allow("admin.clock", "clock")
     desk.action = ""
-    state = flash.get(request, desk.p.username, f)
+    state = flash.get(request, desk.p, f)
     clock = desk.st.clock
     return page(request, "clock.html", desk, simulated=clock.simulated, advance=clock.advance,
                 errors=state.get("errors", {}), general=state.get("general", []), values=state.get("values", {}),
@@ -229,8 +252,7 @@ def clock_page(request: Request, f: str = "") -> Response:
 
 @router.post("/clock")
 async def clock_submit(request: Request) -> Response:
-    desk = ui_desk(request)
-    form = await posted(request, desk)
+    desk, form = await form_post(request)
     desk.allow("admin.clock", "clock")
     try:
         if form.get("real"):
@@ -280,15 +302,14 @@ def hotline_page(request: Request, f: str = "") -> Response:
     desk = ui_desk(request)
     desk.allow("hotline.suspend", "hotline")
     desk.action = ""
-    state = flash.get(request, desk.p.username, f)
+    state = flash.get(request, desk.p, f)
     return page(request, "hotline.html", desk, result=state.get("result"), errors=state.get("errors", {}),
                 general=state.get("general", []), values=state.get("values", {}), status=state.get("status", 200))
 
 
 @router.post("/hotline")
 async def hotline_submit(request: Request) -> Response:
-    desk = ui_desk(request)
-    form = await posted(request, desk)
+    desk, form = await form_post(request)
     desk.allow("hotline.suspend", "hotline")
     desk.action = ""
     try:

@@ -39,11 +39,15 @@ def fail(request: Request, desk: Desk, e: MynaError, url: str, form: dict[str, s
     desk.failed(e)
     values, kept_lists = _kept(form, lists or {})
     errors, general = _errors(e)
-    fid = flash.put(request, desk.p.username, {"errors": errors, "general": general, "values": values,
+    fid = flash.put(request, desk.p, {"errors": errors, "general": general, "values": values,
                                                "lists": kept_lists, "status": e.http_status})
-    return RedirectResponse(f"{url}?f={fid}", status_code=303)
+    return RedirectResponse(_with(url, fid), status_code=303)
+
+
+def _with(url: str, fid: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}f={fid}"
 
 
 def done(request: Request, desk: Desk, url: str, **data: Any) -> Response:
-    fid = flash.put(request, desk.p.username, data)
-    return RedirectResponse(f"{url}?f={fid}", status_code=303)
+    fid = flash.put(request, desk.p, data)
+    return RedirectResponse(_with(url, fid), status_code=303)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -24,14 +25,13 @@ from mynacard.web.api.session import client_address, do_login
 from mynacard.web.deps import auth
 from mynacard.web.deps.desk import SESSION_COOKIE, Desk
 from mynacard.web.deps.roles import PERMISSIONS, Role
-from mynacard.web.errors import CsrfError
 from mynacard.web.state import state
 from mynacard.web.ui import flash, history, ops
 from mynacard.web.ui.actions import ACTIONS, CERTS_JA
 from mynacard.web.ui.audit import router as audit_router
 from mynacard.web.ui.flows import FLOW_FIELDS, FLOWS, GROUP_JA, cert_kinds, offered
 from mynacard.web.ui.prg import _errors, _kept, done, fail
-from mynacard.web.ui.render import LOGIN_CSRF_COOKIE, page, posted, ui_desk
+from mynacard.web.ui.render import EXPIRED_JA, EXPIRED_LOGIN_JA, LOGIN_CSRF_COOKIE, form_post, page, safe_next, ui_desk
 from mynacard.web.ui.router import router
 from mynacard.web.views import resident_view
 
@@ -42,36 +42,56 @@ router.routes.extend(audit_router.routes)  # the audit view, GET /audit and /aud
 
 
 @router.get("/login")
-def login_page(request: Request) -> Response:
-    token = secrets.token_urlsafe(24)
-    resp = page(request, "login.html", login_csrf=token)
+def login_page(request: Request, f: str = "", next: str = "", expired: str = "") -> Response:
+    """The login form; after a refused login (post/redirect/get) its message and the login ID
+    typed, kept for this browser under ``f``; ``expired`` when a session ended under a form."""
+    browser = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    token = browser if len(browser) >= 16 else secrets.token_urlsafe(24)
+    kept = flash.get_for_login(request, browser, f)
+    message = kept.get("message") or (EXPIRED_LOGIN_JA if expired else "")
+    resp = page(request, "login.html", status=kept.get("status", 200), login_csrf=token,
+                form_error={"login": message} if message else {}, username=kept.get("username", ""),
+                next=safe_next(next) or "")
+    if "retry_after" in kept:
+        resp.headers["Retry-After"] = str(kept["retry_after"])
     resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=state(request).secure_cookies)
     return resp
 
 
+def _to_login(nxt: str | None, **params: str) -> Response:
+    return RedirectResponse("/login?" + urlencode({**params, **({"next": nxt} if nxt else {})}), status_code=303)
+
+
 @router.post("/login")
 async def login_submit(request: Request) -> Response:
+    """Post/redirect/get: a refused login goes back to the login page (303) with its message and
+    the login ID (never the password); a good one to the role's home or the page it came from."""
     st = state(request)
     form = await request.form()
     username, password = str(form.get("username", ""))[:64], str(form.get("password", ""))[:256]
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if len(expected) < 16 or not auth.same(str(form.get("csrf", "")), expected):
-        raise CsrfError()
+    nxt = safe_next(str(form.get("next", "")))
+    browser = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    try:
+        check_all({"username": username})
+        shown = username  # kept to fill the form again
+    except MynaError:
+        shown = ""
+    if len(browser) < 16 or not auth.same(str(form.get("csrf", "")), browser):
+        # an old login page (the cookie was renewed, or is gone): nothing was checked
+        if len(browser) < 16:
+            return _to_login(nxt, expired="1")
+        return _to_login(nxt, f=flash.put_for_login(request, browser, {"message": EXPIRED_JA, "username": shown}))
     try:
         check_all({"username": username, "password": password})
         token, p = do_login(st, username, password, client_address(request))
     except MynaError as e:
-        resp = page(
-            request,
-            "login.html",
-            status=e.http_status,
-            login_csrf=str(form.get("csrf", "")),
-            form_error={"login": e.message_ja},
-            username="" if e.code == "invalid_input" else username,
-        )
-        return resp
+        kept: dict[str, Any] = {"message": e.message_ja, "username": shown,
+                                "status": e.http_status}
+        if "retry_after" in e.fields:
+            kept["retry_after"] = e.fields["retry_after"]
+        return _to_login(nxt, f=flash.put_for_login(request, browser, kept))
     home = {Role.HOTLINE: "/hotline", Role.AUDITOR: "/audit"}.get(p.role, "/")
-    resp = RedirectResponse(home, status_code=303)
+    resp = RedirectResponse(nxt or home, status_code=303)
     resp.set_cookie(
         SESSION_COOKIE,
         token,
@@ -86,9 +106,9 @@ async def login_submit(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    desk = ui_desk(request)
-    await posted(request, desk)
+    desk, _ = await form_post(request)
     auth.logout(desk.office.store, desk.p)
+    flash.forget_session(desk.office.store, desk.p)
     desk.audit("logout")
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(SESSION_COOKIE)
@@ -153,7 +173,7 @@ def _load(desk: Desk, rid: int) -> dict[str, Any]:
 def resident_page(request: Request, rid: int, f: str = "") -> Response:
     desk = ui_desk(request)
     data = _load(desk, rid)
-    result = flash.get(request, desk.p.username, f)
+    result = flash.get(request, desk.p, f)
     return page(request, "resident.html", desk, result=result, GROUP_JA=GROUP_JA, **data)
 
 
@@ -168,7 +188,7 @@ def step_page(request: Request, rid: int, action: str, f: str = "") -> Response:
     flow = FLOWS[action]
     desk.allow(flow.permission, f"resident:{rid}")
     data = _load(desk, rid)
-    state = flash.get(request, desk.p.username, f)
+    state = flash.get(request, desk.p, f)
     allowed = any(x.name == action for x in data["flows"])
     card = data["pending"] if action in ("make", "issue", "cancel") else data["live"]
     return page(request, "step.html", desk, flow=flow, allowed=allowed, card=card,
@@ -180,8 +200,7 @@ def step_page(request: Request, rid: int, action: str, f: str = "") -> Response:
 
 @router.post("/residents/{rid}/{action}")
 async def resident_action(request: Request, rid: int, action: str) -> Response:
-    desk = ui_desk(request)
-    form = await posted(request, desk)
+    desk, form = await form_post(request)
     lists: dict[str, list[str]] = request.state.form_lists
     if action not in ACTIONS or not 1 <= rid < 2**31:
         raise NotFoundError("No such form.", "ページが見つかりません。")
