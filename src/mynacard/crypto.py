@@ -201,6 +201,12 @@ def _derive(master_key: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"mynacard/" + purpose).derive(master_key)
 
 
+def pin_verifier_key(master_key: bytes) -> bytes:
+    """The key of the chip's keyed PIN verifiers (``chip.pins``): derived from the master key,
+    which lives outside the database, so a copy of the database alone cannot test a PIN."""
+    return _derive(master_key, b"pin-verifier")
+
+
 class NumberVault:
     """Individual numbers at rest: sealed (AES-256-GCM) for reading back, and a keyed hash
     (HMAC-SHA256) for looking a resident up by number without decrypting every row. Without

@@ -52,8 +52,10 @@ class PinCounters(Protocol):
         """Spend one try and record it. ``PinLocked`` when none is left (nothing changes),
         ``StateError`` when the PIN was never set; any other error: nothing was spent."""
 
-    def succeeded(self, spent: SpentTry) -> None:
-        """A correct entry: the counter starts again, unless the PIN was set meanwhile."""
+    def succeeded(self, spent: SpentTry, verifier: PinVerifier | None = None) -> None:
+        """A correct entry: the counter starts again, unless the PIN was set meanwhile; with
+        ``verifier`` (the same value in the current scheme) the stored verifier is replaced too,
+        keeping its generation."""
 
     def set(self, pin: PinRef, verifier: PinVerifier | None) -> None:
         """A new value (or, for a card-face PIN, new card data): full counter. ``None`` for a
@@ -98,7 +100,7 @@ class StateCounters:
             self._on_change()
             return SpentTry(pin, rec.verifier, rec.tries_left, rec.generation)
 
-    def succeeded(self, spent: SpentTry) -> None:
+    def succeeded(self, spent: SpentTry, verifier: PinVerifier | None = None) -> None:
         with self._lock:
             if isinstance(spent.pin, FacePin):
                 self._state().face_pin_tries[spent.pin] = FACE_MAX_TRIES
@@ -107,6 +109,8 @@ class StateCounters:
                 if rec is None or rec.generation != spent.generation:
                     return
                 rec.tries_left = MAX_TRIES[spent.pin]
+                if verifier is not None:
+                    rec.verifier = verifier
             self._on_change()
 
     def set(self, pin: PinRef, verifier: PinVerifier | None) -> None:

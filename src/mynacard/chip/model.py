@@ -29,7 +29,7 @@ from mynacard.chip.pins import (
 )
 from mynacard.chip.signing import max_input_length, sign_padded
 from mynacard.chip.state import CardInfo, ChipState
-from mynacard.crypto import KeyGenerator, new_rsa_key, seal_private_key, unseal_private_key
+from mynacard.crypto import KeyGenerator, new_rsa_key, pin_verifier_key, seal_private_key, unseal_private_key
 from mynacard.errors import StateError, ValidationError, WrongPin
 
 OnChange = Callable[[ChipState], None]
@@ -52,6 +52,7 @@ class Chip:
             raise ValueError("The master key must be 32 bytes.")
         self.state = state
         self._master_key = master_key
+        self._pin_key: bytes | None = None
         self._on_change = on_change
         self.pins: PinCounters = pins if pins is not None else StateCounters(lambda: self.state, self._changed)
         # Unsealed keys, keyed by the sealed blob they came from.
@@ -70,11 +71,22 @@ class Chip:
 
     # -- PINs -------------------------------------------------------------------------------
 
+    @property
+    def pin_key(self) -> bytes:
+        """The key of this chip's keyed PIN verifiers (from the master key)."""
+        if self._pin_key is None:
+            self._pin_key = pin_verifier_key(self._master_key)
+        return self._pin_key
+
+    def new_verifier(self, pin_id: PinId, value: str) -> PinVerifier:
+        """A verifier of ``value`` (of the form ``check_pin_format`` gives) for ``pin_id``."""
+        return PinVerifier.new(PinId(pin_id), value.encode("ascii"), self.pin_key)
+
     def set_pin(self, pin_id: PinId, value: str) -> None:
         """Set a PIN and reset its counter (first setting, or reset at the window, R_PIN_5)."""
         pin_id = PinId(pin_id)
         normalized = check_pin_format(pin_id, value)
-        self.pins.set(pin_id, PinVerifier.new(normalized.encode("ascii")))
+        self.pins.set(pin_id, self.new_verifier(pin_id, normalized))
 
     def unset_pin(self, pin_id: PinId) -> None:
         """Unset a certificate's PIN: the chip holds neither its key nor its certificate."""
@@ -107,11 +119,16 @@ class Chip:
         tries left after a mismatch, ``StateError`` when the PIN was never set. If the try
         cannot be recorded, the error of the store propagates and nothing is compared.
         """
-        spent = self.pins.spend(PinId(pin_id))
+        pin_id = PinId(pin_id)
+        spent = self.pins.spend(pin_id)
         assert spent.verifier is not None
-        if not pin_matches(spent.verifier, bytes(value)):
+        if not pin_matches(spent.verifier, bytes(value), self.pin_key):
             raise WrongPin(spent.pin.value, spent.tries_left)
-        self.pins.succeeded(spent)
+        # A verifier of an older scheme (Argon2id of a 4-digit PIN, the first HMAC form) is
+        # replaced now that the PIN is known, with the counter's reset.
+        upgraded = (PinVerifier.new(pin_id, bytes(value), self.pin_key)
+                    if spent.verifier.outdated(pin_id) else None)
+        self.pins.succeeded(spent, upgraded)
 
     def change_pin(self, pin_id: PinId, old: str, new: str) -> None:
         """Change a PIN after entering the current one (R_PIN_6).

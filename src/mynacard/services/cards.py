@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from mynacard.chip import KeySlot, PinId, check_pin_format
 from mynacard.chip.pins import PinVerifier
-from mynacard.crypto import KeyGenerator
+from mynacard.crypto import KeyGenerator, pin_verifier_key
 from mynacard.db import repositories as repo
 from mynacard.db.models import Application, Card, CardState, Certificate, Receipt, Resident
 from mynacard.errors import NotAllowedError, NotFoundError, StateError, ValidationError
@@ -318,10 +318,13 @@ def issue(
             "申請時に電子証明書の発行手数料を納めています。電子証明書を1つ以上選ぶか、申請を取り下げて"
             "電子証明書なしで申請し直してください。",
         )
-    # The crypto of a hand-over runs side by side: the Argon2id PIN verifiers and the key pairs
-    # (both release the GIL), while this thread writes the store.
+    # The crypto of a hand-over runs side by side: the key pairs and the signing password's
+    # Argon2id verifier (both release the GIL), while this thread writes the store. The 4-digit
+    # PINs' keyed verifiers cost microseconds (``chip.pins.scheme_for``).
     pool = _crypto()
-    verifiers = {pid: pool.submit(PinVerifier.new, value.encode("ascii")) for pid, value in normalized.items()}
+    pin_key = pin_verifier_key(w.office.master_key)
+    verifiers = {pid: pool.submit(PinVerifier.new, pid, value.encode("ascii"), pin_key)
+                 for pid, value in normalized.items()}
     keys = {kind: pool.submit(w.office.keygen) for kind in (CertKind.AUTH, CertKind.SIGN) if kind in choice.kinds}
     try:
         chip = chips.chip_of(w, c)

@@ -247,12 +247,15 @@ class StorePins:
         verifier = None if row[0] is None else open_verifier(self.card_id, pin, row[0], self.office.master_key)
         return SpentTry(pin, verifier, int(row[1]), int(row[2]))
 
-    def succeeded(self, spent: SpentTry) -> None:
+    def succeeded(self, spent: SpentTry, verifier: PinVerifier | None = None) -> None:
+        values: dict[str, Any] = {"tries_left": max_tries(spent.pin)}
+        if verifier is not None:  # an older scheme's verifier replaced, same generation
+            values["verifier"] = seal_verifier(self.card_id, spent.pin, verifier, self.office.master_key)
         with self._committed() as s:
             s.execute(
                 update(ChipPin)
                 .where(*self._where(spent.pin), ChipPin.generation == spent.generation)
-                .values(tries_left=max_tries(spent.pin))
+                .values(**values)
                 .execution_options(synchronize_session=False)
             )
 
