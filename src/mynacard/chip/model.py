@@ -10,7 +10,8 @@ The per-session security status used by the APDU front end is in ``session.ChipS
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -53,6 +54,8 @@ class Chip:
         self.state = state
         self._master_key = master_key
         self._pin_key: bytes | None = None
+        self._deferred = False
+        self._pending = False
         self._on_change = on_change
         self.pins: PinCounters = pins if pins is not None else StateCounters(lambda: self.state, self._changed)
         # Unsealed keys, keyed by the sealed blob they came from.
@@ -66,8 +69,26 @@ class Chip:
         return cls(ChipState(card_id=card_id), master_key=master_key, on_change=on_change)
 
     def _changed(self) -> None:
-        if self._on_change is not None:
+        if self._deferred:
+            self._pending = True
+        elif self._on_change is not None:
             self._on_change(self.state)
+
+    @contextmanager
+    def changes_deferred(self) -> Iterator[None]:
+        """Hand the state to ``on_change`` once when the block ends, not after each change
+        (a key, its certificate and the CA certificate written together: one write)."""
+        if self._deferred:
+            yield
+            return
+        self._deferred, self._pending = True, False
+        try:
+            yield
+        finally:
+            self._deferred = False
+            if self._pending:
+                self._pending = False
+                self._changed()
 
     # -- PINs -------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from mynacard.chip import KeySlot, PinId, check_pin_format
+from mynacard.chip import Chip, KeySlot, PinId, check_pin_format
 from mynacard.chip.pins import PinVerifier
 from mynacard.crypto import KeyGenerator, pin_verifier_key
 from mynacard.db import repositories as repo
@@ -342,9 +342,11 @@ def issue(
         replaced = old.id
         w.session.flush()  # the old card stops being current before the new one becomes current
     issued = {}
-    for kind in (CertKind.AUTH, CertKind.SIGN):  # the signing certificate is capped by the other
-        if kind in choice.kinds:
-            issued[kind.value] = issue_certificate(w, c, r, kind, renewing_from=old, keygen=keys[kind].result)
+    with chip.changes_deferred():  # the chip's keys and certificates: one write of its state
+        for kind in (CertKind.AUTH, CertKind.SIGN):  # the signing certificate is capped by the other
+            if kind in choice.kinds:
+                issued[kind.value] = issue_certificate(w, c, r, kind, renewing_from=old, keygen=keys[kind].result,
+                                                       chip=chip)
     receipt = _receipt(w, r, app, fee) if fee is not None else None
     if receipt is not None:
         app.fee_total += receipt.total
@@ -429,10 +431,12 @@ def issue_certificate(
     renewing_from: Card | None = None,
     renewing_expires_on: date | None = None,
     keygen: KeyGenerator | None = None,
+    chip: Chip | None = None,
 ) -> Certificate:
     """Generate the key pair on the chip and issue ``kind``'s certificate for it (R_CERT_2, R_CERT_3).
 
-    ``keygen``: where the chip's key comes from (default the office's generator)."""
+    ``keygen``: where the chip's key comes from (default the office's generator); ``chip``: the
+    card's chip if the caller has it open."""
     assert c.expires_on is not None
     if renewing_from is not None and renewing_expires_on is None:
         prev = repo.latest_certificate(w.session, renewing_from.id, kind.value)
@@ -444,13 +448,14 @@ def issue_certificate(
     expires = certificate_expiry(
         r.birth_date, w.today, c.expires_on, renewing_expires_on=renewing_expires_on, auth_expires_on=auth_exp
     )
-    chip = chips.chip_of(w, c)
+    chip = chip or chips.chip_of(w, c)
     slot = KeySlot(kind.value)
-    public = chip.generate_key(slot, keygen or w.office.keygen)
-    row = pki.issue(w, c, r, kind, public, expires)
-    chip.write_certificate(slot, row.der)
-    ca = pki.authority(w, kind)
-    chip.write_ca_certificate(slot, ca.certificate.public_bytes(Encoding.DER))
+    with chip.changes_deferred():
+        public = chip.generate_key(slot, keygen or w.office.keygen)
+        row = pki.issue(w, c, r, kind, public, expires)
+        chip.write_certificate(slot, row.der)
+        ca = pki.authority(w, kind)
+        chip.write_ca_certificate(slot, ca.certificate.public_bytes(Encoding.DER))
     return row
 
 

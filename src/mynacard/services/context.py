@@ -90,6 +90,9 @@ class Work:
     session: Session
     at: datetime
     actor: str
+    _in_order: set[str] = field(default_factory=set, init=False, repr=False)
+    #: What this unit of work loaded once and uses again (the CAs with their unsealed keys).
+    memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def today(self) -> date:
@@ -109,8 +112,9 @@ class Work:
 
         Simulated time must not run backwards for a card: a step of a card's life dated before
         the card's last recorded step (a hand-over before the making, ...) is refused."""
-        if card_id is not None:
+        if card_id is not None and card_id not in self._in_order:
             self._check_order(card_id)
+            self._in_order.add(card_id)  # this unit of work's own steps are all dated at ``at``
         ev = Event(
             at=self.at,
             actor=self.actor,
