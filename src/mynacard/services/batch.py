@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 
 from mynacard.db.models import (
     Card,
@@ -152,11 +152,14 @@ def _check_order(w: Work, card_ids: Sequence[str]) -> None:
     """``Work.log``'s rule for many cards at once: no step dated before a card's last one."""
     if not card_ids:
         return
-    late = w.session.execute(
-        select(Event.card_id, func.max(Event.at)).where(Event.card_id.in_(card_ids))
-        .group_by(Event.card_id).having(func.max(Event.at) > w.at).limit(1)
-    ).first()
-    if late is not None:
+    # "a step after w.at" rather than "the last step of each card": the events index on ``at``
+    # (and on PostgreSQL the yearly partitions) finds the few steps after w.at, instead of one
+    # probe of every card's steps in every partition.
+    found = w.session.execute(
+        select(Event.card_id).where(Event.at > w.at, Event.card_id.in_(card_ids)).limit(1)
+    ).scalar()
+    if found is not None:
+        late = (found, w.session.execute(select(func.max(Event.at)).where(Event.card_id == found)).scalar_one())
         raise StateError(
             f"The time {w.at.isoformat()} is before the last recorded step of card {late[0]} "
             f"({late[1].isoformat()}): simulated time cannot run backwards. Use a later --at.",
@@ -236,7 +239,9 @@ def _expire_cards(w: Work, rep: BatchReport, scope: _Scope, after: str | None, l
     ours = scope.residents()
     if ours is not None:
         q = q.where(Card.resident_id.in_(ours))
-    ids = w.session.scalars(q.order_by(Card.id).limit(limit)).all()
+    # ordered as the (state, expires_on) index is: ordered by the ID alone, PostgreSQL walks
+    # the primary key over every card to find the few expired ones
+    ids = w.session.scalars(q.order_by(Card.expires_on, Card.id).limit(limit)).all()
     done = _end_cards(w, rep, ids, CardState.EXPIRED, LifeEvent.CARD_EXPIRED, "expired")
     rep.counts["expired_cards"] += len(done)
     if rep.keep:
@@ -267,9 +272,13 @@ def _lapse_moves(w: Work, rep: BatchReport, scope: _Scope, after: str | None, li
 
 
 def _window(today: date) -> tuple[date, date]:
-    # a superset of the 2-3 month window: month ends clip add_months
-    return (add_months(today, NOTICE_UNTIL_MONTHS) - timedelta(days=3),
-            add_months(today, NOTICE_FROM_MONTHS) + timedelta(days=3))
+    """The first and last expiry dates whose notice is due ``today`` (``_due``). ``add_months``
+    never decreases, so those dates are one range; it is found among the dates of a superset
+    (month ends clip ``add_months``)."""
+    lo = add_months(today, NOTICE_UNTIL_MONTHS) - timedelta(days=3)
+    hi = add_months(today, NOTICE_FROM_MONTHS) + timedelta(days=3)
+    due = [d for d in (lo + timedelta(days=i) for i in range((hi - lo).days + 1)) if _due(today, d)]
+    return (due[0], due[-1]) if due else (hi, lo)
 
 
 def _due(today: date, expires: date) -> bool:
@@ -287,12 +296,20 @@ def _issued(scope: _Scope, after: str | None) -> Select[Any]:
     return q
 
 
+def _unsent(subject: str, expires_on: Any) -> Any:
+    """No notice of ``subject`` was sent for this card and expiry date (a notice goes out once)."""
+    return ~select(ExpiryNotice.id).where(
+        ExpiryNotice.card_id == Card.id, ExpiryNotice.subject == subject, ExpiryNotice.expires_on == expires_on
+    ).exists()
+
+
 def _card_notices(w: Work, rep: BatchReport, scope: _Scope, after: str | None, limit: int,
                   ) -> tuple[int, str | None]:
     """Notices for issued cards expiring in 2-3 months (R_USE_3), none for stay-bound cards."""
     lo, hi = _window(scope.today)
     rows = w.session.execute(
-        _issued(scope, after).add_columns(Card.expires_on).where(Card.expires_on.between(lo, hi))
+        _issued(scope, after).add_columns(Card.expires_on)
+        .where(Card.expires_on.between(lo, hi), _unsent("card", Card.expires_on))
         .order_by(Card.id).limit(limit)).all()
     _send(w, rep, scope, [(r.id, r.resident_id, r.municipality_code, "card", r.expires_on) for r in rows])
     return len(rows), rows[-1].id if rows else after
@@ -307,7 +324,7 @@ def _certificate_notices(w: Work, rep: BatchReport, scope: _Scope, after: str | 
         _issued(scope, after).add_columns(Certificate.expires_on)
         .join(Certificate, Certificate.card_id == Card.id)
         .where(Certificate.status == CertStatus.GOOD, Certificate.expires_on.between(lo, hi),
-               Certificate.expires_on < Card.expires_on)
+               Certificate.expires_on < Card.expires_on, _unsent("certificate", Certificate.expires_on))
         .group_by(Card.id, Card.resident_id, Resident.municipality_code, Certificate.expires_on)
         .order_by(Card.id, Certificate.expires_on).limit(limit)).all()
     n = len(rows)
@@ -318,14 +335,7 @@ def _certificate_notices(w: Work, rep: BatchReport, scope: _Scope, after: str | 
 
 
 def _send(w: Work, rep: BatchReport, scope: _Scope, due: list[tuple[str, int, str, str, date]]) -> None:
-    due = [d for d in due if _due(scope.today, d[4])]
-    if not due:
-        return
-    sent = set(w.session.execute(
-        select(ExpiryNotice.card_id, ExpiryNotice.subject, ExpiryNotice.expires_on).where(
-            ExpiryNotice.card_id.in_(sorted({d[0] for d in due})),
-            and_(ExpiryNotice.subject == due[0][3]))).all())
-    new = [d for d in due if (d[0], d[3], d[4]) not in sent]
+    new = [d for d in due if _due(scope.today, d[4])]  # the queries select only unsent notices
     if not new:
         return
     _check_order(w, [d[0] for d in new])
