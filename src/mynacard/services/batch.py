@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, case, func, insert, select, tuple_, update
 
 from mynacard.db.models import (
     Card,
@@ -182,22 +182,24 @@ def _expire_certificates(w: Work, rep: BatchReport, scope: _Scope, after: str | 
     ours = scope.residents()
     if ours is not None:
         where.append(Certificate.resident_id.in_(ours))
-    serials = w.session.scalars(select(Certificate.serial).where(*where).limit(limit)).all()
-    if not serials:
-        return 0, after
     w.session.flush()
+    # One statement: the chunk is chosen by the (status, expires_on) index inside the UPDATE, so
+    # no list of serials is sent back and probed in every partition's primary key.
+    chunk = select(Certificate.serial).where(*where).limit(limit).scalar_subquery()
     due = w.session.execute(
-        update(Certificate).where(Certificate.serial.in_(serials), *where).values(status=CertStatus.EXPIRED)
+        update(Certificate).where(*where, Certificate.serial.in_(chunk)).values(status=CertStatus.EXPIRED)
         .returning(Certificate.serial, Certificate.kind, Certificate.municipality_code, Certificate.resident_id,
                    Certificate.card_id).execution_options(synchronize_session=False)
     ).all()
+    if not due:
+        return 0, after
     _events(w, [{"action": "certificate_expired", "resident_id": r.resident_id, "card_id": r.card_id,
                  "certificate_serial": r.serial, "details": {"kind": r.kind}} for r in due])
     rep.counts["expired_certificates"] += len(due)
     if rep.keep:
         rep.expired_certificates += [format(r.serial, "x") for r in sorted(due, key=lambda r: r.serial)]
     revocation.status_changed(w, [(r.serial, r.kind, r.municipality_code) for r in due])
-    return len(serials), after
+    return len(due), after
 
 
 def _end_cards(w: Work, rep: BatchReport, card_ids: Sequence[str], state: CardState, event: LifeEvent,
@@ -214,16 +216,20 @@ def _end_cards(w: Work, rep: BatchReport, card_ids: Sequence[str], state: CardSt
         .returning(Card.id, Card.resident_id).execution_options(synchronize_session=False)
     ).all()
     ids = sorted(r.id for r in ended)
+    reasons = {kind.value: effect.reason.value for kind, effect in certificate_effects(event).items()
+               if effect.reason is not None}
     revoked: list[Any] = []
-    for kind, effect in certificate_effects(event).items():
-        assert effect.reason is not None
-        revoked += w.session.execute(
+    if ids and reasons:  # one statement for every kind: one probe of the card index per partition
+        revoked = list(w.session.execute(
             update(Certificate)
-            .where(Certificate.card_id.in_(ids), Certificate.kind == kind.value, Certificate.status.in_(LIVE_CERTS))
-            .values(status=CertStatus.REVOKED, revoked_at=w.at, reason=effect.reason.value)
+            .where(Certificate.card_id.in_(ids), Certificate.kind.in_(sorted(reasons)),
+                   Certificate.status.in_(LIVE_CERTS))
+            .values(status=CertStatus.REVOKED, revoked_at=w.at,
+                    reason=case(reasons, value=Certificate.kind))
             .returning(Certificate.serial, Certificate.kind, Certificate.municipality_code, Certificate.resident_id,
                        Certificate.card_id, Certificate.reason).execution_options(synchronize_session=False)
-        ).all()
+        ).all())
+        revoked.sort(key=lambda r: (r.card_id, r.kind))
     _events(w, [{"action": "certificate_revoked", "resident_id": r.resident_id, "card_id": r.card_id,
                  "certificate_serial": r.serial, "details": {"kind": r.kind, "reason": r.reason}} for r in revoked]
             + [{"action": f"card_{state.value}", "resident_id": r.resident_id, "card_id": r.id,
@@ -296,11 +302,30 @@ def _issued(scope: _Scope, after: str | None) -> Select[Any]:
     return q
 
 
-def _unsent(subject: str, expires_on: Any) -> Any:
+def _unsent(subject: str, card_id: Any, expires_on: Any) -> Any:
     """No notice of ``subject`` was sent for this card and expiry date (a notice goes out once)."""
     return ~select(ExpiryNotice.id).where(
-        ExpiryNotice.card_id == Card.id, ExpiryNotice.subject == subject, ExpiryNotice.expires_on == expires_on
+        ExpiryNotice.card_id == card_id, ExpiryNotice.subject == subject, ExpiryNotice.expires_on == expires_on
     ).exists()
+
+
+# The notice steps walk their rows in (expiry date, card ID) order, the order of the
+# (state/status, expires_on) indexes, from the last key of the chunk before ("<date> <card ID>"):
+# each chunk reads about its own rows, not the whole 2-3 month window again.
+
+
+def _key(expires_on: date, card_id: str) -> str:
+    return f"{expires_on.isoformat()} {card_id}"
+
+
+def _after(expires_on: Any, card_id: Any, after: str | None) -> list[Any]:
+    """Conditions for the rows after the key ``after`` (none without one, or for a key of an
+    earlier form: the step then starts again, which sends nothing twice)."""
+    if after is None or " " not in after:
+        return []
+    day, last = after.split(" ", 1)
+    start = date.fromisoformat(day)
+    return [expires_on >= start, tuple_(expires_on, card_id) > tuple_(start, last)]
 
 
 def _card_notices(w: Work, rep: BatchReport, scope: _Scope, after: str | None, limit: int,
@@ -308,30 +333,42 @@ def _card_notices(w: Work, rep: BatchReport, scope: _Scope, after: str | None, l
     """Notices for issued cards expiring in 2-3 months (R_USE_3), none for stay-bound cards."""
     lo, hi = _window(scope.today)
     rows = w.session.execute(
-        _issued(scope, after).add_columns(Card.expires_on)
-        .where(Card.expires_on.between(lo, hi), _unsent("card", Card.expires_on))
-        .order_by(Card.id).limit(limit)).all()
+        _issued(scope, None).add_columns(Card.expires_on)
+        .where(Card.expires_on.between(lo, hi), _unsent("card", Card.id, Card.expires_on),
+               *_after(Card.expires_on, Card.id, after))
+        .order_by(Card.expires_on, Card.id).limit(limit)).all()
     _send(w, rep, scope, [(r.id, r.resident_id, r.municipality_code, "card", r.expires_on) for r in rows])
-    return len(rows), rows[-1].id if rows else after
+    return len(rows), _key(rows[-1].expires_on, rows[-1].id) if rows else after
 
 
 def _certificate_notices(w: Work, rep: BatchReport, scope: _Scope, after: str | None, limit: int,
                          ) -> tuple[int, str | None]:
     """Notices for good certificates of issued cards expiring in 2-3 months, before the card:
-    one per card and expiry date (both certificates usually expire together)."""
+    one per card and expiry date (both certificates usually expire together).
+
+    Two statements: the chunk of certificates from their (status, expires_on) index, then their
+    cards by primary key. One join would have PostgreSQL hash every card in effect for each chunk."""
     lo, hi = _window(scope.today)
-    rows = w.session.execute(
-        _issued(scope, after).add_columns(Certificate.expires_on)
-        .join(Certificate, Certificate.card_id == Card.id)
-        .where(Certificate.status == CertStatus.GOOD, Certificate.expires_on.between(lo, hi),
-               Certificate.expires_on < Card.expires_on, _unsent("certificate", Certificate.expires_on))
-        .group_by(Card.id, Card.resident_id, Resident.municipality_code, Certificate.expires_on)
-        .order_by(Card.id, Certificate.expires_on).limit(limit)).all()
+    q = (select(Certificate.card_id, Certificate.expires_on)
+         .where(Certificate.status == CertStatus.GOOD, Certificate.expires_on.between(lo, hi),
+                _unsent("certificate", Certificate.card_id, Certificate.expires_on),
+                *_after(Certificate.expires_on, Certificate.card_id, after))
+         .order_by(Certificate.expires_on, Certificate.card_id).limit(limit))
+    ours = scope.residents()
+    if ours is not None:
+        q = q.where(Certificate.resident_id.in_(ours))
+    rows = w.session.execute(q).all()
     n = len(rows)
-    if n == limit:  # the last card may have more dates in the next chunk: leave it to that chunk
-        rows = [r for r in rows if r[0] != rows[-1][0]] or rows
-    _send(w, rep, scope, [(r[0], r[1], r[2], "certificate", r[3]) for r in rows])
-    return n, rows[-1][0] if rows else after
+    if n == limit:  # the last card's other certificate of that date may be in the next chunk
+        rows = [r for r in rows if tuple(r) != tuple(rows[-1])] or rows
+    pairs = list(dict.fromkeys((r[0], r[1]) for r in rows))  # one notice per card and date
+    ids = sorted({p[0] for p in pairs})
+    cards = {r.id: r for r in w.session.execute(
+        _issued(scope, None).add_columns(Card.expires_on).where(Card.id.in_(ids)))} if ids else {}
+    due = sorted((cid, c.resident_id, c.municipality_code, "certificate", exp) for cid, exp in pairs
+                 if (c := cards.get(cid)) is not None and exp < c.expires_on)
+    _send(w, rep, scope, due)
+    return n, _key(pairs[-1][1], pairs[-1][0]) if pairs else after
 
 
 def _send(w: Work, rep: BatchReport, scope: _Scope, due: list[tuple[str, int, str, str, date]]) -> None:
