@@ -1,15 +1,17 @@
 """The daily batch: expire what expired, lapse missed continued uses, list expiry notices (R_USE_3).
 
-Set-based and in chunks: each step selects at most ``chunk`` keys with one indexed query and
-changes them with one statement per table (an UPDATE, an INSERT of the events), so memory and
-transaction size are bounded whatever the number of cards. ``daily`` runs every step in the
+Set-based and in chunks: each step takes at most ``chunk`` rows by an index and changes them
+with one statement per table (an UPDATE that chooses its own chunk, the events and notices in
+one COPY on PostgreSQL), so memory, transaction size and the rows each chunk reads are bounded
+whatever the number of cards. ``daily`` runs every step in the
 caller's unit of work (the window's and the API's batch); ``run_daily`` runs each chunk in a
 unit of work of its own and records a checkpoint with it, so that a batch stopped half-way
 (a crash, a kill) resumes where it stopped when it is run again for the same day.
 
 Idempotent: running it twice on a day changes nothing more. The first three steps select only
 what is still to do (a good certificate past its date, a card in effect past its expiry, a move
-past its deadline); the notices step walks the cards in ID order and skips the notices sent.
+past its deadline); the notice steps select only the due expiry dates and the notices not
+sent, walking (expiry date, card ID) in index order.
 """
 
 from __future__ import annotations
@@ -294,14 +296,12 @@ def _due(today: date, expires: date) -> bool:
     return add_months(expires, -NOTICE_FROM_MONTHS) <= today <= add_months(expires, -NOTICE_UNTIL_MONTHS)
 
 
-def _issued(scope: _Scope, after: str | None) -> Select[Any]:
+def _issued(scope: _Scope) -> Select[Any]:
     q: Select[Any] = (select(Card.id, Card.resident_id, Resident.municipality_code)  # type: ignore[assignment]
          .join(Resident, Resident.id == Card.resident_id)
          .where(Card.state == CardState.ISSUED, Resident.period_of_stay_end.is_(None)))
     if scope.municipality_code is not None:
         q = q.where(Resident.municipality_code == scope.municipality_code)
-    if after is not None:
-        q = q.where(Card.id > after)
     return q
 
 
@@ -336,7 +336,7 @@ def _card_notices(w: Work, rep: BatchReport, scope: _Scope, after: str | None, l
     """Notices for issued cards expiring in 2-3 months (R_USE_3), none for stay-bound cards."""
     lo, hi = _window(scope.today)
     rows = w.session.execute(
-        _issued(scope, None).add_columns(Card.expires_on)
+        _issued(scope).add_columns(Card.expires_on)
         .where(Card.expires_on.between(lo, hi), _unsent("card", Card.id, Card.expires_on),
                *_after(Card.expires_on, Card.id, after))
         .order_by(Card.expires_on, Card.id).limit(limit)).all()
@@ -367,7 +367,7 @@ def _certificate_notices(w: Work, rep: BatchReport, scope: _Scope, after: str | 
     pairs = list(dict.fromkeys((r[0], r[1]) for r in rows))  # one notice per card and date
     ids = sorted({p[0] for p in pairs})
     cards = {r.id: r for r in w.session.execute(
-        _issued(scope, None).add_columns(Card.expires_on).where(Card.id.in_(ids)))} if ids else {}
+        _issued(scope).add_columns(Card.expires_on).where(Card.id.in_(ids)))} if ids else {}
     due = sorted((cid, c.resident_id, c.municipality_code, "certificate", exp) for cid, exp in pairs
                  if (c := cards.get(cid)) is not None and exp < c.expires_on)
     _send(w, rep, scope, due)
