@@ -10,7 +10,7 @@ store keeps them in rows spent by a conditional UPDATE (``mynacard.services.pins
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -56,6 +56,9 @@ class PinCounters(Protocol):
         """A correct entry: the counter starts again, unless the PIN was set meanwhile; with
         ``verifier`` (the same value in the current scheme) the stored verifier is replaced too,
         keeping its generation."""
+
+    def set_all(self, verifiers: Mapping[PinId, PinVerifier | None]) -> None:
+        """``set`` of several PINs (a hand-over), at once where the store can."""
 
     def set(self, pin: PinRef, verifier: PinVerifier | None) -> None:
         """A new value (or, for a card-face PIN, new card data): full counter. ``None`` for a
@@ -112,6 +115,10 @@ class StateCounters:
                 if verifier is not None:
                     rec.verifier = verifier
             self._on_change()
+
+    def set_all(self, verifiers: Mapping[PinId, PinVerifier | None]) -> None:
+        for pin, verifier in verifiers.items():
+            self.set(pin, verifier)
 
     def set(self, pin: PinRef, verifier: PinVerifier | None) -> None:
         with self._lock:

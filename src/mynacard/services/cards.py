@@ -328,8 +328,7 @@ def issue(
     keys = {kind: pool.submit(w.office.keygen) for kind in (CertKind.AUTH, CertKind.SIGN) if kind in choice.kinds}
     try:
         chip = chips.chip_of(w, c)
-        for pid, verifier in verifiers.items():
-            chip.pins.set(pid, verifier.result())
+        chip.pins.set_all({pid: verifier.result() for pid, verifier in verifiers.items()})
     except BaseException:
         for f in (*verifiers.values(), *keys.values()):
             f.cancel()

@@ -24,12 +24,12 @@ or restored (the store's ``chip_upgrade_pending`` marker), not on every command.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -259,6 +259,27 @@ class StorePins:
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
+
+    def set_all(self, verifiers: Mapping[PinId, PinVerifier | None]) -> None:
+        """Several PINs at once (a hand-over): one read of which rows exist and one batched
+        UPDATE (a single round trip on PostgreSQL), instead of one statement per PIN."""
+        table = ChipPin.__table__
+        rows = [{"c": self.card_id, "p": pin.value, "t": max_tries(pin),
+                 "v": None if v is None else seal_verifier(self.card_id, pin, v, self.office.master_key)}
+                for pin, v in verifiers.items()]
+        with self._session() as s:
+            there = set(s.scalars(select(ChipPin.pin).where(ChipPin.card_id == self.card_id,
+                                                             ChipPin.pin.in_([r["p"] for r in rows]))))
+            if there:
+                s.execute(
+                    update(table).where(table.c.card_id == bindparam("c"), table.c.pin == bindparam("p"))
+                    .values(tries_left=bindparam("t"), generation=table.c.generation + 1, verifier=bindparam("v")),
+                    [r for r in rows if r["p"] in there],
+                )
+            for r in rows:
+                if r["p"] not in there:
+                    s.add(ChipPin(card_id=self.card_id, pin=r["p"], tries_left=r["t"], generation=0, verifier=r["v"]))
+            s.flush()
 
     def set(self, pin: PinRef, verifier: PinVerifier | None) -> None:
         # A holder's PIN with no verifier is unset (its certificate revoked, its key removed).
