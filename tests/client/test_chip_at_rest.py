@@ -1,5 +1,5 @@
-"""The chip's secrets at rest: sealed state, slow salted PIN verifiers, and the upgrade of a
-store written in the first (plain, HMAC) form."""
+"""The chip's secrets at rest: sealed state, keyed PIN verifiers, and the upgrade of a store
+written in the first (plain, HMAC) form or with Argon2id verifiers."""
 
 from __future__ import annotations
 
@@ -55,14 +55,13 @@ def test_chip_state_reveals_no_number_code_or_pin(office, card_id) -> None:
         open_state(card_id, state, os.urandom(32))
 
 
-def test_verifiers_are_keyed_for_4_digit_pins_and_argon2id_for_the_password(office, card_id) -> None:
-    """The three 4-digit PINs are keyed HMAC-SHA256 (a key from the master key, not in the
-    database); the signing password is Argon2id under the setting."""
+def test_verifiers_are_salted_hmacs_keyed_outside_the_database(office, card_id) -> None:
+    """Every PIN's verifier is HMAC-SHA256 under a random salt, keyed with a key derived from the
+    master key (not in the database): without it a verifier tests no PIN."""
     *_, pins = raw_rows(office, card_id)
     verifiers = [open_verifier(card_id, PinId(p), pins[p][1], MASTER_KEY) for p in ("auth", "resident", "card_info")]
     assert {v.to_dict()["kdf"] for v in verifiers} == {"hmac-sha256"}
-    sign = open_verifier(card_id, PinId.SIGN, pins["sign"][1], MASTER_KEY)
-    assert sign.to_dict()["kdf"] == "argon2id" and (sign.t, sign.m, sign.p) == kdf_parameters()
+    assert open_verifier(card_id, PinId.SIGN, pins["sign"][1], MASTER_KEY).to_dict()["kdf"] == "hmac-sha256"
     # The three 4-digit PINs have the same value (R_PIN_3) but different salts and digests.
     assert len({v.salt for v in verifiers}) == 3 and len({v.digest for v in verifiers}) == 3
     # Without the key the verifier cannot be tested: a plain or wrongly keyed HMAC does not match.
@@ -87,7 +86,7 @@ def _verifier(office, card_id: str, pin: PinId) -> PinVerifier:
     return open_verifier(card_id, pin, pins[pin.value][1], MASTER_KEY)
 
 
-def test_argon2id_verifier_of_a_4_digit_pin_still_verifies_and_is_upgraded_on_success(office, card_id) -> None:
+def test_argon2id_verifier_still_verifies_and_is_upgraded_on_success(office, card_id) -> None:
     """A store written before the keyed verifiers keeps working: the old Argon2id verifier of
     the authentication PIN verifies, and the correct entry replaces it with a keyed one."""
     old = PinVerifier.argon2(DEMO_PINS["auth"].encode())
@@ -105,10 +104,14 @@ def test_argon2id_verifier_of_a_4_digit_pin_still_verifies_and_is_upgraded_on_su
         card.verify(PinId.AUTH, "1111")
 
 
-def test_signing_password_stays_argon2id_and_is_not_rewritten_on_success(office, card_id) -> None:
-    before = _verifier(office, card_id, PinId.SIGN)
-    JpkiCard(open_card(office, card_id, clock)).verify(PinId.SIGN, DEMO_PINS["sign"])
-    assert _verifier(office, card_id, PinId.SIGN) == before
+def test_argon2id_signing_password_verifier_is_upgraded_and_a_keyed_one_is_kept(office, card_id) -> None:
+    _store_verifier(office, card_id, PinId.SIGN, PinVerifier.argon2(DEMO_PINS["sign"].encode()))
+    card = JpkiCard(open_card(office, card_id, clock))
+    card.verify(PinId.SIGN, DEMO_PINS["sign"])
+    keyed = _verifier(office, card_id, PinId.SIGN)
+    assert keyed.kdf == "hmac-sha256"
+    card.verify(PinId.SIGN, DEMO_PINS["sign"])
+    assert _verifier(office, card_id, PinId.SIGN) == keyed  # a current verifier is not rewritten
 
 
 def test_production_kdf_is_the_default(monkeypatch) -> None:
@@ -152,8 +155,8 @@ def test_first_form_store_is_upgraded_when_opened(office, card_id) -> None:
     card = JpkiCard(open_card(office, card_id, clock))
     card.verify(PinId.SIGN, DEMO_PINS["sign"])
     assert card.tries_left(PinId.SIGN) == 5
-    # the correct entry replaced the wrapped HMAC with the password's own Argon2id verifier
-    assert _verifier(office, card_id, PinId.SIGN).legacy_salt is None
+    # the correct entry replaced the wrapped HMAC with a keyed verifier
+    assert _verifier(office, card_id, PinId.SIGN).kdf == "hmac-sha256"
     assert upgrade_all(office, AT) == 0
 
 

@@ -99,15 +99,15 @@ class Chip:
             self._pin_key = pin_verifier_key(self._master_key)
         return self._pin_key
 
-    def new_verifier(self, pin_id: PinId, value: str) -> PinVerifier:
-        """A verifier of ``value`` (of the form ``check_pin_format`` gives) for ``pin_id``."""
-        return PinVerifier.new(PinId(pin_id), value.encode("ascii"), self.pin_key)
+    def new_verifier(self, value: str) -> PinVerifier:
+        """A verifier of ``value`` (of the form ``check_pin_format`` gives)."""
+        return PinVerifier.new(value.encode("ascii"), self.pin_key)
 
     def set_pin(self, pin_id: PinId, value: str) -> None:
         """Set a PIN and reset its counter (first setting, or reset at the window, R_PIN_5)."""
         pin_id = PinId(pin_id)
         normalized = check_pin_format(pin_id, value)
-        self.pins.set(pin_id, self.new_verifier(pin_id, normalized))
+        self.pins.set(pin_id, self.new_verifier(normalized))
 
     def unset_pin(self, pin_id: PinId) -> None:
         """Unset a certificate's PIN: the chip holds neither its key nor its certificate."""
@@ -145,10 +145,9 @@ class Chip:
         assert spent.verifier is not None
         if not pin_matches(spent.verifier, bytes(value), self.pin_key):
             raise WrongPin(spent.pin.value, spent.tries_left)
-        # A verifier of an older scheme (Argon2id of a 4-digit PIN, the first HMAC form) is
-        # replaced now that the PIN is known, with the counter's reset.
-        upgraded = (PinVerifier.new(pin_id, bytes(value), self.pin_key)
-                    if spent.verifier.outdated(pin_id) else None)
+        # A verifier of an earlier release (Argon2id, the first unkeyed HMAC) is replaced now
+        # that the PIN is known, with the counter's reset.
+        upgraded = PinVerifier.new(bytes(value), self.pin_key) if spent.verifier.outdated else None
         self.pins.succeeded(spent, upgraded)
 
     def change_pin(self, pin_id: PinId, old: str, new: str) -> None:

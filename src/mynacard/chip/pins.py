@@ -111,29 +111,18 @@ def check_pin_format(pin_id: PinId, value: str) -> str:
     return value
 
 
-#: Argon2id cost of the signing password's verifier: time cost, memory in KiB, lanes. Production
-#: default: OWASP's recommended minimum for Argon2id (t=2, m=19 MiB, p=1), about 30-60 ms a
-#: derivation on one core. ``MYNACARD_PIN_KDF="t=1,m=64,p=1"`` (tests, fuzzing) makes it cost
-#: microseconds; each verifier records its own parameters, so a change of the setting keeps old
-#: ones valid.
+#: Argon2id cost of the verifiers of earlier releases (time cost, memory in KiB, lanes): OWASP's
+#: minimum for Argon2id (t=2, m=19 MiB, p=1), about 30-60 ms a derivation on one core. New
+#: verifiers are keyed HMACs (below); these are still read, and replaced on the next correct
+#: entry. ``MYNACARD_PIN_KDF="t=1,m=64,p=1"`` (tests) makes them cost microseconds.
 PRODUCTION_KDF = (2, 19456, 1)
 
 #: The verifier schemes. ``hmac-sha256``: keyed with a key derived from the master key, which
-#: the database does not hold (``pin_verifier_key``); ``argon2id``: slow and salted.
+#: the database does not hold (``crypto.pin_verifier_key``), the scheme of every new verifier;
+#: ``argon2id``: slow and salted, written by earlier releases.
 HMAC_SCHEME = "hmac-sha256"
 ARGON2_SCHEME = "argon2id"
 _HMAC_LABEL = b"mynacard/pin-verifier/v1\x00"
-
-
-def scheme_for(pin_id: PinId) -> str:
-    """The scheme of a new verifier of ``pin_id``.
-
-    The three 4-digit PINs have 10,000 values: a slow hash makes trying them all cost minutes,
-    so it protects nothing; what protects them is a key the database does not hold, and the
-    chip's counter. The signing password (6-16 of A-Z0-9, at least 2 billion values) keeps
-    Argon2id: against someone who holds the database *and* the master key it still costs years.
-    """
-    return ARGON2_SCHEME if PinId(pin_id) is PinId.SIGN else HMAC_SCHEME
 
 
 def kdf_parameters() -> tuple[int, int, int]:
@@ -164,7 +153,7 @@ def _keyed(key: bytes, salt: bytes, secret: bytes) -> bytes:
 @dataclass(frozen=True)
 class PinVerifier:
     """What the chip keeps of a PIN, under a random salt: a keyed HMAC-SHA256 (``kdf`` =
-    ``hmac-sha256``, ``t``/``m``/``p`` 0) or an Argon2id hash (``argon2id``).
+    ``hmac-sha256``, ``t``/``m``/``p`` 0), or an Argon2id hash (``argon2id``) of an earlier release.
 
     In the store the verifier is also sealed under the master key (``services.pinstore``), and
     the chip's real protection is the counter. ``legacy_salt`` marks a verifier upgraded from
@@ -181,11 +170,8 @@ class PinVerifier:
     kdf: str = ARGON2_SCHEME
 
     @classmethod
-    def new(cls, pin_id: PinId, value: bytes, key: bytes) -> PinVerifier:
-        """A verifier of ``value`` in the scheme of ``pin_id`` (``scheme_for``); ``key`` is
-        ``pin_verifier_key(master_key)``."""
-        if scheme_for(pin_id) == ARGON2_SCHEME:
-            return cls.argon2(value)
+    def new(cls, value: bytes, key: bytes) -> PinVerifier:
+        """A keyed verifier of ``value``; ``key`` is ``crypto.pin_verifier_key(master_key)``."""
         salt = os.urandom(16)
         return cls(salt, _keyed(key, salt, value), 0, 0, 0, kdf=HMAC_SCHEME)
 
@@ -203,9 +189,10 @@ class PinVerifier:
         salt = os.urandom(16)
         return cls(salt, _argon2id(hmac_digest, salt, t, m, p), t, m, p, legacy_salt=hmac_salt)
 
-    def outdated(self, pin_id: PinId) -> bool:
-        """Whether a correct entry should replace this verifier by one of the current scheme."""
-        return self.legacy_salt is not None or self.kdf != scheme_for(pin_id)
+    @property
+    def outdated(self) -> bool:
+        """Whether a correct entry should replace this verifier by a keyed one."""
+        return self.legacy_salt is not None or self.kdf != HMAC_SCHEME
 
     def to_dict(self) -> dict[str, object]:
         if self.kdf == HMAC_SCHEME:

@@ -34,7 +34,7 @@ _crypto_pool: tuple[int, ThreadPoolExecutor] | None = None
 
 
 def _crypto() -> ThreadPoolExecutor:
-    """Threads for the crypto of hand-overs (Argon2id and RSA key generation release the GIL),
+    """Threads for the crypto of hand-overs (RSA key generation releases the GIL),
     one pool per process: a forked child has none of its parent's threads, so it makes its own."""
     global _crypto_pool
     if _crypto_pool is None or _crypto_pool[0] != os.getpid():
@@ -318,19 +318,17 @@ def issue(
             "申請時に電子証明書の発行手数料を納めています。電子証明書を1つ以上選ぶか、申請を取り下げて"
             "電子証明書なしで申請し直してください。",
         )
-    # The crypto of a hand-over runs side by side: the key pairs and the signing password's
-    # Argon2id verifier (both release the GIL), while this thread writes the store. The 4-digit
-    # PINs' keyed verifiers cost microseconds (``chip.pins.scheme_for``).
+    # The key pairs are generated side by side (RSA key generation releases the GIL) while this
+    # thread writes the store; the PINs' keyed verifiers cost microseconds (``chip.pins``).
     pool = _crypto()
     pin_key = pin_verifier_key(w.office.master_key)
-    verifiers = {pid: pool.submit(PinVerifier.new, pid, value.encode("ascii"), pin_key)
-                 for pid, value in normalized.items()}
+    verifiers = {pid: PinVerifier.new(value.encode("ascii"), pin_key) for pid, value in normalized.items()}
     keys = {kind: pool.submit(w.office.keygen) for kind in (CertKind.AUTH, CertKind.SIGN) if kind in choice.kinds}
     try:
         chip = chips.chip_of(w, c)
-        chip.pins.set_all({pid: verifier.result() for pid, verifier in verifiers.items()})
+        chip.pins.set_all(verifiers)
     except BaseException:
-        for f in (*verifiers.values(), *keys.values()):
+        for f in keys.values():
             f.cancel()
         raise
     assert c.expires_on is not None

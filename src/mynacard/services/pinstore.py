@@ -12,9 +12,9 @@ Inside a workflow (``work=``) the PIN check is a commit point: the workflow must
 changed anything before it (as before, "workflows check PINs before changing anything"), the
 try is committed with the workflow's reads, and the card's row is locked again afterwards.
 
-**Secrets at rest.** Verifiers (``chip.pins.PinVerifier``: keyed HMAC-SHA256 for the 4-digit
-PINs, Argon2id for the signing password) are sealed under the master key (AES-GCM, bound to the
-card and PIN); one of an older scheme is replaced on the next correct entry; the rest of the chip state (card data
+**Secrets at rest.** Verifiers (``chip.pins.PinVerifier``: HMAC-SHA256 keyed from the master
+key; Argon2id in earlier releases, replaced on the next correct entry) are sealed under the
+master key (AES-GCM, bound to the card and PIN); the rest of the chip state (card data
 with the individual number and the security code, certificates, sealed keys) is sealed as a
 whole in ``cards.chip_state``. A state in the first, plain form is upgraded on first read
 (``upgrade_chip``) and by ``upgrade_all`` when ``mynacard`` opens a store that was just migrated
