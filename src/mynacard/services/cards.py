@@ -339,17 +339,21 @@ def issue(
         replaced = old.id
         w.session.flush()  # the old card stops being current before the new one becomes current
     issued = {}
+    for kind in choice.kinds:  # the CAs read first: no reads between the certificates, one flush for both
+        pki.authority(w, kind)
     with chip.changes_deferred():  # the chip's keys and certificates: one write of its state
         for kind in (CertKind.AUTH, CertKind.SIGN):  # the signing certificate is capped by the other
             if kind in choice.kinds:
                 issued[kind.value] = issue_certificate(w, c, r, kind, renewing_from=old, keygen=keys[kind].result,
-                                                       chip=chip)
+                                                       chip=chip, auth=issued.get(CertKind.AUTH.value))
     receipt = _receipt(w, r, app, fee) if fee is not None else None
     if receipt is not None:
         app.fee_total += receipt.total
     c.state = CardState.ISSUED
     c.issued_on = w.today
-    refresh_face_cert_expiry(w, c)
+    # the card face's certificate expiry (refresh_face_cert_expiry): a card handed over carries
+    # only the certificates issued now
+    c.cert_expires_on = min((x.expires_on for x in issued.values()), default=None)
     app.status = "issued"
     app.certificates = choice.value
     ev = w.log(
@@ -429,18 +433,20 @@ def issue_certificate(
     renewing_expires_on: date | None = None,
     keygen: KeyGenerator | None = None,
     chip: Chip | None = None,
+    auth: Certificate | None = None,
 ) -> Certificate:
     """Generate the key pair on the chip and issue ``kind``'s certificate for it (R_CERT_2, R_CERT_3).
 
     ``keygen``: where the chip's key comes from (default the office's generator); ``chip``: the
-    card's chip if the caller has it open."""
+    card's chip if the caller has it open; ``auth``: the card's authentication certificate if the
+    caller has just issued it (it caps the signing certificate)."""
     assert c.expires_on is not None
     if renewing_from is not None and renewing_expires_on is None:
         prev = repo.latest_certificate(w.session, renewing_from.id, kind.value)
         renewing_expires_on = prev.expires_on if prev is not None else None
     auth_exp = None
     if kind is CertKind.SIGN:
-        auth_row = repo.current_certificate(w.session, c.id, CertKind.AUTH.value)
+        auth_row = auth if auth is not None else repo.current_certificate(w.session, c.id, CertKind.AUTH.value)
         auth_exp = auth_row.expires_on if auth_row is not None else None
     expires = certificate_expiry(
         r.birth_date, w.today, c.expires_on, renewing_expires_on=renewing_expires_on, auth_expires_on=auth_exp

@@ -138,8 +138,11 @@ class Work:
 
     def _check_order(self, card_id: str) -> None:
         # "a step after self.at": found by the events index on ``at`` (and on PostgreSQL in the
-        # yearly partitions from self.at on), not by reading every step of the card
-        later = self.session.scalar(select(Event.id).where(Event.card_id == card_id, Event.at > self.at).limit(1))
+        # yearly partitions from self.at on), not by reading every step of the card. Not flushed
+        # first: this unit of work's own pending steps are all at self.at.
+        with self.session.no_autoflush:
+            later = self.session.scalar(
+                select(Event.id).where(Event.card_id == card_id, Event.at > self.at).limit(1))
         last = None if later is None else self.session.scalar(
             select(func.max(Event.at)).where(Event.card_id == card_id))
         if last is not None and last > self.at:
