@@ -3,7 +3,7 @@
     python bench/handover.py [-n 10] [--rounds 3] [--db postgresql+psycopg://root@127.0.0.1:5432/test] [--profile]
 
 A hand-over (交付, ``services.cards.issue``) generates two RSA-2048 key pairs on the chip and has
-the CA sign two certificates; it also sets the four PINs (Argon2id verifiers), writes the chip
+the CA sign two certificates; it also sets the four PINs (keyed HMAC verifiers), writes the chip
 and records the certificates and events. The limit is what the crypto alone allows: two
 ``rsa.generate_private_key(65537, 2048)`` and two RSA-2048 PKCS#1 v1.5 signatures, timed in a
 loop. Rounds alternate (limit, ours, limit, ours, ...) so that both see the same machine load.

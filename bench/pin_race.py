@@ -50,11 +50,11 @@ def count_comparisons(counter_file: str) -> None:
 
     compare = model.pin_matches
 
-    def counted(verifier, value):  # type: ignore[no-untyped-def]
+    def counted(verifier, value, key):  # type: ignore[no-untyped-def]
         fd = os.open(counter_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         os.write(fd, b"x")
         os.close(fd)
-        return compare(verifier, value)
+        return compare(verifier, value, key)
 
     model.pin_matches = counted  # type: ignore[assignment]
 

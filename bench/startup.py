@@ -3,7 +3,8 @@
     python bench/startup.py [--runs 7] [--src path/to/other/checkout/src]
 
 Each command runs ``--runs`` times in a fresh process (the first run of the read-only command
-creates and migrates its database and is not counted); the median wall time is printed. With
+creates and migrates its database and is not counted); the median wall time is printed. The
+tree's bytecode is compiled first, as a pip install does (``--no-compile``: as found). With
 ``--src`` the same commands run against another source tree (e.g. an older commit unpacked with
 ``git archive <commit> src | tar -x -C /tmp/old``) for a before/after on the same machine.
 The last two lines: ``RESULT startup-help <s> 0.3 ratio=<s / 0.3> cpu=<s>`` and
@@ -45,10 +46,19 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--src", default=None, help="run against this source tree instead of the installed one")
+    ap.add_argument("--no-compile", action="store_true",
+                    help="do not compile the tree's bytecode first (an editable checkout under "
+                         "PYTHONDONTWRITEBYTECODE=1 then compiles every module on every start)")
     a = ap.parse_args()
     env = dict(os.environ)
     if a.src:
         env["PYTHONPATH"] = str(Path(a.src).resolve())
+    if not a.no_compile:  # as a pip install does: the figure is then that of an installed package
+        tree = Path(a.src).resolve() if a.src else Path(subprocess.run(
+            [sys.executable, "-c", "import mynacard, os; print(os.path.dirname(os.path.dirname(mynacard.__file__)))"],
+            env=env, capture_output=True, text=True, check=True).stdout.strip())
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "mynacard")], check=True,
+                       env={k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"})
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "s.db")
         env["MYNACARD_MASTER_KEY"] = "YmVuY2gtbWFzdGVyLWtleS0zMi1ieXRlcy1sb25nISE="
@@ -62,7 +72,8 @@ def main() -> None:
         python = statistics.median(t0)
         help_s, help_cpu = timed(["--help"], env, a.runs)
         read_s, read_cpu = timed(["--db", db, "resident", "find", "--name", "x"], env, a.runs)
-    print(f"source: {a.src or 'installed'}; {a.runs} runs each, median wall (CPU user+sys)")
+    print(f"source: {a.src or 'installed'}, bytecode {'as found' if a.no_compile else 'compiled first'}; "
+          f"{a.runs} runs each, median wall (CPU user+sys); load {os.getloadavg()}")
     print(f"python -c pass:          {python:.3f} s")
     print(f"mynacard --help:         {help_s:.3f} s ({help_cpu:.3f} s CPU)")
     print(f"mynacard resident find:  {read_s:.3f} s ({read_cpu:.3f} s CPU)")

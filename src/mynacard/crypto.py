@@ -16,17 +16,18 @@ import threading
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol, overload, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, overload, runtime_checkable
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.padding import AsymmetricPadding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.x509.oid import SignatureAlgorithmOID
 
 from mynacard.errors import ConfigError
+
+if TYPE_CHECKING:  # x509 loads when something is signed: a read-only command never needs it
+    from cryptography import x509
 
 KeyGenerator = Callable[[], rsa.RSAPrivateKey]
 
@@ -97,6 +98,9 @@ def sign_x509(
     cryptography signs only with its own key objects; for any other signer the builder is signed
     with a throwaway key, and the to-be-signed bytes are signed again by ``key``.
     """
+    from cryptography import x509
+    from cryptography.x509.oid import SignatureAlgorithmOID
+
     if isinstance(key, rsa.RSAPrivateKey):
         return builder.sign(key, hashes.SHA256())
     draft = builder.sign(_draft_key(), hashes.SHA256())
@@ -199,6 +203,12 @@ def load_or_create_master_key(path: Path) -> bytes:
 
 def _derive(master_key: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"mynacard/" + purpose).derive(master_key)
+
+
+def pin_verifier_key(master_key: bytes) -> bytes:
+    """The key of the chip's keyed PIN verifiers (``chip.pins``): derived from the master key,
+    which lives outside the database, so a copy of the database alone cannot test a PIN."""
+    return _derive(master_key, b"pin-verifier")
 
 
 class NumberVault:

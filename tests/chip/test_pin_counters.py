@@ -153,3 +153,22 @@ def test_unset_pin_cannot_be_verified() -> None:
     assert chip.tries_left(PinId.AUTH) == 3
     with pytest.raises(StateError):
         chip.verify_pin(PinId.AUTH, "1234")
+
+
+def test_old_argon2id_verifier_of_a_chip_in_memory_is_replaced_on_correct_entry(chip: Chip) -> None:
+    """A chip state saved before the keyed verifiers: its Argon2id verifier of a 4-digit PIN
+    still verifies, and the correct entry replaces it (same generation: a reset is not undone)."""
+    from mynacard.chip.pins import PinVerifier
+
+    rec = chip.state.pins[PinId.RESIDENT]
+    assert rec is not None and rec.verifier.kdf == "hmac-sha256"
+    rec.verifier, rec.tries_left = PinVerifier.argon2(RESIDENT_PIN.encode()), 2
+    generation = rec.generation
+    with pytest.raises(WrongPin):
+        chip.verify_pin(PinId.RESIDENT, "0000")
+    assert chip.state.pins[PinId.RESIDENT].verifier.kdf == "argon2id"
+    chip.verify_pin(PinId.RESIDENT, RESIDENT_PIN)
+    after = chip.state.pins[PinId.RESIDENT]
+    assert after.verifier.kdf == "hmac-sha256" and after.generation == generation
+    assert after.tries_left == MAX_TRIES[PinId.RESIDENT]
+    chip.verify_pin(PinId.RESIDENT, RESIDENT_PIN)

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mynacard.chip import CardInfo, Chip, ChipState, FacePin, KeySlot, PinId
-from mynacard.chip.pins import PinRecord, PinVerifier
+from mynacard.chip.pins import HMAC_SCHEME, PinRecord, PinVerifier
 from mynacard.errors import ValidationError
 from tests.chip.conftest import CARD_INFO, MASTER_KEY
 
@@ -18,14 +18,25 @@ pin_records = st.one_of(
     st.none(),
     st.builds(
         PinRecord,
-        st.builds(
-            PinVerifier,
-            st.binary(min_size=16, max_size=16),
-            st.binary(min_size=32, max_size=32),
-            st.integers(1, 4),
-            st.integers(8, 4096),
-            st.integers(1, 1),
-            st.one_of(st.none(), st.binary(min_size=16, max_size=16)),
+        st.one_of(
+            st.builds(
+                PinVerifier,
+                st.binary(min_size=16, max_size=16),
+                st.binary(min_size=32, max_size=32),
+                st.integers(1, 4),
+                st.integers(8, 4096),
+                st.integers(1, 1),
+                st.one_of(st.none(), st.binary(min_size=16, max_size=16)),
+            ),
+            st.builds(  # keyed HMAC-SHA256: no Argon2id parameters
+                PinVerifier,
+                st.binary(min_size=16, max_size=16),
+                st.binary(min_size=32, max_size=32),
+                st.just(0),
+                st.just(0),
+                st.just(0),
+                kdf=st.just(HMAC_SCHEME),
+            ),
         ),
         st.integers(0, 5),
         st.integers(0, 9),

@@ -67,10 +67,10 @@ class Comparisons:
         self._lock = threading.Lock()
         compare = chip_model.pin_matches
 
-        def counted(verifier, value):
+        def counted(verifier, value, key):
             with self._lock:
                 self.by_verifier[verifier.salt] += 1
-            return compare(verifier, value)
+            return compare(verifier, value, key)
 
         monkeypatch.setattr(chip_model, "pin_matches", counted)
 
@@ -203,11 +203,11 @@ def _child(db: str, card_id: str, attempts: list[str], barrier, counter_file: st
     """One process with its own store connection, firing its share of wrong passwords."""
     compare = chip_model.pin_matches
 
-    def counted(verifier, value):
+    def counted(verifier, value, key):
         fd = os.open(counter_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         os.write(fd, b"x")
         os.close(fd)
-        return compare(verifier, value)
+        return compare(verifier, value, key)
 
     chip_model.pin_matches = counted
     store = Store(db)

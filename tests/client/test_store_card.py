@@ -27,9 +27,9 @@ def test_verify_spends_the_try_in_the_store_before_comparing_R_PIN_4(office, car
     seen = []
     compare = model.pin_matches
 
-    def compare_then_pull(verifier, value):
+    def compare_then_pull(verifier, value, key):
         seen.append(tries_in_store(office, card_id)["auth"])
-        compare(verifier, value)
+        compare(verifier, value, key)
         raise ConnectionError("card removed")
 
     monkeypatch.setattr(model, "pin_matches", compare_then_pull)
@@ -55,7 +55,7 @@ def test_failed_commit_answers_6F00_and_compares_nothing_R_PIN_4(office, card_id
         raise OSError("database is down")  # the transaction with the spent try rolls back
 
     monkeypatch.setattr(StorePins, "_spend_row", spend_then_lose_connection)
-    monkeypatch.setattr(model, "pin_matches", lambda v, value: compared.append(1) or False)
+    monkeypatch.setattr(model, "pin_matches", lambda v, value, key: compared.append(1) or False)
     assert card.transmit(bytes.fromhex("0020008004") + b"0000") == bytes.fromhex("6F00")
     assert compared == []
     monkeypatch.undo()

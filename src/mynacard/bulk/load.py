@@ -10,17 +10,15 @@ them), so the residents a window registers meanwhile never collide with it.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, create_engine, func, insert, select, text
-from sqlalchemy.types import JSON
+from sqlalchemy import Connection, create_engine, func, insert, select, text
 
 from mynacard.bulk.synth import (
     ACTOR,
@@ -33,8 +31,8 @@ from mynacard.bulk.synth import (
 )
 from mynacard.ca import CertificateAuthority, CertKind
 from mynacard.crypto import StoreKeys
+from mynacard.db.copy import insert_rows
 from mynacard.db.models import Base, CertificateAuthorityRow, Municipality, Resident, StoreMeta
-from mynacard.db.types import AwareDateTime, BigSerial
 from mynacard.errors import NotAllowedError, ValidationError
 from mynacard.services.context import Office
 
@@ -132,41 +130,11 @@ def _reserve(office: Office, n: int) -> int:
 # --- writing --------------------------------------------------------------------------------
 
 
-def _converter(table: Table, columns: list[str]) -> list[Callable[[Any], Any]]:
-    """How each column's Python value is written by COPY (what the column type would bind)."""
-    out: list[Callable[[Any], Any]] = []
-    for name in columns:
-        t = table.c[name].type
-        if isinstance(t, AwareDateTime):
-            out.append(lambda v: None if v is None else v.astimezone(UTC).replace(tzinfo=None))
-        elif isinstance(t, BigSerial):
-            out.append(lambda v: None if v is None else str(v))
-        elif isinstance(t, JSON):
-            out.append(lambda v: json.dumps(v, ensure_ascii=False))
-        else:
-            out.append(lambda v: v)
-    return out
-
-
 def write_chunk(conn: Connection, chunk: Chunk, first_id: int, last_id: int) -> None:
     """Write ``chunk`` on ``conn`` (inside its transaction), with its ``bulk:`` marker."""
     tables = Base.metadata.tables
-    pg = conn.dialect.name == "postgresql"
     for name in TABLES:
-        rows = chunk.rows[name]
-        if not rows:
-            continue
-        table = tables[name]
-        if not pg:
-            conn.execute(insert(table), rows)
-            continue
-        columns = list(rows[0])
-        conv = _converter(table, columns)
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cur, cur.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as cp:
-            for row in rows:
-                cp.write_row([f(row[c]) for f, c in zip(conv, columns, strict=True)])
+        insert_rows(conn, tables[name], chunk.rows[name])
     conn.execute(insert(StoreMeta).values(name=f"{META_PREFIX}{first_id}", value=str(last_id)))
 
 

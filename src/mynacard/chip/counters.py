@@ -10,7 +10,7 @@ store keeps them in rows spent by a conditional UPDATE (``mynacard.services.pins
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -52,8 +52,13 @@ class PinCounters(Protocol):
         """Spend one try and record it. ``PinLocked`` when none is left (nothing changes),
         ``StateError`` when the PIN was never set; any other error: nothing was spent."""
 
-    def succeeded(self, spent: SpentTry) -> None:
-        """A correct entry: the counter starts again, unless the PIN was set meanwhile."""
+    def succeeded(self, spent: SpentTry, verifier: PinVerifier | None = None) -> None:
+        """A correct entry: the counter starts again, unless the PIN was set meanwhile; with
+        ``verifier`` (the same value in the current scheme) the stored verifier is replaced too,
+        keeping its generation."""
+
+    def set_all(self, verifiers: Mapping[PinId, PinVerifier | None]) -> None:
+        """``set`` of several PINs (a hand-over), at once where the store can."""
 
     def set(self, pin: PinRef, verifier: PinVerifier | None) -> None:
         """A new value (or, for a card-face PIN, new card data): full counter. ``None`` for a
@@ -98,7 +103,7 @@ class StateCounters:
             self._on_change()
             return SpentTry(pin, rec.verifier, rec.tries_left, rec.generation)
 
-    def succeeded(self, spent: SpentTry) -> None:
+    def succeeded(self, spent: SpentTry, verifier: PinVerifier | None = None) -> None:
         with self._lock:
             if isinstance(spent.pin, FacePin):
                 self._state().face_pin_tries[spent.pin] = FACE_MAX_TRIES
@@ -107,7 +112,13 @@ class StateCounters:
                 if rec is None or rec.generation != spent.generation:
                     return
                 rec.tries_left = MAX_TRIES[spent.pin]
+                if verifier is not None:
+                    rec.verifier = verifier
             self._on_change()
+
+    def set_all(self, verifiers: Mapping[PinId, PinVerifier | None]) -> None:
+        for pin, verifier in verifiers.items():
+            self.set(pin, verifier)
 
     def set(self, pin: PinRef, verifier: PinVerifier | None) -> None:
         with self._lock:

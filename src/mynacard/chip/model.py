@@ -10,7 +10,8 @@ The per-session security status used by the APDU front end is in ``session.ChipS
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -29,7 +30,7 @@ from mynacard.chip.pins import (
 )
 from mynacard.chip.signing import max_input_length, sign_padded
 from mynacard.chip.state import CardInfo, ChipState
-from mynacard.crypto import KeyGenerator, new_rsa_key, seal_private_key, unseal_private_key
+from mynacard.crypto import KeyGenerator, new_rsa_key, pin_verifier_key, seal_private_key, unseal_private_key
 from mynacard.errors import StateError, ValidationError, WrongPin
 
 OnChange = Callable[[ChipState], None]
@@ -52,6 +53,9 @@ class Chip:
             raise ValueError("The master key must be 32 bytes.")
         self.state = state
         self._master_key = master_key
+        self._pin_key: bytes | None = None
+        self._deferred = False
+        self._pending = False
         self._on_change = on_change
         self.pins: PinCounters = pins if pins is not None else StateCounters(lambda: self.state, self._changed)
         # Unsealed keys, keyed by the sealed blob they came from.
@@ -65,16 +69,45 @@ class Chip:
         return cls(ChipState(card_id=card_id), master_key=master_key, on_change=on_change)
 
     def _changed(self) -> None:
-        if self._on_change is not None:
+        if self._deferred:
+            self._pending = True
+        elif self._on_change is not None:
             self._on_change(self.state)
 
+    @contextmanager
+    def changes_deferred(self) -> Iterator[None]:
+        """Hand the state to ``on_change`` once when the block ends, not after each change
+        (a key, its certificate and the CA certificate written together: one write)."""
+        if self._deferred:
+            yield
+            return
+        self._deferred, self._pending = True, False
+        try:
+            yield
+        finally:
+            self._deferred = False
+            if self._pending:
+                self._pending = False
+                self._changed()
+
     # -- PINs -------------------------------------------------------------------------------
+
+    @property
+    def pin_key(self) -> bytes:
+        """The key of this chip's keyed PIN verifiers (from the master key)."""
+        if self._pin_key is None:
+            self._pin_key = pin_verifier_key(self._master_key)
+        return self._pin_key
+
+    def new_verifier(self, value: str) -> PinVerifier:
+        """A verifier of ``value`` (of the form ``check_pin_format`` gives)."""
+        return PinVerifier.new(value.encode("ascii"), self.pin_key)
 
     def set_pin(self, pin_id: PinId, value: str) -> None:
         """Set a PIN and reset its counter (first setting, or reset at the window, R_PIN_5)."""
         pin_id = PinId(pin_id)
         normalized = check_pin_format(pin_id, value)
-        self.pins.set(pin_id, PinVerifier.new(normalized.encode("ascii")))
+        self.pins.set(pin_id, self.new_verifier(normalized))
 
     def unset_pin(self, pin_id: PinId) -> None:
         """Unset a certificate's PIN: the chip holds neither its key nor its certificate."""
@@ -107,11 +140,15 @@ class Chip:
         tries left after a mismatch, ``StateError`` when the PIN was never set. If the try
         cannot be recorded, the error of the store propagates and nothing is compared.
         """
-        spent = self.pins.spend(PinId(pin_id))
+        pin_id = PinId(pin_id)
+        spent = self.pins.spend(pin_id)
         assert spent.verifier is not None
-        if not pin_matches(spent.verifier, bytes(value)):
+        if not pin_matches(spent.verifier, bytes(value), self.pin_key):
             raise WrongPin(spent.pin.value, spent.tries_left)
-        self.pins.succeeded(spent)
+        # A verifier of an earlier release (Argon2id, the first unkeyed HMAC) is replaced now
+        # that the PIN is known, with the counter's reset.
+        upgraded = PinVerifier.new(bytes(value), self.pin_key) if spent.verifier.outdated else None
+        self.pins.succeeded(spent, upgraded)
 
     def change_pin(self, pin_id: PinId, old: str, new: str) -> None:
         """Change a PIN after entering the current one (R_PIN_6).

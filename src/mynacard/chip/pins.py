@@ -111,11 +111,18 @@ def check_pin_format(pin_id: PinId, value: str) -> str:
     return value
 
 
-#: Argon2id cost of a PIN verifier: time cost, memory in KiB, lanes. Production default: OWASP's
-#: recommended minimum for Argon2id (t=2, m=19 MiB, p=1), about 30-60 ms a derivation on
-#: one core. ``MYNACARD_PIN_KDF="t=1,m=64,p=1"`` (tests, fuzzing) makes it cost microseconds;
-#: each verifier records its own parameters, so a change of the setting keeps old ones valid.
+#: Argon2id cost of the verifiers of earlier releases (time cost, memory in KiB, lanes): OWASP's
+#: minimum for Argon2id (t=2, m=19 MiB, p=1), about 30-60 ms a derivation on one core. New
+#: verifiers are keyed HMACs (below); these are still read, and replaced on the next correct
+#: entry. ``MYNACARD_PIN_KDF="t=1,m=64,p=1"`` (tests) makes them cost microseconds.
 PRODUCTION_KDF = (2, 19456, 1)
+
+#: The verifier schemes. ``hmac-sha256``: keyed with a key derived from the master key, which
+#: the database does not hold (``crypto.pin_verifier_key``), the scheme of every new verifier;
+#: ``argon2id``: slow and salted, written by earlier releases.
+HMAC_SCHEME = "hmac-sha256"
+ARGON2_SCHEME = "argon2id"
+_HMAC_LABEL = b"mynacard/pin-verifier/v1\x00"
 
 
 def kdf_parameters() -> tuple[int, int, int]:
@@ -137,14 +144,21 @@ def _argon2id(secret: bytes, salt: bytes, t: int, m: int, p: int) -> bytes:
     return hash_secret_raw(secret, salt, time_cost=t, memory_cost=m, parallelism=p, hash_len=32, type=Type.ID)
 
 
+def _keyed(key: bytes, salt: bytes, secret: bytes) -> bytes:
+    if len(key) != 32:
+        raise ValueError("The PIN verifier key must be 32 bytes (pin_verifier_key of the master key).")
+    return hmac.new(key, _HMAC_LABEL + salt + secret, hashlib.sha256).digest()
+
+
 @dataclass(frozen=True)
 class PinVerifier:
-    """What the chip keeps of a PIN: an Argon2id hash under a random salt (slow, salted).
+    """What the chip keeps of a PIN, under a random salt: a keyed HMAC-SHA256 (``kdf`` =
+    ``hmac-sha256``, ``t``/``m``/``p`` 0), or an Argon2id hash (``argon2id``) of an earlier release.
 
-    A 4-digit PIN has 10,000 values, so no hash protects it alone: in the store the verifier
-    is also sealed under the master key (``services.pinstore``), and the chip's real
-    protection is the counter. ``legacy_salt`` marks a verifier upgraded from the earlier
-    HMAC-SHA256 form without knowing the PIN: Argon2id is then taken of that HMAC.
+    In the store the verifier is also sealed under the master key (``services.pinstore``), and
+    the chip's real protection is the counter. ``legacy_salt`` marks a verifier upgraded from
+    the first, unkeyed HMAC-SHA256 form without knowing the PIN: Argon2id is then taken of that
+    HMAC. A verifier of an older scheme is replaced on the next correct entry (``outdated``).
     """
 
     salt: bytes
@@ -153,9 +167,17 @@ class PinVerifier:
     m: int
     p: int
     legacy_salt: bytes | None = None
+    kdf: str = ARGON2_SCHEME
 
     @classmethod
-    def new(cls, value: bytes) -> PinVerifier:
+    def new(cls, value: bytes, key: bytes) -> PinVerifier:
+        """A keyed verifier of ``value``; ``key`` is ``crypto.pin_verifier_key(master_key)``."""
+        salt = os.urandom(16)
+        return cls(salt, _keyed(key, salt, value), 0, 0, 0, kdf=HMAC_SCHEME)
+
+    @classmethod
+    def argon2(cls, value: bytes) -> PinVerifier:
+        """An Argon2id verifier at the current setting (``kdf_parameters``)."""
         t, m, p = kdf_parameters()
         salt = os.urandom(16)
         return cls(salt, _argon2id(value, salt, t, m, p), t, m, p)
@@ -167,9 +189,16 @@ class PinVerifier:
         salt = os.urandom(16)
         return cls(salt, _argon2id(hmac_digest, salt, t, m, p), t, m, p, legacy_salt=hmac_salt)
 
+    @property
+    def outdated(self) -> bool:
+        """Whether a correct entry should replace this verifier by a keyed one."""
+        return self.legacy_salt is not None or self.kdf != HMAC_SCHEME
+
     def to_dict(self) -> dict[str, object]:
+        if self.kdf == HMAC_SCHEME:
+            return {"kdf": HMAC_SCHEME, "salt": self.salt.hex(), "digest": self.digest.hex()}
         d: dict[str, object] = {
-            "kdf": "argon2id",
+            "kdf": ARGON2_SCHEME,
             "t": self.t,
             "m": self.m,
             "p": self.p,
@@ -182,8 +211,11 @@ class PinVerifier:
 
     @classmethod
     def from_dict(cls, d: dict[str, object]) -> PinVerifier:
-        if d.get("kdf") != "argon2id":
-            raise ValueError(f"Unknown PIN verifier {d.get('kdf')!r}.")
+        kdf = d.get("kdf")
+        if kdf == HMAC_SCHEME:
+            return cls(bytes.fromhex(str(d["salt"])), bytes.fromhex(str(d["digest"])), 0, 0, 0, kdf=HMAC_SCHEME)
+        if kdf != ARGON2_SCHEME:
+            raise ValueError(f"Unknown PIN verifier {kdf!r}.")
         legacy = d.get("legacy_hmac_salt")
         return cls(
             bytes.fromhex(str(d["salt"])),
@@ -202,12 +234,15 @@ class PinVerifier:
         return cls.from_dict(json.loads(raw.decode("ascii")))
 
 
-def pin_matches(verifier: PinVerifier, value: bytes) -> bool:
-    """The chip's comparison of an entered PIN with its verifier (constant time).
+def pin_matches(verifier: PinVerifier, value: bytes, key: bytes) -> bool:
+    """The chip's comparison of an entered PIN with its verifier (constant time); ``key`` is
+    ``pin_verifier_key(master_key)``, used by keyed verifiers.
 
     Every comparison the chip makes goes through here, after the try is spent (R_PIN_4); the
     concurrency tests count calls of this function.
     """
+    if verifier.kdf == HMAC_SCHEME:
+        return hmac.compare_digest(verifier.digest, _keyed(key, verifier.salt, value))
     secret = value if verifier.legacy_salt is None else hmac.new(verifier.legacy_salt, value, hashlib.sha256).digest()
     derived = _argon2id(secret, verifier.salt, verifier.t, verifier.m, verifier.p)
     return hmac.compare_digest(verifier.digest, derived)
@@ -229,13 +264,6 @@ class PinRecord:
     verifier: PinVerifier
     tries_left: int
     generation: int = 0
-
-    @classmethod
-    def new(cls, value: bytes, tries: int, generation: int = 0) -> PinRecord:
-        return cls(verifier=PinVerifier.new(value), tries_left=tries, generation=generation)
-
-    def matches(self, value: bytes) -> bool:
-        return pin_matches(self.verifier, value)
 
 
 class FacePin(StrEnum):

@@ -3,10 +3,11 @@
 The state is plain data with a JSON form, so a repository can store it in one column and
 the chip model can be rebuilt from it. Private keys are stored sealed (AES-GCM under the
 master key, see ``mynacard.crypto``): a dump of the state does not reveal them. PIN verifiers
-are Argon2id hashes (``pins.PinVerifier``); the store keeps them and the counters in rows of
-their own, sealed, and seals this JSON as a whole (``services.pinstore``).
+are keyed HMACs, or Argon2id hashes of earlier releases (``pins.PinVerifier``); the store
+keeps them and the counters in rows of their own, sealed, and seals this JSON as a whole
+(``services.pinstore``).
 
-Version 1 of the JSON held HMAC-SHA256 verifiers; ``from_json`` still reads it and wraps each
+Version 1 of the JSON held unkeyed HMAC-SHA256 verifiers; ``from_json`` still reads it and wraps each
 one in Argon2id (``PinVerifier.from_legacy_hmac``), so an old state is upgraded on first read.
 """
 

@@ -1,15 +1,17 @@
 """The daily batch: expire what expired, lapse missed continued uses, list expiry notices (R_USE_3).
 
-Set-based and in chunks: each step selects at most ``chunk`` keys with one indexed query and
-changes them with one statement per table (an UPDATE, an INSERT of the events), so memory and
-transaction size are bounded whatever the number of cards. ``daily`` runs every step in the
+Set-based and in chunks: each step takes at most ``chunk`` rows by an index and changes them
+with one statement per table (an UPDATE that chooses its own chunk, the events and notices in
+one COPY on PostgreSQL), so memory, transaction size and the rows each chunk reads are bounded
+whatever the number of cards. ``daily`` runs every step in the
 caller's unit of work (the window's and the API's batch); ``run_daily`` runs each chunk in a
 unit of work of its own and records a checkpoint with it, so that a batch stopped half-way
 (a crash, a kill) resumes where it stopped when it is run again for the same day.
 
 Idempotent: running it twice on a day changes nothing more. The first three steps select only
 what is still to do (a good certificate past its date, a card in effect past its expiry, a move
-past its deadline); the notices step walks the cards in ID order and skips the notices sent.
+past its deadline); the notice steps select only the due expiry dates and the notices not
+sent, walking (expiry date, card ID) in index order.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, select, update
+from sqlalchemy import Select, case, func, insert, select, tuple_, update
 
+from mynacard.db.copy import insert_rows
 from mynacard.db.models import (
     Card,
     CardState,
@@ -152,11 +155,14 @@ def _check_order(w: Work, card_ids: Sequence[str]) -> None:
     """``Work.log``'s rule for many cards at once: no step dated before a card's last one."""
     if not card_ids:
         return
-    late = w.session.execute(
-        select(Event.card_id, func.max(Event.at)).where(Event.card_id.in_(card_ids))
-        .group_by(Event.card_id).having(func.max(Event.at) > w.at).limit(1)
-    ).first()
-    if late is not None:
+    # "a step after w.at" rather than "the last step of each card": the events index on ``at``
+    # (and on PostgreSQL the yearly partitions) finds the few steps after w.at, instead of one
+    # probe of every card's steps in every partition.
+    found = w.session.execute(
+        select(Event.card_id).where(Event.at > w.at, Event.card_id.in_(card_ids)).limit(1)
+    ).scalar()
+    if found is not None:
+        late = (found, w.session.execute(select(func.max(Event.at)).where(Event.card_id == found)).scalar_one())
         raise StateError(
             f"The time {w.at.isoformat()} is before the last recorded step of card {late[0]} "
             f"({late[1].isoformat()}): simulated time cannot run backwards. Use a later --at.",
@@ -167,8 +173,10 @@ def _check_order(w: Work, card_ids: Sequence[str]) -> None:
 
 
 def _events(w: Work, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        w.session.execute(insert(Event), [{"at": w.at, "actor": w.actor, **r} for r in rows])
+    """The events of a chunk, in one COPY on PostgreSQL."""
+    w.session.flush()
+    insert_rows(w.session.connection(), Event.__table__,  # type: ignore[arg-type]
+                [{"at": w.at, "actor": w.actor, **r} for r in rows])
 
 
 def _expire_certificates(w: Work, rep: BatchReport, scope: _Scope, after: str | None, limit: int,
@@ -179,22 +187,24 @@ def _expire_certificates(w: Work, rep: BatchReport, scope: _Scope, after: str | 
     ours = scope.residents()
     if ours is not None:
         where.append(Certificate.resident_id.in_(ours))
-    serials = w.session.scalars(select(Certificate.serial).where(*where).limit(limit)).all()
-    if not serials:
-        return 0, after
     w.session.flush()
+    # One statement: the chunk is chosen by the (status, expires_on) index inside the UPDATE, so
+    # no list of serials is sent back and probed in every partition's primary key.
+    chunk = select(Certificate.serial).where(*where).limit(limit).scalar_subquery()
     due = w.session.execute(
-        update(Certificate).where(Certificate.serial.in_(serials), *where).values(status=CertStatus.EXPIRED)
+        update(Certificate).where(*where, Certificate.serial.in_(chunk)).values(status=CertStatus.EXPIRED)
         .returning(Certificate.serial, Certificate.kind, Certificate.municipality_code, Certificate.resident_id,
                    Certificate.card_id).execution_options(synchronize_session=False)
     ).all()
+    if not due:
+        return 0, after
     _events(w, [{"action": "certificate_expired", "resident_id": r.resident_id, "card_id": r.card_id,
                  "certificate_serial": r.serial, "details": {"kind": r.kind}} for r in due])
     rep.counts["expired_certificates"] += len(due)
     if rep.keep:
         rep.expired_certificates += [format(r.serial, "x") for r in sorted(due, key=lambda r: r.serial)]
     revocation.status_changed(w, [(r.serial, r.kind, r.municipality_code) for r in due])
-    return len(serials), after
+    return len(due), after
 
 
 def _end_cards(w: Work, rep: BatchReport, card_ids: Sequence[str], state: CardState, event: LifeEvent,
@@ -211,16 +221,20 @@ def _end_cards(w: Work, rep: BatchReport, card_ids: Sequence[str], state: CardSt
         .returning(Card.id, Card.resident_id).execution_options(synchronize_session=False)
     ).all()
     ids = sorted(r.id for r in ended)
+    reasons = {kind.value: effect.reason.value for kind, effect in certificate_effects(event).items()
+               if effect.reason is not None}
     revoked: list[Any] = []
-    for kind, effect in certificate_effects(event).items():
-        assert effect.reason is not None
-        revoked += w.session.execute(
+    if ids and reasons:  # one statement for every kind: one probe of the card index per partition
+        revoked = list(w.session.execute(
             update(Certificate)
-            .where(Certificate.card_id.in_(ids), Certificate.kind == kind.value, Certificate.status.in_(LIVE_CERTS))
-            .values(status=CertStatus.REVOKED, revoked_at=w.at, reason=effect.reason.value)
+            .where(Certificate.card_id.in_(ids), Certificate.kind.in_(sorted(reasons)),
+                   Certificate.status.in_(LIVE_CERTS))
+            .values(status=CertStatus.REVOKED, revoked_at=w.at,
+                    reason=case(reasons, value=Certificate.kind))
             .returning(Certificate.serial, Certificate.kind, Certificate.municipality_code, Certificate.resident_id,
                        Certificate.card_id, Certificate.reason).execution_options(synchronize_session=False)
-        ).all()
+        ).all())
+        revoked.sort(key=lambda r: (r.card_id, r.kind))
     _events(w, [{"action": "certificate_revoked", "resident_id": r.resident_id, "card_id": r.card_id,
                  "certificate_serial": r.serial, "details": {"kind": r.kind, "reason": r.reason}} for r in revoked]
             + [{"action": f"card_{state.value}", "resident_id": r.resident_id, "card_id": r.id,
@@ -236,7 +250,9 @@ def _expire_cards(w: Work, rep: BatchReport, scope: _Scope, after: str | None, l
     ours = scope.residents()
     if ours is not None:
         q = q.where(Card.resident_id.in_(ours))
-    ids = w.session.scalars(q.order_by(Card.id).limit(limit)).all()
+    # ordered as the (state, expires_on) index is: ordered by the ID alone, PostgreSQL walks
+    # the primary key over every card to find the few expired ones
+    ids = w.session.scalars(q.order_by(Card.expires_on, Card.id).limit(limit)).all()
     done = _end_cards(w, rep, ids, CardState.EXPIRED, LifeEvent.CARD_EXPIRED, "expired")
     rep.counts["expired_cards"] += len(done)
     if rep.keep:
@@ -267,24 +283,52 @@ def _lapse_moves(w: Work, rep: BatchReport, scope: _Scope, after: str | None, li
 
 
 def _window(today: date) -> tuple[date, date]:
-    # a superset of the 2-3 month window: month ends clip add_months
-    return (add_months(today, NOTICE_UNTIL_MONTHS) - timedelta(days=3),
-            add_months(today, NOTICE_FROM_MONTHS) + timedelta(days=3))
+    """The first and last expiry dates whose notice is due ``today`` (``_due``). ``add_months``
+    never decreases, so those dates are one range; it is found among the dates of a superset
+    (month ends clip ``add_months``)."""
+    lo = add_months(today, NOTICE_UNTIL_MONTHS) - timedelta(days=3)
+    hi = add_months(today, NOTICE_FROM_MONTHS) + timedelta(days=3)
+    due = [d for d in (lo + timedelta(days=i) for i in range((hi - lo).days + 1)) if _due(today, d)]
+    return (due[0], due[-1]) if due else (hi, lo)
 
 
 def _due(today: date, expires: date) -> bool:
     return add_months(expires, -NOTICE_FROM_MONTHS) <= today <= add_months(expires, -NOTICE_UNTIL_MONTHS)
 
 
-def _issued(scope: _Scope, after: str | None) -> Select[Any]:
+def _issued(scope: _Scope) -> Select[Any]:
     q: Select[Any] = (select(Card.id, Card.resident_id, Resident.municipality_code)  # type: ignore[assignment]
          .join(Resident, Resident.id == Card.resident_id)
          .where(Card.state == CardState.ISSUED, Resident.period_of_stay_end.is_(None)))
     if scope.municipality_code is not None:
         q = q.where(Resident.municipality_code == scope.municipality_code)
-    if after is not None:
-        q = q.where(Card.id > after)
     return q
+
+
+def _unsent(subject: str, card_id: Any, expires_on: Any) -> Any:
+    """No notice of ``subject`` was sent for this card and expiry date (a notice goes out once)."""
+    return ~select(ExpiryNotice.id).where(
+        ExpiryNotice.card_id == card_id, ExpiryNotice.subject == subject, ExpiryNotice.expires_on == expires_on
+    ).exists()
+
+
+# The notice steps walk their rows in (expiry date, card ID) order, the order of the
+# (state/status, expires_on) indexes, from the last key of the chunk before ("<date> <card ID>"):
+# each chunk reads about its own rows, not the whole 2-3 month window again.
+
+
+def _key(expires_on: date, card_id: str) -> str:
+    return f"{expires_on.isoformat()} {card_id}"
+
+
+def _after(expires_on: Any, card_id: Any, after: str | None) -> list[Any]:
+    """Conditions for the rows after the key ``after`` (none without one, or for a key of an
+    earlier form: the step then starts again, which sends nothing twice)."""
+    if after is None or " " not in after:
+        return []
+    day, last = after.split(" ", 1)
+    start = date.fromisoformat(day)
+    return [expires_on >= start, tuple_(expires_on, card_id) > tuple_(start, last)]
 
 
 def _card_notices(w: Work, rep: BatchReport, scope: _Scope, after: str | None, limit: int,
@@ -292,40 +336,46 @@ def _card_notices(w: Work, rep: BatchReport, scope: _Scope, after: str | None, l
     """Notices for issued cards expiring in 2-3 months (R_USE_3), none for stay-bound cards."""
     lo, hi = _window(scope.today)
     rows = w.session.execute(
-        _issued(scope, after).add_columns(Card.expires_on).where(Card.expires_on.between(lo, hi))
-        .order_by(Card.id).limit(limit)).all()
+        _issued(scope).add_columns(Card.expires_on)
+        .where(Card.expires_on.between(lo, hi), _unsent("card", Card.id, Card.expires_on),
+               *_after(Card.expires_on, Card.id, after))
+        .order_by(Card.expires_on, Card.id).limit(limit)).all()
     _send(w, rep, scope, [(r.id, r.resident_id, r.municipality_code, "card", r.expires_on) for r in rows])
-    return len(rows), rows[-1].id if rows else after
+    return len(rows), _key(rows[-1].expires_on, rows[-1].id) if rows else after
 
 
 def _certificate_notices(w: Work, rep: BatchReport, scope: _Scope, after: str | None, limit: int,
                          ) -> tuple[int, str | None]:
     """Notices for good certificates of issued cards expiring in 2-3 months, before the card:
-    one per card and expiry date (both certificates usually expire together)."""
+    one per card and expiry date (both certificates usually expire together).
+
+    Two statements: the chunk of certificates from their (status, expires_on) index, then their
+    cards by primary key. One join would have PostgreSQL hash every card in effect for each chunk."""
     lo, hi = _window(scope.today)
-    rows = w.session.execute(
-        _issued(scope, after).add_columns(Certificate.expires_on)
-        .join(Certificate, Certificate.card_id == Card.id)
-        .where(Certificate.status == CertStatus.GOOD, Certificate.expires_on.between(lo, hi),
-               Certificate.expires_on < Card.expires_on)
-        .group_by(Card.id, Card.resident_id, Resident.municipality_code, Certificate.expires_on)
-        .order_by(Card.id, Certificate.expires_on).limit(limit)).all()
+    q = (select(Certificate.card_id, Certificate.expires_on)
+         .where(Certificate.status == CertStatus.GOOD, Certificate.expires_on.between(lo, hi),
+                _unsent("certificate", Certificate.card_id, Certificate.expires_on),
+                *_after(Certificate.expires_on, Certificate.card_id, after))
+         .order_by(Certificate.expires_on, Certificate.card_id).limit(limit))
+    ours = scope.residents()
+    if ours is not None:
+        q = q.where(Certificate.resident_id.in_(ours))
+    rows = w.session.execute(q).all()
     n = len(rows)
-    if n == limit:  # the last card may have more dates in the next chunk: leave it to that chunk
-        rows = [r for r in rows if r[0] != rows[-1][0]] or rows
-    _send(w, rep, scope, [(r[0], r[1], r[2], "certificate", r[3]) for r in rows])
-    return n, rows[-1][0] if rows else after
+    if n == limit:  # the last card's other certificate of that date may be in the next chunk
+        rows = [r for r in rows if tuple(r) != tuple(rows[-1])] or rows
+    pairs = list(dict.fromkeys((r[0], r[1]) for r in rows))  # one notice per card and date
+    ids = sorted({p[0] for p in pairs})
+    cards = {r.id: r for r in w.session.execute(
+        _issued(scope).add_columns(Card.expires_on).where(Card.id.in_(ids)))} if ids else {}
+    due = sorted((cid, c.resident_id, c.municipality_code, "certificate", exp) for cid, exp in pairs
+                 if (c := cards.get(cid)) is not None and exp < c.expires_on)
+    _send(w, rep, scope, due)
+    return n, _key(pairs[-1][1], pairs[-1][0]) if pairs else after
 
 
 def _send(w: Work, rep: BatchReport, scope: _Scope, due: list[tuple[str, int, str, str, date]]) -> None:
-    due = [d for d in due if _due(scope.today, d[4])]
-    if not due:
-        return
-    sent = set(w.session.execute(
-        select(ExpiryNotice.card_id, ExpiryNotice.subject, ExpiryNotice.expires_on).where(
-            ExpiryNotice.card_id.in_(sorted({d[0] for d in due})),
-            and_(ExpiryNotice.subject == due[0][3]))).all())
-    new = [d for d in due if (d[0], d[3], d[4]) not in sent]
+    new = [d for d in due if _due(scope.today, d[4])]  # the queries select only unsent notices
     if not new:
         return
     _check_order(w, [d[0] for d in new])
@@ -337,7 +387,7 @@ def _send(w: Work, rep: BatchReport, scope: _Scope, due: list[tuple[str, int, st
         notices = list(w.session.scalars(insert(ExpiryNotice).returning(ExpiryNotice), rows))
         rep.notices += sorted(notices, key=lambda n: (n.card_id, n.subject != "card"))
     else:
-        w.session.execute(insert(ExpiryNotice), rows)
+        insert_rows(w.session.connection(), ExpiryNotice.__table__, rows)  # type: ignore[arg-type]
     rep.counts["notices"] += len(rows)
     _events(w, [{"action": "expiry_notice", "resident_id": rid, "card_id": cid, "certificate_serial": None,
                  "details": {"subject": subject, "expires_on": exp.isoformat(),

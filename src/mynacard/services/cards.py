@@ -11,9 +11,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from mynacard.chip import KeySlot, PinId, check_pin_format
+from mynacard.chip import Chip, KeySlot, PinId, check_pin_format
 from mynacard.chip.pins import PinVerifier
-from mynacard.crypto import KeyGenerator
+from mynacard.crypto import KeyGenerator, pin_verifier_key
 from mynacard.db import repositories as repo
 from mynacard.db.models import Application, Card, CardState, Certificate, Receipt, Resident
 from mynacard.errors import NotAllowedError, NotFoundError, StateError, ValidationError
@@ -42,7 +42,7 @@ _crypto_pool: tuple[int, ThreadPoolExecutor] | None = None
 
 
 def _crypto() -> ThreadPoolExecutor:
-    """Threads for the crypto of hand-overs (Argon2id and RSA key generation release the GIL),
+    """Threads for the crypto of hand-overs (RSA key generation releases the GIL),
     one pool per process: a forked child has none of its parent's threads, so it makes its own."""
     global _crypto_pool
     if _crypto_pool is None or _crypto_pool[0] != os.getpid():
@@ -326,17 +326,17 @@ def issue(
             "申請時に電子証明書の発行手数料を納めています。電子証明書を1つ以上選ぶか、申請を取り下げて"
             "電子証明書なしで申請し直してください。",
         )
-    # The crypto of a hand-over runs side by side: the Argon2id PIN verifiers and the key pairs
-    # (both release the GIL), while this thread writes the store.
+    # The key pairs are generated side by side (RSA key generation releases the GIL) while this
+    # thread writes the store; the PINs' keyed verifiers cost microseconds (``chip.pins``).
     pool = _crypto()
-    verifiers = {pid: pool.submit(PinVerifier.new, value.encode("ascii")) for pid, value in normalized.items()}
+    pin_key = pin_verifier_key(w.office.master_key)
+    verifiers = {pid: PinVerifier.new(value.encode("ascii"), pin_key) for pid, value in normalized.items()}
     keys = {kind: pool.submit(w.office.keygen) for kind in (CertKind.AUTH, CertKind.SIGN) if kind in choice.kinds}
     try:
         chip = chips.chip_of(w, c)
-        for pid, verifier in verifiers.items():
-            chip.pins.set(pid, verifier.result())
+        chip.pins.set_all(verifiers)
     except BaseException:
-        for f in (*verifiers.values(), *keys.values()):
+        for f in keys.values():
             f.cancel()
         raise
     assert c.expires_on is not None
@@ -347,15 +347,21 @@ def issue(
         replaced = old.id
         w.session.flush()  # the old card stops being current before the new one becomes current
     issued = {}
-    for kind in (CertKind.AUTH, CertKind.SIGN):  # the signing certificate is capped by the other
-        if kind in choice.kinds:
-            issued[kind.value] = issue_certificate(w, c, r, kind, renewing_from=old, keygen=keys[kind].result)
+    for kind in choice.kinds:  # the CAs read first: no reads between the certificates, one flush for both
+        pki.authority(w, kind)
+    with chip.changes_deferred():  # the chip's keys and certificates: one write of its state
+        for kind in (CertKind.AUTH, CertKind.SIGN):  # the signing certificate is capped by the other
+            if kind in choice.kinds:
+                issued[kind.value] = issue_certificate(w, c, r, kind, renewing_from=old, keygen=keys[kind].result,
+                                                       chip=chip, auth=issued.get(CertKind.AUTH.value))
     receipt = _receipt(w, r, app, fee) if fee is not None else None
     if receipt is not None:
         app.fee_total += receipt.total
     c.state = CardState.ISSUED
     c.issued_on = w.today
-    refresh_face_cert_expiry(w, c)
+    # the card face's certificate expiry (refresh_face_cert_expiry): a card handed over carries
+    # only the certificates issued now
+    c.cert_expires_on = min((x.expires_on for x in issued.values()), default=None)
     app.status = "issued"
     app.certificates = choice.value
     ev = w.log(
@@ -428,28 +434,33 @@ def issue_certificate(
     renewing_from: Card | None = None,
     renewing_expires_on: date | None = None,
     keygen: KeyGenerator | None = None,
+    chip: Chip | None = None,
+    auth: Certificate | None = None,
 ) -> Certificate:
     """Generate the key pair on the chip and issue ``kind``'s certificate for it (R_CERT_2, R_CERT_3).
 
-    ``keygen``: where the chip's key comes from (default the office's generator)."""
+    ``keygen``: where the chip's key comes from (default the office's generator); ``chip``: the
+    card's chip if the caller has it open; ``auth``: the card's authentication certificate if the
+    caller has just issued it (it caps the signing certificate)."""
     assert c.expires_on is not None
     if renewing_from is not None and renewing_expires_on is None:
         prev = repo.latest_certificate(w.session, renewing_from.id, kind.value)
         renewing_expires_on = prev.expires_on if prev is not None else None
     auth_exp = None
     if kind is CertKind.SIGN:
-        auth_row = repo.current_certificate(w.session, c.id, CertKind.AUTH.value)
+        auth_row = auth if auth is not None else repo.current_certificate(w.session, c.id, CertKind.AUTH.value)
         auth_exp = auth_row.expires_on if auth_row is not None else None
     expires = certificate_expiry(
         r.birth_date, w.today, c.expires_on, renewing_expires_on=renewing_expires_on, auth_expires_on=auth_exp
     )
-    chip = chips.chip_of(w, c)
+    chip = chip or chips.chip_of(w, c)
     slot = KeySlot(kind.value)
-    public = chip.generate_key(slot, keygen or w.office.keygen)
-    row = pki.issue(w, c, r, kind, public, expires)
-    chip.write_certificate(slot, row.der)
-    ca = pki.authority(w, kind)
-    chip.write_ca_certificate(slot, ca.certificate.public_bytes(Encoding.DER))
+    with chip.changes_deferred():
+        public = chip.generate_key(slot, keygen or w.office.keygen)
+        row = pki.issue(w, c, r, kind, public, expires)
+        chip.write_certificate(slot, row.der)
+        ca = pki.authority(w, kind)
+        chip.write_ca_certificate(slot, ca.certificate.public_bytes(Encoding.DER))
     return row
 
 

@@ -12,8 +12,9 @@ Inside a workflow (``work=``) the PIN check is a commit point: the workflow must
 changed anything before it (as before, "workflows check PINs before changing anything"), the
 try is committed with the workflow's reads, and the card's row is locked again afterwards.
 
-**Secrets at rest.** Verifiers are Argon2id hashes (``chip.pins.PinVerifier``) sealed under
-the master key (AES-GCM, bound to the card and PIN); the rest of the chip state (card data
+**Secrets at rest.** Verifiers (``chip.pins.PinVerifier``: HMAC-SHA256 keyed from the master
+key; Argon2id in earlier releases, replaced on the next correct entry) are sealed under the
+master key (AES-GCM, bound to the card and PIN); the rest of the chip state (card data
 with the individual number and the security code, certificates, sealed keys) is sealed as a
 whole in ``cards.chip_state``. A state in the first, plain form is upgraded on first read
 (``upgrade_chip``) and by ``upgrade_all`` when ``mynacard`` opens a store that was just migrated
@@ -23,12 +24,12 @@ or restored (the store's ``chip_upgrade_pending`` marker), not on every command.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -247,14 +248,38 @@ class StorePins:
         verifier = None if row[0] is None else open_verifier(self.card_id, pin, row[0], self.office.master_key)
         return SpentTry(pin, verifier, int(row[1]), int(row[2]))
 
-    def succeeded(self, spent: SpentTry) -> None:
+    def succeeded(self, spent: SpentTry, verifier: PinVerifier | None = None) -> None:
+        values: dict[str, Any] = {"tries_left": max_tries(spent.pin)}
+        if verifier is not None:  # an older scheme's verifier replaced, same generation
+            values["verifier"] = seal_verifier(self.card_id, spent.pin, verifier, self.office.master_key)
         with self._committed() as s:
             s.execute(
                 update(ChipPin)
                 .where(*self._where(spent.pin), ChipPin.generation == spent.generation)
-                .values(tries_left=max_tries(spent.pin))
+                .values(**values)
                 .execution_options(synchronize_session=False)
             )
+
+    def set_all(self, verifiers: Mapping[PinId, PinVerifier | None]) -> None:
+        """Several PINs at once (a hand-over): one read of which rows exist and one batched
+        UPDATE (a single round trip on PostgreSQL), instead of one statement per PIN."""
+        table = ChipPin.__table__
+        rows = [{"c": self.card_id, "p": pin.value, "t": max_tries(pin),
+                 "v": None if v is None else seal_verifier(self.card_id, pin, v, self.office.master_key)}
+                for pin, v in verifiers.items()]
+        with self._session() as s:
+            there = set(s.scalars(select(ChipPin.pin).where(ChipPin.card_id == self.card_id,
+                                                             ChipPin.pin.in_([r["p"] for r in rows]))))
+            if there:
+                s.execute(
+                    update(table).where(table.c.card_id == bindparam("c"), table.c.pin == bindparam("p"))
+                    .values(tries_left=bindparam("t"), generation=table.c.generation + 1, verifier=bindparam("v")),
+                    [r for r in rows if r["p"] in there],
+                )
+            for r in rows:
+                if r["p"] not in there:
+                    s.add(ChipPin(card_id=self.card_id, pin=r["p"], tries_left=r["t"], generation=0, verifier=r["v"]))
+            s.flush()
 
     def set(self, pin: PinRef, verifier: PinVerifier | None) -> None:
         # A holder's PIN with no verifier is unset (its certificate revoked, its key removed).

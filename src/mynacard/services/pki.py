@@ -70,8 +70,16 @@ def settings(w: Work) -> CaSettings:
 
 
 def authority(w: Work, kind: CertKind | str) -> CertificateAuthority:
-    """The CA of ``kind``, made (self-signed root, key sealed) the first time it is needed."""
+    """The CA of ``kind``, made (self-signed root, key sealed) the first time it is needed;
+    loaded once per unit of work."""
     kind = CertKind(kind)
+    ca: CertificateAuthority | None = w.memo.get(("ca", kind))
+    if ca is None:
+        ca = w.memo[("ca", kind)] = _authority(w, kind)
+    return ca
+
+
+def _authority(w: Work, kind: CertKind) -> CertificateAuthority:
     row = repo.ca_row(w.session, kind.value)
     if row is None:  # first use: one transaction makes the CA, the others wait and load it
         w.serialize(f"ca:{kind.value}")
