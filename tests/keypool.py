@@ -4,11 +4,16 @@ An RSA-2048 key takes ~70 ms to generate; the product makes a fresh key every ti
 tests draw from this pool so the suite stays fast. Keys are handed out round-robin once the
 pool is full, so two cards in one test run may share a key pair: tests must not rely on keys
 being unique across cards.
+
+With ``MYNACARD_TEST_PREWARM=1`` (set by ``.ci/mutation``) the pool is filled when this module is
+imported: mutmut forks a process per mutant from one that has imported the tests, so no mutant's
+run spends seconds generating the keys again.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -29,3 +34,8 @@ def pooled_key() -> rsa.RSAPrivateKey:
             _pool.append(new_rsa_key())
             return _pool[-1]
         return _pool[n % POOL_SIZE]
+
+
+if os.environ.get("MYNACARD_TEST_PREWARM") == "1":
+    for _ in range(POOL_SIZE):
+        pooled_key()

@@ -4,6 +4,7 @@ the audit trail (R_PIN_5..7). Written against the mutants that lived in ``servic
 from __future__ import annotations
 
 import pytest
+
 from mynacard.audit.log import entries
 from mynacard.db import repositories as repo
 from mynacard.db.models import Event
