@@ -3,6 +3,8 @@ OCSP response, each the same as the office publishes, and the export in the even
 
 from __future__ import annotations
 
+from datetime import date
+
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
@@ -14,7 +16,8 @@ from tests.services.conftest import KANAZAWA, NAKANOTO, at, issued_card, new_res
 
 def test_export_writes_every_ca_crl_certificate_and_ocsp_response_R_CERT_8(office, tmp_path):
     noto = issued_card(office, new_resident(office))
-    issued_card(office, new_resident(office, name="金沢 花子", sex="2", municipality_code=KANAZAWA))
+    child = new_resident(office, name="金沢 花子", sex="2", birth=date(2015, 3, 3), municipality_code=KANAZAWA)
+    issued_card(office, child, legal_representative="金沢 太郎")  # under 15: no signing certificate
     with office.work(at=at("2026-01-01"), actor="clerk") as w:
         certificates.revoke(w, noto, "sign")
     out = tmp_path / "out"
@@ -28,21 +31,20 @@ def test_export_writes_every_ca_crl_certificate_and_ocsp_response_R_CERT_8(offic
     for kind in ("sign", "auth"):
         assert x509.load_pem_x509_certificate((out / "ca" / f"{kind}.pem").read_bytes()) == cas[kind]
         assert x509.load_pem_x509_certificate((out / "ca" / f"{kind}-ocsp.pem").read_bytes()) == responders[kind]
-    assert [p.name for p in report.crls] == [
-        "sign.crl", f"sign-{KANAZAWA}.crl", f"sign-{NAKANOTO}.crl",
-        "auth.crl", f"auth-{KANAZAWA}.crl", f"auth-{NAKANOTO}.crl",
+    assert [p.name for p in report.crls] == [  # a partition per municipality with certificates of the kind
+        "sign.crl", f"sign-{NAKANOTO}.crl", "auth.crl", f"auth-{KANAZAWA}.crl", f"auth-{NAKANOTO}.crl",
     ]
     assert all(p.parent == out / "crl" for p in report.crls)
     revoked = {kind: x509.load_der_x509_crl((out / "crl" / f"{kind}.crl").read_bytes()) for kind in ("sign", "auth")}
     sign_serial = next(r.serial for r in rows if r.card_id == noto and r.kind == "sign")
     assert revoked["sign"].get_revoked_certificate_by_serial_number(sign_serial) is not None
     assert len(revoked["auth"]) == 0
-    scoped = x509.load_der_x509_crl((out / "crl" / f"sign-{KANAZAWA}.crl").read_bytes())
-    assert len(scoped) == 0  # the revoked certificate is Nakanoto's
+    scoped = x509.load_der_x509_crl((out / "crl" / f"auth-{KANAZAWA}.crl").read_bytes())
+    assert len(scoped) == 0
 
     assert sorted(p.name for p in report.certs) == sorted(f"{r.kind}-{r.serial:x}.pem" for r in rows)
     assert sorted(p.name for p in report.ocsp) == sorted(f"{r.kind}-{r.serial:x}.der" for r in rows)
-    assert len(rows) == 4
+    assert len(rows) == 3
     for r in rows:
         name = f"{r.kind}-{r.serial:x}"
         cert = x509.load_pem_x509_certificate((out / "certs" / f"{name}.pem").read_bytes())
@@ -54,4 +56,7 @@ def test_export_writes_every_ca_crl_certificate_and_ocsp_response_R_CERT_8(offic
 
     with office.work(at=at("2026-01-03"), actor="reader") as w:
         [event] = [e for e in repo.events(w.session) if e.action == "exported"]
-        assert event.details == {"directory": str(out), "certificates": 4, "crls": 6}
+        assert event.details == {"directory": str(out), "certificates": 3, "crls": 5}
+    with office.work(at=at("2026-01-04"), actor="clerk") as w:  # again into the same folder: files replaced
+        again = export.export(w, out)
+    assert again.certs == report.certs and again.crls == report.crls

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from mynacard.audit.log import entries
 from mynacard.db import repositories as repo
 from mynacard.errors import StateError
-from mynacard.services import ceremony, pki
+from mynacard.services import ceremony, pki, revocation
 from tests.services.conftest import at
 
 WHEN = at("2025-01-06T10:00")
@@ -65,3 +66,11 @@ def test_a_ceremony_after_the_first_use_made_one_ca_names_it(office):
     with pytest.raises(StateError) as err, office.work(at=WHEN, actor="ca-officer") as w:
         ceremony.ceremony(w)
     assert "(auth)" in err.value.message
+
+
+def test_the_first_crl_after_the_ceremony_is_number_one_R_CERT_8(office):
+    with office.work(at=WHEN, actor="ca-officer") as w:
+        ceremony.ceremony(w)
+    with office.work(at=WHEN + timedelta(hours=1), actor="reader") as w:
+        crl = x509.load_der_x509_crl(revocation.full_crl(w, "sign"))
+    assert crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == 1

@@ -11,7 +11,7 @@ import pytest
 
 from mynacard.audit.log import entries
 from mynacard.db import repositories as repo
-from mynacard.errors import StateError, WrongPin
+from mynacard.errors import StateError, ValidationError, WrongPin
 from mynacard.services import holder, lifecycle, loss
 from tests.services.conftest import at, issued_card, new_resident
 
@@ -92,3 +92,14 @@ def test_each_signature_is_a_pin_try_in_the_audit_trail_R_CERT_2(office, card):
         audited = reversed(entries(w.session, action="card.pin_try"))
         tries = [(e.target, e.outcome, e.details.get("pin")) for e in audited]
     assert tries == [(f"card:{card}", "denied", "sign"), (f"card:{card}", "ok", "auth")]
+
+
+@pytest.mark.parametrize("field", ["name", "address", "caller"])
+def test_the_hotline_refuses_a_control_character_naming_the_answer_it_was_in_R_LOSS_1(office, card, field):
+    answers = {"name": "能登 太郎", "address": "石川県鹿島郡中能登町能登部下91部23番地", "caller": "holder"}
+    answers[field] += "\x00"
+    with pytest.raises(ValidationError) as err, office.work(at=at("2026-01-01T03:00"), actor="hotline") as w:
+        loss.hotline_suspend(w, birth_date=date(1990, 6, 15), **answers)
+    assert err.value.field == field
+    with office.work(at=at("2026-01-01T03:00"), actor="reader") as w:
+        assert repo.card(w.session, card).state == "issued"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from mynacard.db import repositories as repo
-from mynacard.services import cards, lifecycle, portal, residents
+from mynacard.services import cards, certificates, lifecycle, portal, residents
 from tests.services.conftest import PINS, at, issued_card, new_resident
 
 
@@ -31,6 +31,10 @@ def test_the_portal_shows_handed_over_cards_newest_first_and_number_reads_R_NUM_
         assert [c["id"] for c in portal.overview(w, rid)["cards"]] == [old]
     with office.work(at=at("2026-02-10"), actor="clerk") as w:
         cards.issue(w, new, identity_documents=["drivers_license"], pins=PINS)
+    with office.work(at=at("2026-02-20"), actor="clerk") as w:  # a new signing certificate, later
+        certificates.revoke(w, new, "sign")
+    with office.work(at=at("2026-02-21"), actor="clerk") as w:
+        added = certificates.add(w, new, "sign", pin="NEW123").certificate.serial
     with office.work(at=at("2026-03-02"), actor="tax-clerk") as w:
         residents.read_number(w, rid, "tax")
     with office.work(at=at("2026-03-03"), actor="welfare-clerk") as w:
@@ -51,7 +55,9 @@ def test_the_portal_shows_handed_over_cards_newest_first_and_number_reads_R_NUM_
     assert _certs(shown) == [
         ("auth", "利用者証明用電子証明書", "good", "有効", date(2030, 6, 15), date(2030, 3, 16)),
         ("sign", "署名用電子証明書", "good", "有効", date(2030, 6, 15), date(2030, 3, 16)),
+        ("sign", "署名用電子証明書", "revoked", "失効", date(2030, 6, 15), None),
     ]
+    assert shown["certificates"][0]["serial"] == f"{added:X}"  # the newest certificate first
     assert {k: ended[k] for k in ("state", "state_ja", "renewal_from")} == {
         "state": "returned", "state_ja": "返納済み", "renewal_from": None,
     }
