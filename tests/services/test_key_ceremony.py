@@ -58,6 +58,8 @@ def test_a_second_ceremony_is_refused_and_replaces_nothing(office):
     with office.work(at=WHEN, actor="reader") as w:
         kept = {k: ceremony.fingerprint(pki.authority(w, k).certificate.public_bytes(DER)) for k in ("sign", "auth")}
     assert kept == {m.kind: m.fingerprint for m in first}
+    for m in first:  # the roots of a ceremony without ``years`` are valid 20 years
+        assert m.not_after.year - m.not_before.year == 20 and m.not_after.month == m.not_before.month
 
 
 def test_a_ceremony_after_the_first_use_made_one_ca_names_it(office):
