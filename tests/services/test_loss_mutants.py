@@ -11,7 +11,8 @@ import pytest
 
 from mynacard.audit.log import entries
 from mynacard.db import repositories as repo
-from mynacard.errors import StateError, ValidationError, WrongPin
+from mynacard.errors import NotFoundError, StateError, ValidationError, WrongPin
+from mynacard.ids import IndividualNumber
 from mynacard.services import holder, lifecycle, loss
 from tests.services.conftest import at, issued_card, new_resident
 
@@ -103,3 +104,14 @@ def test_the_hotline_refuses_a_control_character_naming_the_answer_it_was_in_R_L
     assert err.value.field == field
     with office.work(at=at("2026-01-01T03:00"), actor="reader") as w:
         assert repo.card(w.session, card).state == "issued"
+
+
+def test_the_hotline_finds_the_caller_by_the_individual_number_R_LOSS_1(office, card):
+    with office.work(at=at("2026-01-01T03:00"), actor="reader") as w:
+        number = str(repo.number_of(repo.resident(w.session, repo.card(w.session, card).resident_id)))
+    other = str(IndividualNumber.generate())
+    with pytest.raises(NotFoundError), office.work(at=at("2026-01-01T03:00"), actor="hotline") as w:
+        loss.hotline_suspend(w, name="能登 太郎", birth_date=date(1990, 6, 15), individual_number=other)
+    with office.work(at=at("2026-01-01T03:00"), actor="hotline") as w:
+        done = loss.hotline_suspend(w, name="能登 太郎", birth_date=date(1990, 6, 15), individual_number=number)
+        assert done.card.id == card and done.card.state == "suspended"
