@@ -12,11 +12,11 @@ from cryptography import x509
 from mynacard.chip import KeySlot
 from mynacard.client import JpkiCard
 from mynacard.db import repositories as repo
-from mynacard.db.store import Store
 from mynacard.services.context import Office
 from mynacard.services.vcard import DEMO_PINS, issue_demo_card, open_card
 from mynacard.timeutil import JST
 from tests.keypool import pooled_key
+from tests.storetemplate import migrated_store
 
 MASTER_KEY = base64.b64decode(base64.b64encode(os.urandom(32)))
 AT = datetime(2026, 2, 15, 20, 0, tzinfo=JST)
@@ -29,8 +29,7 @@ def clock() -> datetime:
 
 @pytest.fixture
 def office(tmp_path):
-    store = Store(str(tmp_path / "client.db"))
-    store.migrate()
+    store = migrated_store(tmp_path / "client.db")
     yield Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
     store.dispose()
 

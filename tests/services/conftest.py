@@ -6,11 +6,11 @@ from datetime import date, datetime
 
 import pytest
 
-from mynacard.db.store import Store
 from mynacard.services import cards, residents
 from mynacard.services.context import Office
 from mynacard.timeutil import JST
 from tests.keypool import pooled_key
+from tests.storetemplate import migrated_store
 
 MASTER_KEY = base64.b64decode(base64.b64encode(os.urandom(32)))
 NAKANOTO = "174076"
@@ -26,8 +26,7 @@ def at(text: str) -> datetime:
 
 @pytest.fixture
 def office(tmp_path):
-    store = Store(str(tmp_path / "test.db"))
-    store.migrate()
+    store = migrated_store(tmp_path / "test.db")
     off = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
     with off.work(at=at("2020-01-01"), actor="setup") as w:
         residents.add_municipality(w, NAKANOTO, "中能登町", "石川県")
