@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from mynacard.chip import Chip, KeySlot, digest_info
 from mynacard.chip.card_os import VirtualCard
 from mynacard.chip.client import JPKI_AID, CardClient, CardStatusError
-from mynacard.chip.pins import PinRecord, PinVerifier
+from mynacard.chip.pins import PinVerifier, pin_matches
 from tests.chip.conftest import AUTH_PIN
 
 AUTH_CERT_EF, AUTH_PIN_EF, AUTH_KEY_EF, TOKEN_EF = 0x000A, 0x0018, 0x0017, 0x0006
@@ -56,6 +56,8 @@ def test_a_signature_after_verify_is_the_holders_R_CHIP_3(chip: Chip, client: Ca
     assert chip.public_key(KeySlot.AUTH).recover_data_from_signature(signature, padding.PKCS1v15(), None) == di
     assert client.log[-1][0].hex().startswith("802a0080")
 
+KEY = bytes(range(32))  # a verifier key, as crypto.pin_verifier_key derives one
+
 
 def test_a_signature_without_verify_is_refused_with_6982_R_CHIP_3(client: CardClient) -> None:
     with pytest.raises(CardStatusError) as e:
@@ -64,20 +66,20 @@ def test_a_signature_without_verify_is_refused_with_6982_R_CHIP_3(client: CardCl
     assert str(e.value) == "The card refused COMPUTE DIGITAL SIGNATURE: SW 6982."
 
 
-def test_a_pin_record_is_made_with_its_tries_and_generation_R_PIN_4() -> None:
-    rec = PinRecord.new(b"1234", 3, 2)
-    assert (rec.tries_left, rec.generation) == (3, 2)
-    assert rec.matches(b"1234") and not rec.matches(b"1235")
-    assert PinRecord.new(b"1234", 5).generation == 0
+def test_a_keyed_pin_verifier_matches_only_its_pin_under_its_key_R_PIN_4() -> None:
+    verifier = PinVerifier.new(b"1234", KEY)
+    assert pin_matches(verifier, b"1234", KEY)
+    assert not pin_matches(verifier, b"1235", KEY)
+    assert not pin_matches(verifier, b"1234", bytes(32))  # the database alone does not tell the PIN
 
 
 def test_a_pin_verifier_survives_its_stored_form_R_PIN_4() -> None:
-    verifier = PinVerifier.new(b"ABC123")
+    verifier = PinVerifier.new(b"ABC123", KEY)
     raw = verifier.to_bytes()
     assert raw == raw.decode("ascii").encode("ascii") and raw.startswith(b'{"')
     again = PinVerifier.from_bytes(raw)
     assert again == verifier
-    assert PinRecord(again, 5).matches(b"ABC123") and not PinRecord(again, 5).matches(b"ABC124")
+    assert pin_matches(again, b"ABC123", KEY) and not pin_matches(again, b"ABC124", KEY)
 
 
 def test_the_client_names_the_command_the_card_refused(card: VirtualCard) -> None:

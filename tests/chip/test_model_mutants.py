@@ -123,7 +123,7 @@ def test_a_chip_needs_a_card_id() -> None:
 
 
 def test_pin_verifiers_take_a_16_byte_random_salt_RFC_9106() -> None:
-    assert len(PinVerifier.new(b"1234").salt) == 16
+    assert len(PinVerifier.new(b"1234", bytes(32)).salt) == 16
     assert len(PinVerifier.from_legacy_hmac(bytes(16), bytes(32)).salt) == 16
 
 

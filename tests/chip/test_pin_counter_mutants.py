@@ -70,20 +70,20 @@ def test_card_face_pins_start_with_ten_tries_and_a_right_entry_restores_them(chi
 def test_every_setting_of_a_pin_is_a_new_generation_R_PIN_4() -> None:
     """0 the first time, one more each time: the same count as the store's PIN rows keep."""
     c = counters()
-    c.set(PinId.AUTH, PinVerifier.new(b"1234"))
+    c.set(PinId.AUTH, PinVerifier.new(b"1234", bytes(32)))
     assert c.spend(PinId.AUTH).generation == 0
-    c.set(PinId.AUTH, PinVerifier.new(b"1234"))
+    c.set(PinId.AUTH, PinVerifier.new(b"1234", bytes(32)))
     assert c.spend(PinId.AUTH).generation == 1
-    c.set(PinId.AUTH, PinVerifier.new(b"1234"))
+    c.set(PinId.AUTH, PinVerifier.new(b"1234", bytes(32)))
     assert c.spend(PinId.AUTH).generation == 2
 
 
 def test_a_right_entry_does_not_restore_a_pin_set_again_meanwhile_R_PIN_4() -> None:
     """A VERIFY that matched the old value must not give back the tries of a new one."""
     c = counters()
-    c.set(PinId.AUTH, PinVerifier.new(b"1234"))
+    c.set(PinId.AUTH, PinVerifier.new(b"1234", bytes(32)))
     old = c.spend(PinId.AUTH)
-    c.set(PinId.AUTH, PinVerifier.new(b"5678"))  # reset at the window while the VERIFY ran
+    c.set(PinId.AUTH, PinVerifier.new(b"5678", bytes(32)))  # reset at the window while the VERIFY ran
     c.spend(PinId.AUTH)
     assert c.tries_left(PinId.AUTH) == 2
     c.succeeded(old)
@@ -92,7 +92,7 @@ def test_a_right_entry_does_not_restore_a_pin_set_again_meanwhile_R_PIN_4() -> N
 
 def test_a_right_entry_of_a_pin_unset_meanwhile_leaves_it_unset() -> None:
     c = counters()
-    c.set(PinId.SIGN, PinVerifier.new(b"ABC123"))
+    c.set(PinId.SIGN, PinVerifier.new(b"ABC123", bytes(32)))
     spent = c.spend(PinId.SIGN)
     c.set(PinId.SIGN, None)  # the signing certificate was revoked and its key removed
     c.succeeded(spent)

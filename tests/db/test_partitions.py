@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from mynacard.db import repositories as repo
-from mynacard.db.store import Store
+from mynacard.db.store import Store, _heads
 from mynacard.services import residents
 from mynacard.services.context import Office
 from tests.keypool import pooled_key
@@ -50,6 +50,6 @@ def test_sqlite_keeps_plain_tables(tmp_path):
     assert {"certificates", "events"} <= set(insp.get_table_names())
     assert not any(t.startswith(("certificates_p", "events_y")) for t in insp.get_table_names())
     with office.store.engine.connect() as c:
-        # the head: 0015 changes nothing on SQLite
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0018"
+        # at the head: 0015 (the partitioning) changes nothing on SQLite but is recorded as passed
+        assert {c.execute(text("SELECT version_num FROM alembic_version")).scalar()} == set(_heads())
     office.store.dispose()
