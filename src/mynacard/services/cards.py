@@ -27,15 +27,7 @@ from mynacard.rules.text import check_text
 from mynacard.rules.validity import card_expiry, certificate_expiry
 from mynacard.rules.wareki import both
 from mynacard.services import certfees, chips, pki, reissue, residents
-from mynacard.services.common import (
-    apply_event,
-    card,
-    end_card,
-    new_card_id,
-    refresh_face_cert_expiry,
-    require_state,
-    resident_of,
-)
+from mynacard.services.common import apply_event, card, end_card, new_card_id, require_state, resident_of
 from mynacard.services.context import Work
 
 _crypto_pool: tuple[int, ThreadPoolExecutor] | None = None
@@ -498,5 +490,4 @@ __all__ = [
     "issue",
     "issue_certificate",
     "make",
-    "refresh_face_cert_expiry",
 ]

@@ -15,8 +15,8 @@ from mynacard.rules.events import CERT_KIND_JA, CertKind, RevocationReason
 from mynacard.rules.validity import renewal_window_opens
 from mynacard.rules.wareki import both
 from mynacard.services import certfees, chips, pki
-from mynacard.services.cards import issue_certificate, refresh_face_cert_expiry
-from mynacard.services.common import card, current_cert, require_state, resident_of
+from mynacard.services.cards import issue_certificate
+from mynacard.services.common import card, current_cert, refresh_face_cert_expiry, require_state, resident_of
 from mynacard.services.context import Work
 
 
