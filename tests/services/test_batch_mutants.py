@@ -146,3 +146,22 @@ def test_a_batch_resumed_in_one_step_walks_the_next_steps_from_their_start_R_USE
         sent = s.execute(select(ExpiryNotice.subject, ExpiryNotice.card_id, ExpiryNotice.expires_on)).all()
     assert sorted(subject for subject, _, _ in sent) == ["card", "card", "card", "certificate"]
     assert ("certificate", later, date(2034, 6, 14)) in sent
+
+
+def test_a_supervisors_batch_in_one_transaction_touches_only_their_municipality_R_CARD_2(office):
+    ours = _cards(office, 2)
+    theirs = _cards(office, 1, municipality_code=KANAZAWA)
+    with office.work(at=CARD_END, actor="supervisor") as w:
+        rep = batch.daily(w, municipality_code=KANAZAWA)
+    assert rep.expired_cards == theirs
+    with office.store.session() as s:
+        states = dict(s.execute(select(Card.id, Card.state).where(Card.id.in_(ours + theirs))).all())
+    assert [states[c] for c in ours] == ["issued", "issued"] and states[theirs[0]] == "expired"
+
+
+def test_the_batch_in_one_transaction_goes_through_every_chunk_R_CARD_2(office):
+    ids = _cards(office, 3)
+    with office.work(at=CARD_END, actor="batch") as w:
+        rep = batch.daily(w, chunk=2)
+    assert sorted(rep.expired_cards) == sorted(ids)
+    assert len(rep.expired_certificates) == 6
