@@ -259,14 +259,14 @@ def test_continued_use_writes_the_notes_field_closes_the_move_and_logs_it_R_CARD
 
 
 def test_continued_use_on_the_90th_day_still_counts_R_CARD_8(office):
-    rid, card_id = _moved_in(office)
+    _, card_id = _moved_in(office)
     with office.work(at=at("2026-11-03"), actor="kanazawa") as w:
         face.continued_use(w, card_id, resident_pin=PINS["resident"])
     assert _card(office, card_id).continued_use_by is None
 
 
 def test_continued_use_after_the_90_days_is_refused_with_the_last_day_R_CARD_8(office):
-    rid, card_id = _moved_in(office)
+    _, card_id = _moved_in(office)
     with pytest.raises(StateError) as err, office.work(at=at("2026-11-04"), actor="kanazawa") as w:
         face.continued_use(w, card_id, resident_pin=PINS["resident"])
     assert (err.value.message, err.value.message_ja) == (
@@ -276,7 +276,7 @@ def test_continued_use_after_the_90_days_is_refused_with_the_last_day_R_CARD_8(o
 
 
 def test_a_suspended_card_can_be_presented_for_continued_use_R_CARD_8(office):
-    rid, card_id = _moved_in(office)
+    _, card_id = _moved_in(office)
     with office.work(at=at("2026-08-08"), actor="kanazawa") as w:
         loss.report_loss(w, card_id)
     with office.work(at=at("2026-08-10"), actor="kanazawa") as w:
@@ -286,7 +286,7 @@ def test_a_suspended_card_can_be_presented_for_continued_use_R_CARD_8(office):
 
 
 def test_a_returned_card_cannot_be_presented_for_continued_use_R_CARD_8(office):
-    rid, card_id = _moved_in(office)
+    _, card_id = _moved_in(office)
     with office.work(at=at("2026-08-08"), actor="kanazawa") as w:
         lifecycle.return_card(w, card_id)
     with pytest.raises(StateError) as err, office.work(at=at("2026-08-10"), actor="kanazawa") as w:
