@@ -334,3 +334,47 @@ def test_a_card_reissued_after_moving_in_needs_no_continued_use_R_CARD_8(office)
     with pytest.raises(StateError) as err, office.work(at=at("2026-09-02"), actor="kanazawa") as w:
         face.continued_use(w, new_id, resident_pin=PINS["resident"])
     assert err.value.message == "No move is waiting for this card's continued use."
+
+
+# --- a move inside the municipality ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("new_address", ["石川県鹿島郡中能登町能登部下91部23番地", "  "])
+def test_a_move_within_needs_a_new_address_R_CARD_7(office, new_address):
+    rid = new_resident(office)  # lives at 石川県鹿島郡中能登町能登部下91部23番地
+    with pytest.raises(ValidationError) as err, office.work(at=at("2026-03-01"), actor="clerk") as w:
+        face.move_within(w, rid, new_address=new_address)
+    assert err.value.to_dict() == {
+        "code": "invalid_input",
+        "message": "Give the new address (different from the current one).",
+        "message_ja": "新しい住所を入力してください。",
+        "field": "new_address",
+    }
+
+
+def test_a_move_within_address_with_a_control_character_is_refused_naming_the_field(office):
+    rid = new_resident(office)
+    with pytest.raises(ValidationError) as err, office.work(at=at("2026-03-01"), actor="clerk") as w:
+        face.move_within(w, rid, new_address="中能登町\t井田")
+    assert err.value.field == "new_address"
+    assert err.value.message == "new_address contains a control character (U+0009); enter it again without it."
+
+
+def test_a_move_within_is_logged_as_an_address_change_and_can_bring_a_new_signing_certificate_R_CERT_5(office):
+    rid = new_resident(office)
+    card_id = issued_card(office, rid)
+    with office.work(at=at("2026-03-01"), actor="clerk") as w:
+        res = face.move_within(w, rid, new_address="石川県鹿島郡中能登町井田1番地", new_signing_pin="IDA2026")
+        assert res.new_signing_serial is not None
+        assert repo.current_certificate(w.session, card_id, "sign").serial == res.new_signing_serial
+    [(logged_card, details)] = _events(office, "attributes_changed", rid)
+    assert (logged_card, details) == (card_id, {"what": "address", "certificates": {"sign": "revoke"}})
+
+
+def test_a_full_notes_field_is_logged_for_the_card_R_CARD_7(office):
+    rid = new_resident(office)
+    card_id = issued_card(office, rid)
+    for i in range(5):  # the field holds 4 changes
+        with office.work(at=at(f"2026-0{i + 1}-10"), actor="clerk") as w:
+            face.move_within(w, rid, new_address=f"石川県鹿島郡中能登町{i + 1}番地")
+    assert _events(office, "notes_full", rid) == [(card_id, {})]
