@@ -152,6 +152,8 @@ def _column(e: MynaError) -> str:
         name = next((k for k in ("municipality_code", "birth_date", "pin") if k in e.fields), None)
     if not name and "individual number" in e.message.lower():
         name = "individual_number"
+    if str(name).startswith("pin."):  # a PIN refused by the hand-over: its column, auth_pin ...
+        return f"{str(name)[4:]}_pin"
     return _FIELD_COLUMN.get(str(name), str(name)) if name else "-"
 
 
