@@ -198,6 +198,7 @@ def _expire_certificates(w: Work, rep: BatchReport, scope: _Scope, after: str | 
     ).all()
     if not due:
         return 0, after
+    _check_order(w, sorted({r.card_id for r in due if r.card_id is not None}))
     _events(w, [{"action": "certificate_expired", "resident_id": r.resident_id, "card_id": r.card_id,
                  "certificate_serial": r.serial, "details": {"kind": r.kind}} for r in due])
     rep.counts["expired_certificates"] += len(due)
