@@ -120,7 +120,9 @@ def test_a_marked_notice_moves_from_unprinted_to_printed_with_who_and_when_R_USE
     assert _mark(desk, [ids[two.card_id]], actor="clerk-a") == printqueue.Marked([ids[two.card_id]], 0, 0)
     printed = _row(desk, two, printed_at=at("2029-03-21"), printed_by="clerk-a")
     assert _notices(desk, show="printed") == [printed]
-    assert _notices(desk, show="unprinted") == sorted([_row(desk, one), _row(desk, three)], key=lambda r: r["id"])
+    unprinted = sorted([_row(desk, one), _row(desk, three)], key=lambda r: r["id"])
+    assert _notices(desk, show="unprinted") == unprinted
+    assert _notices(desk) == unprinted  # the default
     assert _notices(desk, show="all") == sorted([_row(desk, one), printed, _row(desk, three)], key=lambda r: r["id"])
     assert _counts(desk) == {"printed": 1, "unprinted": 2, "all": 3}
     assert _counts(desk, municipality_code=NAKANOTO) == {"printed": 1, "unprinted": 1, "all": 2}
