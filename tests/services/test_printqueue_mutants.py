@@ -120,7 +120,9 @@ def test_a_marked_notice_moves_from_unprinted_to_printed_with_who_and_when_R_USE
     assert _mark(desk, [ids[two.card_id]], actor="clerk-a") == printqueue.Marked([ids[two.card_id]], 0, 0)
     printed = _row(desk, two, printed_at=at("2029-03-21"), printed_by="clerk-a")
     assert _notices(desk, show="printed") == [printed]
-    assert _notices(desk, show="unprinted") == sorted([_row(desk, one), _row(desk, three)], key=lambda r: r["id"])
+    unprinted = sorted([_row(desk, one), _row(desk, three)], key=lambda r: r["id"])
+    assert _notices(desk, show="unprinted") == unprinted
+    assert _notices(desk) == unprinted  # the default
     assert _notices(desk, show="all") == sorted([_row(desk, one), printed, _row(desk, three)], key=lambda r: r["id"])
     assert _counts(desk) == {"printed": 1, "unprinted": 2, "all": 3}
     assert _counts(desk, municipality_code=NAKANOTO) == {"printed": 1, "unprinted": 1, "all": 2}
@@ -130,7 +132,7 @@ def test_a_marked_notice_moves_from_unprinted_to_printed_with_who_and_when_R_USE
 
 
 def test_a_notice_marked_again_keeps_who_printed_it_first_R_USE_3(desk, world):
-    one, two, three = world.holders
+    one, two, _ = world.holders
     ids = _ids(desk)
     _mark(desk, [ids[one.card_id]], actor="clerk-a")
     again = _mark(desk, [ids[two.card_id], ids[one.card_id], ids[one.card_id]], actor="clerk-b", when="2029-03-22")
@@ -147,12 +149,13 @@ def test_marking_all_the_days_notices_lists_them_in_order(desk, world):
 
 
 def test_another_municipalitys_notice_is_not_marked_and_counts_as_unknown_R_USE_3(desk, world):
-    one, two, three = world.holders
+    one, _, three = world.holders
     ids = _ids(desk)
     marked = _mark(desk, [ids[one.card_id], ids[three.card_id], 999_999], municipality_code=NAKANOTO)
     assert marked == printqueue.Marked([ids[one.card_id]], 0, 2)
     assert _notices(desk, show="printed", municipality_code=KANAZAWA) == []
-    assert _mark(desk, [ids[three.card_id]], municipality_code=KANAZAWA) == printqueue.Marked([ids[three.card_id]], 0, 0)
+    theirs = ids[three.card_id]
+    assert _mark(desk, [theirs], municipality_code=KANAZAWA) == printqueue.Marked([theirs], 0, 0)
     assert _mark(desk, [999_999, 999_998]) == printqueue.Marked([], 0, 2)
 
 
