@@ -184,3 +184,15 @@ def test_a_later_step_of_another_card_does_not_stop_the_batch(office):
         loss.report_loss(w, other)
     with office.work(at=at("2026-11-05"), actor="batch") as w:
         assert batch.daily(w).lapsed_cards == [card_id]
+
+
+def test_lapses_over_several_chunks_are_all_listed_and_counted_R_CARD_8(office):
+    cards = []
+    for name in ("能登 太郎", "能登 次郎"):
+        rid = new_resident(office, name=name)
+        cards.append(issued_card(office, rid))
+        _move(office, rid)
+    with office.work(at=at("2026-11-04"), actor="batch") as w:
+        rep = batch.daily(w, chunk=1)
+    assert sorted(rep.lapsed_cards) == sorted(cards)
+    assert (rep.counts["lapsed_cards"], rep.counts["revoked_certificates"]) == (2, 2)
