@@ -196,3 +196,60 @@ def test_lapses_over_several_chunks_are_all_listed_and_counted_R_CARD_8(office):
         rep = batch.daily(w, chunk=1)
     assert sorted(rep.lapsed_cards) == sorted(cards)
     assert (rep.counts["lapsed_cards"], rep.counts["revoked_certificates"]) == (2, 2)
+
+
+# --- the chunked batch with its checkpoint ---------------------------------------------------
+
+
+def _checkpoint(office, name: str) -> dict | None:
+    import json
+
+    from mynacard.db.models import StoreMeta
+
+    with office.work(at=at("2031-01-01"), actor="reader") as w:
+        row = w.session.get(StoreMeta, name)
+        return None if row is None else json.loads(row.value)
+
+
+def test_the_chunked_batch_reports_each_chunk_logs_as_the_batch_and_keeps_counts_only_R_CARD_8(office):
+    rid = new_resident(office)
+    card_id = issued_card(office, rid)
+    _move(office, rid, to=KANAZAWA)
+    other = new_resident(office, name="金沢 一郎", municipality_code=KANAZAWA)
+    other_card = issued_card(office, other)
+    _move(office, other, to=NAKANOTO)
+    chunks: list[tuple[str, int]] = []
+    rep = batch.run_daily(
+        office, at=at("2026-11-04"), municipality_code=KANAZAWA, chunk=1, progress=lambda s, n: chunks.append((s, n))
+    )
+    assert chunks == [
+        ("certificates", 0),
+        ("cards", 0),
+        ("moves", 1),
+        ("moves", 0),
+        ("card_notices", 0),
+        ("certificate_notices", 0),
+    ]
+    assert (rep.counts["lapsed_cards"], rep.lapsed_cards, rep.resumed_from) == (1, [], None)
+    assert [e[:2] for e in _events(office, card_id, "card_lapsed")] == [("card_lapsed", "batch")]
+    assert _card(office, other_card).state == "issued"
+    assert _checkpoint(office, f"batch:2026-11-04:{KANAZAWA}") == {"step": "done", "after": None, "counts": rep.counts}
+
+
+def test_a_chunked_batch_stopped_after_a_step_resumes_at_the_next_one_R_USE_3(office):
+    """Certificates to 2029-06-15: their expiry notices are due on 2029-04-01."""
+    for name in ("能登 太郎", "能登 次郎"):
+        issued_card(office, new_resident(office, name=name))
+    when = at("2029-04-01")
+
+    def stop_after_the_card_notices(step: str, n: int) -> None:
+        if step == "card_notices":
+            raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError):
+        batch.run_daily(office, at=when, progress=stop_after_the_card_notices)
+    saved = _checkpoint(office, "batch:2029-04-01:all")
+    assert (saved["step"], saved["after"]) == ("certificate_notices", None)
+    rep = batch.run_daily(office, at=when)
+    assert rep.resumed_from == "certificate_notices"
+    assert rep.counts["notices"] == 2
