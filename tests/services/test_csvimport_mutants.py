@@ -103,6 +103,12 @@ def test_a_header_that_does_not_fit_is_refused_whole_naming_the_columns(header, 
     }
 
 
+def test_a_header_with_an_unnamed_column_is_refused_and_names_no_made_up_column():
+    with pytest.raises(ValidationError) as err:
+        list(read_rows(io.StringIO("name,address,,birth_date,sex,municipality\nx\n"), issue_cards=False))
+    assert err.value.message.startswith("The CSV header does not fit the import format (unknown column(s): ). ")
+
+
 def test_a_header_without_card_columns_is_fine_when_no_cards_are_issued():
     text = "name,address,birth_date,sex,municipality,individual_number\n佐藤 一郎,a,1970-01-01,1,174076,\n"
     assert [line for line, _ in read_rows(io.StringIO(text), issue_cards=False)] == [2]
