@@ -121,9 +121,6 @@ def test_notes_full_without_a_card_refused_with_no_entries_R_CARD_7():
     assert e.value.message_ja == "追記欄に余白があります(4欄中0欄使用)。追記欄の余白なしによる再交付はできません。"
 
 
-# --- lapsed (R_LOSS_4) ---------------------------------------------------------------------------
-# lapsed is read from the store: covered below with the office.
-
 # --- renewal (R_CARD_6) --------------------------------------------------------------------------
 
 
@@ -412,3 +409,22 @@ def test_record_moved_in_from_abroad_in_the_future_refused(office):
             "message_ja": "未来の日付は指定できません。",
             "field": "moved_in_on",
         }
+
+
+@pytest.mark.parametrize(
+    ("state", "expires_on", "free"),
+    [
+        (CardState.EXPIRED, date(2030, 6, 15), True),  # expired by its state
+        (CardState.RETURNED, date(2026, 1, 20), True),  # expired a year before
+        (CardState.RETURNED, date(2027, 3, 1), True),  # under 3 months left
+        (CardState.RETURNED, date(2030, 6, 15), False),
+    ],
+)
+def test_lapsed_free_when_the_earlier_card_expired_or_expiring_R_LOSS_4(office, state, expires_on, free):
+    rid = new_resident(office)
+    card_id = issued_card(office, rid)
+    with office.work(at=at("2027-01-20"), actor="clerk") as w:
+        c = repo.card(w.session, card_id)
+        c.state, c.expires_on = state, expires_on
+        w.session.flush()
+        assert lapsed(_store_case(w, rid)) == Claim(R.LAPSED, card_expiring=free)
