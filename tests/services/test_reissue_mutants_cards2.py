@@ -31,8 +31,8 @@ from mynacard.services.reissue import (
     return_from_abroad,
     theft,
 )
-from tests.services.conftest import KANAZAWA, MASTER_KEY, NAKANOTO, at, issued_card, new_resident
 from tests.keypool import pooled_key
+from tests.services.conftest import KANAZAWA, MASTER_KEY, NAKANOTO, at, issued_card, new_resident
 from tests.storetemplate import migrated_store
 
 RECEIVED = date(2027, 1, 20)
