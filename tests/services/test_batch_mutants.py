@@ -253,3 +253,24 @@ def test_a_chunked_batch_stopped_after_a_step_resumes_at_the_next_one_R_USE_3(of
     rep = batch.run_daily(office, at=when)
     assert rep.resumed_from == "certificate_notices"
     assert rep.counts["notices"] == 2
+
+
+def test_the_chunked_batch_takes_no_more_than_a_chunk_at_a_time_R_CERT_3(office):
+    """Two adults: four certificates to 2029-06-15, each taken in a chunk of its own."""
+    for name in ("能登 太郎", "能登 次郎"):
+        issued_card(office, new_resident(office, name=name))
+    chunks: list[tuple[str, int]] = []
+    rep = batch.run_daily(office, at=at("2029-06-16"), chunk=1, progress=lambda s, n: chunks.append((s, n)))
+    assert [n for s, n in chunks if s == "certificates"] == [1, 1, 1, 1, 0]
+    assert rep.counts["expired_certificates"] == 4
+
+
+def test_the_chunked_batch_lapses_one_move_a_chunk_R_CARD_8(office):
+    for name in ("能登 太郎", "能登 次郎"):
+        rid = new_resident(office, name=name)
+        issued_card(office, rid)
+        _move(office, rid)
+    chunks: list[tuple[str, int]] = []
+    rep = batch.run_daily(office, at=at("2026-11-04"), chunk=1, progress=lambda s, n: chunks.append((s, n)))
+    assert [n for s, n in chunks if s == "moves"] == [1, 1, 0]
+    assert rep.counts["lapsed_cards"] == 2
