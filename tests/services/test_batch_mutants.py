@@ -330,3 +330,32 @@ def test_a_municipalitys_batch_mails_only_its_own_residents_notices_R_USE_3(offi
         (ours, "card", date(2034, 6, 15), date(2034, 4, 1)),
         (ours, "certificate", date(2029, 6, 15), date(2029, 4, 1)),
     ]
+
+
+def test_a_batch_stopped_inside_a_step_resumes_after_its_last_key_and_starts_the_next_step_afresh_R_USE_3(
+    office, monkeypatch
+):
+    """On 2034-04-01 the card of one holder (to 2034-06-15) and the certificates of another
+    (handed over in 2030: to 2034-06-15, the card to 2039) are due for their notices."""
+    from mynacard.services import cards
+
+    ids = iter(["FFFFFFFFFFF1", "000000000002"])
+    monkeypatch.setattr(cards, "new_card_id", lambda: next(ids))
+    card_due = issued_card(office, new_resident(office))
+    certs_due = issued_card(
+        office, new_resident(office, name="能登 次郎"), applied="2030-04-01", made="2030-04-20", handed="2030-05-10"
+    )
+    when = at("2034-04-01")
+
+    def stop_inside_the_card_notices(step: str, n: int) -> None:
+        if step == "card_notices" and n == 1:
+            raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError):
+        batch.run_daily(office, at=when, chunk=1, progress=stop_inside_the_card_notices)
+    rep = batch.run_daily(office, at=when, chunk=1)
+    assert rep.resumed_from == f"card_notices 2034-06-15 {card_due}"
+    assert _notices(office) == [
+        (certs_due, "certificate", date(2034, 6, 15), date(2034, 4, 1)),
+        (card_due, "card", date(2034, 6, 15), date(2034, 4, 1)),
+    ]
