@@ -253,3 +253,109 @@ def test_a_chunked_batch_stopped_after_a_step_resumes_at_the_next_one_R_USE_3(of
     rep = batch.run_daily(office, at=when)
     assert rep.resumed_from == "certificate_notices"
     assert rep.counts["notices"] == 2
+
+
+def test_the_chunked_batch_takes_no_more_than_a_chunk_at_a_time_R_CERT_3(office):
+    """Two adults: four certificates to 2029-06-15, each taken in a chunk of its own."""
+    for name in ("能登 太郎", "能登 次郎"):
+        issued_card(office, new_resident(office, name=name))
+    chunks: list[tuple[str, int]] = []
+    rep = batch.run_daily(office, at=at("2029-06-16"), chunk=1, progress=lambda s, n: chunks.append((s, n)))
+    assert [n for s, n in chunks if s == "certificates"] == [1, 1, 1, 1, 0]
+    assert rep.counts["expired_certificates"] == 4
+
+
+def test_the_chunked_batch_lapses_one_move_a_chunk_R_CARD_8(office):
+    for name in ("能登 太郎", "能登 次郎"):
+        rid = new_resident(office, name=name)
+        issued_card(office, rid)
+        _move(office, rid)
+    chunks: list[tuple[str, int]] = []
+    rep = batch.run_daily(office, at=at("2026-11-04"), chunk=1, progress=lambda s, n: chunks.append((s, n)))
+    assert [n for s, n in chunks if s == "moves"] == [1, 1, 0]
+    assert rep.counts["lapsed_cards"] == 2
+
+
+# --- expiry notices (R_USE_3: mailed 2-3 months before the expiry) -----------------------------
+
+
+def _notices(office) -> list[tuple[str, str, date, date]]:
+    from mynacard.db.models import ExpiryNotice
+
+    with office.work(at=at("2031-01-01"), actor="reader") as w:
+        return sorted((n.card_id, n.subject, n.expires_on, n.sent_on) for n in w.session.scalars(select(ExpiryNotice)))
+
+
+def test_a_certificate_notice_is_still_due_two_months_before_the_expiry_R_USE_3(office):
+    card_id = issued_card(office, new_resident(office))  # certificates to 2029-06-15
+    with office.work(at=at("2029-04-15"), actor="batch") as w:
+        batch.daily(w)
+    assert _notices(office) == [(card_id, "certificate", date(2029, 6, 15), date(2029, 4, 15))]
+
+
+def test_no_notice_is_mailed_less_than_two_months_before_the_expiry_R_USE_3(office):
+    issued_card(office, new_resident(office))
+    with office.work(at=at("2029-04-16"), actor="batch") as w:
+        batch.daily(w)
+    assert _notices(office) == []
+
+
+def test_a_notice_for_a_month_end_expiry_goes_out_on_the_day_three_months_before_R_USE_3(office):
+    """Born on 31 May: certificates to 2029-05-31, three months before is 2029-02-28."""
+    card_id = issued_card(office, new_resident(office, birth=date(1990, 5, 31)))
+    with office.work(at=at("2029-02-28"), actor="batch") as w:
+        batch.daily(w)
+    assert _notices(office) == [(card_id, "certificate", date(2029, 5, 31), date(2029, 2, 28))]
+
+
+def test_a_suspended_card_gets_no_card_notice_R_USE_3(office):
+    """Cards to 2034-06-15: their notices are due on 2034-04-01."""
+    issued = issued_card(office, new_resident(office))
+    suspended = issued_card(office, new_resident(office, name="能登 次郎"))
+    with office.work(at=at("2034-03-01"), actor="hotline") as w:
+        loss.report_loss(w, suspended)
+    with office.work(at=at("2034-04-01"), actor="batch") as w:
+        batch.daily(w)
+    assert _notices(office) == [(issued, "card", date(2034, 6, 15), date(2034, 4, 1))]
+
+
+def test_a_municipalitys_batch_mails_only_its_own_residents_notices_R_USE_3(office):
+    ours = issued_card(office, new_resident(office))
+    issued_card(office, new_resident(office, name="金沢 一郎", municipality_code=KANAZAWA))
+    with office.work(at=at("2029-04-01"), actor="batch") as w:
+        batch.daily(w, municipality_code=NAKANOTO)
+    with office.work(at=at("2034-04-01"), actor="batch") as w:
+        batch.daily(w, municipality_code=NAKANOTO)
+    assert _notices(office) == [
+        (ours, "card", date(2034, 6, 15), date(2034, 4, 1)),
+        (ours, "certificate", date(2029, 6, 15), date(2029, 4, 1)),
+    ]
+
+
+def test_a_batch_stopped_inside_a_step_resumes_after_its_last_key_and_starts_the_next_step_afresh_R_USE_3(
+    office, monkeypatch
+):
+    """On 2034-04-01 the card of one holder (to 2034-06-15) and the certificates of another
+    (handed over in 2030: to 2034-06-15, the card to 2039) are due for their notices."""
+    from mynacard.services import cards
+
+    ids = iter(["FFFFFFFFFFF1", "000000000002"])
+    monkeypatch.setattr(cards, "new_card_id", lambda: next(ids))
+    card_due = issued_card(office, new_resident(office))
+    certs_due = issued_card(
+        office, new_resident(office, name="能登 次郎"), applied="2030-04-01", made="2030-04-20", handed="2030-05-10"
+    )
+    when = at("2034-04-01")
+
+    def stop_inside_the_card_notices(step: str, n: int) -> None:
+        if step == "card_notices" and n == 1:
+            raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError):
+        batch.run_daily(office, at=when, chunk=1, progress=stop_inside_the_card_notices)
+    rep = batch.run_daily(office, at=when, chunk=1)
+    assert rep.resumed_from == f"card_notices 2034-06-15 {card_due}"
+    assert _notices(office) == [
+        (certs_due, "certificate", date(2034, 6, 15), date(2034, 4, 1)),
+        (card_due, "card", date(2034, 6, 15), date(2034, 4, 1)),
+    ]
