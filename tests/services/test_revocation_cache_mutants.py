@@ -5,6 +5,10 @@ pruning of the change log. Written against the mutants of ``services/revocation/
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+import weakref
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -12,6 +16,7 @@ from sqlalchemy import text
 from mynacard.db import repositories as repo
 from mynacard.db.staff import OcspCacheEntry, RevocationChange
 from mynacard.services.revocation import cache
+from mynacard.services.revocation.cache import CHANNEL
 from mynacard.services.revocation.ocsp import forget, sign_response
 from tests.services.conftest import at, issued_card, new_resident
 
@@ -87,3 +92,66 @@ def test_pruning_an_empty_log_removes_nothing(office, monkeypatch):
     with office.store.session() as s:
         assert s.query(RevocationChange).count() == 0
         assert cache.prune_changes(s) == 0
+
+
+# --- the PostgreSQL change listener -------------------------------------------------------------
+
+
+class _Flag:
+    """What the listener marks: stands for the change signal of one process."""
+
+    _dirty = False
+
+
+def _listen(url: str) -> tuple[_Flag, threading.Thread]:
+    flag = _Flag()
+    t = threading.Thread(target=cache._Signal._listen, args=(weakref.ref(flag), url), daemon=True)
+    t.start()
+    return flag, t
+
+
+def _until(check, seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()
+
+
+def test_the_listener_marks_the_signal_on_each_notify_at_once_R_CERT_8(pg_url):
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    flag, _ = _listen(url)
+    assert _until(lambda: flag._dirty is True, 5)  # listening: marked once for anything missed
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _ in range(2):
+            flag._dirty = False
+            conn.execute(f"NOTIFY {CHANNEL}")
+            assert _until(lambda: flag._dirty is True, 2)  # well before the 5 s wait ends
+
+
+def test_the_listener_ends_when_its_database_is_gone(pg_url):
+    from sqlalchemy.engine import make_url
+
+    url = make_url(pg_url).set(drivername="postgresql", database="mynacard_no_such_db").render_as_string(
+        hide_password=False)
+    flag, t = _listen(url)
+    t.join(timeout=3)
+    assert not t.is_alive() and flag._dirty is False
+
+
+def test_the_listener_retries_an_unreachable_server_until_the_signal_is_gone(pg_url, caplog):
+    from sqlalchemy.engine import make_url
+
+    url = make_url(pg_url).set(drivername="postgresql", port=1).render_as_string(hide_password=False)
+    with caplog.at_level(logging.WARNING, logger=cache.log.name):
+        flag, t = _listen(url)
+        t.join(timeout=1.5)
+        assert t.is_alive()  # tried, waited a second, tried again
+        del flag
+        t.join(timeout=3)
+        assert not t.is_alive()
+    assert "OCSP change listener: OperationalError; listening again in 1 s" in caplog.messages

@@ -104,3 +104,13 @@ def test_the_refresher_prunes_the_change_log(office, monkeypatch):
             conn.execute(text("UPDATE certificates SET status='good' WHERE serial=:s"), {"s": str(serial)})
     monkeypatch.setattr(cache, "KEEP_CHANGES", 1)
     assert refresh(office, at=T0).pruned == 3
+
+
+def test_a_responder_the_refresher_has_to_make_is_logged_as_its_work_R_CERT_8(office):
+    issued_card(office, new_resident(office))
+    now = T0 + timedelta(hours=3)
+    assert refresh(office, at=now, missing=True) == Refreshed(signed=0, missing=2, pruned=0)
+    with office.work(at=now, actor="reader") as w:
+        made = [(e.details["kind"], e.actor, e.at) for e in repo.events(w.session)
+                if e.action == "ocsp_responder_issued"]
+    assert sorted(made) == [("auth", "ocsp-refresh", now), ("sign", "ocsp-refresh", now)]
