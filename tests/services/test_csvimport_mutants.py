@@ -46,6 +46,11 @@ def test_the_header_may_carry_a_bom_and_spaces_and_the_cells_are_trimmed():
                          "municipality": "174076"})]
 
 
+def test_a_bom_followed_by_a_space_is_not_part_of_the_first_column_name():
+    rows = _rows("\ufeff name,address,birth_date,sex,municipality\n山田 太郎,x,1980-01-02,1,174076\n")
+    assert rows[0][1]["name"] == "山田 太郎"
+
+
 def test_the_row_number_is_the_files_line_and_a_row_with_too_many_cells_is_marked():
     rows = _rows(f"{HEADER}\na,b,1980-01-02,1,174076\nc,d,1980-01-02,1,174076,extra\n")
     assert [n for n, _ in rows] == [2, 3]

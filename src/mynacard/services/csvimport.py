@@ -57,7 +57,7 @@ def read_rows(stream: IO[str], *, issue_cards: bool) -> Iterator[tuple[int, dict
     """The data rows of a CSV file with a header (UTF-8, a BOM allowed) as (row number, values).
     A header without a required column, or with a column this format does not know, is refused whole."""
     reader = csv.DictReader(stream)
-    header = [(h or "").strip().lstrip("\ufeff") for h in (reader.fieldnames or [])]
+    header = [(h or "").lstrip("\ufeff").strip() for h in (reader.fieldnames or [])]
     required = RESIDENT_REQUIRED + (CARD_REQUIRED if issue_cards else ())
     missing = [c for c in required if c not in header]
     unknown = [c for c in header if c not in COLUMNS]
