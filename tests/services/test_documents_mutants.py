@@ -465,3 +465,20 @@ def test_a_card_not_yet_handed_over_has_no_hand_over_document_R_CARD_1(desk, wor
     assert _refused(desk, "handover", card_id, documents.original) == (
         NotFoundError, f"No hand-over of card {card_id}: it has not been handed over.",
         "このカードはまだ交付されていません。")
+
+
+def test_the_list_dates_each_document_by_the_day_in_japan(office):
+    """A loss reported and a fee paid at 08:30 in Japan (23:30 the day before in UTC) are listed on
+    the day the resident was at the window."""
+    from mynacard.services import cards, loss
+    from tests.services.conftest import at, issued_card, new_resident
+
+    rid = new_resident(office)
+    card_id = issued_card(office, rid)
+    with office.work(at=at("2027-01-17T08:30"), actor="clerk") as w:
+        loss.report_loss(w, card_id)
+    with office.work(at=at("2027-01-20T08:30"), actor="clerk") as w:
+        cards.apply(w, rid, kind="reissue", reason="loss", documents={"police_report": "第1号"})
+    with office.work(at=at("2027-01-20T09:00"), actor="clerk") as w:
+        days = {entry["kind"]: entry["date"] for entry in documents.listing(w, rid)}
+    assert (days["loss_report"], days["receipt"]) == ("2027-01-17", "2027-01-20")

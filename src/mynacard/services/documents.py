@@ -26,6 +26,7 @@ from mynacard.pdf import Reprint, render
 from mynacard.present import cert_dict
 from mynacard.rules.validity import renewal_window_opens
 from mynacard.services.context import Work
+from mynacard.timeutil import JST
 
 #: kind -> (Japanese title, URL of the original under /documents)
 KINDS: dict[str, tuple[str, str]] = {
@@ -238,7 +239,7 @@ def listing(w: Work, resident_id: int) -> list[dict[str, Any]]:
     original and of a reprint, and how often it was reprinted."""
     found: list[tuple[str, str, str]] = []  # (date, kind, key)
     for rc in w.session.scalars(select(Receipt).where(Receipt.resident_id == resident_id)):
-        found.append((rc.issued_at.isoformat(), "receipt", rc.number))
+        found.append((rc.issued_at.astimezone(JST).isoformat(), "receipt", rc.number))  # the day in Japan
     for c in w.session.scalars(select(Card).where(Card.resident_id == resident_id, Card.issued_on.is_not(None))):
         assert c.issued_on is not None
         found.append((c.issued_on.isoformat(), "handover", c.id))
@@ -246,7 +247,8 @@ def listing(w: Work, resident_id: int) -> list[dict[str, Any]]:
             found.append((n.sent_on.isoformat(), "notice", str(n.id)))
     q = select(Event).where(Event.resident_id == resident_id, Event.action.in_(("pin_reset", "loss_reported")))
     for ev in w.session.scalars(q):
-        found.append((ev.at.isoformat(), "pin_reset" if ev.action == "pin_reset" else "loss_report", str(ev.id)))
+        kind = "pin_reset" if ev.action == "pin_reset" else "loss_report"
+        found.append((ev.at.astimezone(JST).isoformat(), kind, str(ev.id)))
     kept = {(d.kind, d.key): d for d in w.session.scalars(
         select(IssuedDocument).where(IssuedDocument.resident_id == resident_id))}
     out = []
