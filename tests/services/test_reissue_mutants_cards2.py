@@ -161,7 +161,8 @@ def test_renewal_before_the_window_refused_with_its_opening_R_CARD_6():
     assert e.value.to_dict() == {
         "code": "not_allowed",
         "message": "Renewal opens on 2026-12-02, 3 months before the expiry 2027-03-01 (R_CARD_6). Come back then.",
-        "message_ja": "更新の申請は、有効期限 令和9年3月1日(2027-03-01) の3か月前、令和8年12月2日(2026-12-02) から受け付けます。",
+        "message_ja": "更新の申請は、有効期限 令和9年3月1日(2027-03-01) の3か月前、"
+        "令和8年12月2日(2026-12-02) から受け付けます。",
         "opens_on": "2026-12-02",
     }
 
@@ -276,7 +277,8 @@ def test_record_admin_error_stored_and_logged_R_LOSS_4(office):
     card_id = issued_card(office, rid)
     with office.work(at=at("2027-01-19T11:00"), actor="supervisor-1") as w:
         rec = record_admin_error(
-            w, rid, description=" 券面の誤記 ", recorded_role="supervisor", card_id=card_id, occurred_on=date(2027, 1, 3)
+            w, rid, description=" 券面の誤記 ", recorded_role="supervisor", card_id=card_id,
+            occurred_on=date(2027, 1, 3),
         )
         rec_id = rec.id
     with office.work(at=at("2027-01-19T12:00"), actor="t") as w:
