@@ -99,7 +99,7 @@ def test_card_handed_over_is_not_cancelled(office):
         assert e.value.to_dict() == {
             "code": "wrong_state",
             "message": f"Cannot cancel the application: card {card_id} is issued (it must be applied or made).",
-            "message_ja": "申請を取り消できません。カードの状態は「交付済み(有効)」です。",
+            "message_ja": "申請を取り消しできません。カードの状態は「交付済み(有効)」です。",
             "card_id": card_id,
             "state": "issued",
         }

@@ -63,3 +63,7 @@ def test_sqlite_message_naming_no_constraint_says_nothing():
 
 def test_error_without_a_driver_error_says_nothing():
     assert _constraint(_refused(None)) == ""
+
+
+def test_a_driver_error_with_an_empty_message_says_nothing():
+    assert _constraint(_refused(sqlite3.IntegrityError(""))) == ""

@@ -461,7 +461,7 @@ def cancel(w: Work, card_id: str, *, reason: str = "") -> Card:
     is void and the resident may apply again. A card in effect is never touched here."""
     check_text("reason", reason)
     c = card(w, card_id)
-    require_state(c, CardState.APPLIED, CardState.MADE, doing="cancel the application", doing_ja="申請を取り消")
+    require_state(c, CardState.APPLIED, CardState.MADE, doing="cancel the application", doing_ja="申請を取り消し")
     app = repo.application(w.session, c.application_id)
     assert app is not None
     c.state = CardState.CANCELLED

@@ -173,6 +173,6 @@ def _constraint(e: IntegrityError) -> str:
     diag = getattr(e.orig, "diag", None)
     name = str(getattr(diag, "constraint_name", None) or "")
     if not name:
-        text = str(e.orig).splitlines()[0] if e.orig is not None else ""
+        text = next(iter(str(e.orig).splitlines()), "") if e.orig is not None else ""
         name = text.split(":", 1)[-1].strip()[:80] if "constraint failed" in text else ""
     return f"{_INVARIANTS[name]}: {name}" if name in _INVARIANTS else name
