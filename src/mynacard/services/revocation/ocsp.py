@@ -122,10 +122,14 @@ def _issuer(store: Store, kind: str) -> _Issuer | None:
     """The CA of ``kind`` as requests name it, read once per process (a CA never changes)."""
     known = _issuers.setdefault(store, {})
     if kind not in known:
-        with store.read_engine.connect() as conn:
-            der = conn.execute(
-                select(CertificateAuthorityRow.certificate_der).where(CertificateAuthorityRow.kind == kind)
-            ).scalar()
+        query = select(CertificateAuthorityRow.certificate_der).where(CertificateAuthorityRow.kind == kind)
+        der = None
+        # a CA made moments ago may not be on a lagging replica yet: then the primary is asked
+        for engine in dict.fromkeys((store.read_engine, store.engine)):
+            with engine.connect() as conn:
+                der = conn.execute(query).scalar()
+            if der is not None:
+                break
         if der is None:
             return None
         known[kind] = _issuer_of(der)
