@@ -120,14 +120,24 @@ class Supervisor:
                 pass
 
     def _fork(self, role: str) -> None:
+        # A stop signal waits while a child is forked: one that came before (during the pause after a
+        # worker died) forks nothing, and one that comes now finds the new child among the children.
+        # Without this, a child forked just after the stop was never told to stop, and the
+        # supervisor waited for it for ever.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+        if self.stopping:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            return
         pid = os.fork()
         if pid:
             self.children[pid] = role
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a stop pending now reaches it too
             return
         code = 0
         try:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops us with SIGTERM
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             if role == "worker":
                 self._worker()
             else:
