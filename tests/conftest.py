@@ -46,7 +46,7 @@ def _recorded_durations() -> dict[str, float]:
     """Each test's duration in mutmut's stats run (``mutants/mutmut-stats.json``; empty before
     the stats are collected)."""
     global _durations
-    if _durations is None:
+    if not _durations:  # not cached while empty: the stats run, in the same process, writes them later
         import json
         from pathlib import Path
 
@@ -69,10 +69,10 @@ if UNDER_MUTMUT:
         if not durations:
             return  # the stats run: every test runs and is timed
         if MUTATION_MAX_TEST_SECONDS > 0:
-            slow = [i for i in items if durations.get(i.nodeid, 0.0) > MUTATION_MAX_TEST_SECONDS]
+            slow = {i.nodeid for i in items if durations.get(i.nodeid, 0.0) > MUTATION_MAX_TEST_SECONDS}
             if slow and len(slow) < len(items):
-                config.hook.pytest_deselected(items=slow)
-                items[:] = [i for i in items if i not in slow]
+                config.hook.pytest_deselected(items=[i for i in items if i.nodeid in slow])
+                items[:] = [i for i in items if i.nodeid not in slow]
         items.sort(key=lambda i: durations.get(i.nodeid, 0.0))
 
 
