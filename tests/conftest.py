@@ -76,6 +76,16 @@ if UNDER_MUTMUT:
         killers = _killers_of(_mutated_function())
         items.sort(key=lambda i: (killers.get(i.nodeid, len(killers)), durations.get(i.nodeid, 0.0)))
 
+    def pytest_sessionstart(session):  # type: ignore[no-untyped-def]
+        """Under mutmut, each mutant's test session starts with everything it inherited frozen
+        (``gc.freeze``): the fork server's heap (every module, the key pool, the template store) is
+        then never walked by the collector again. pytest collects garbage at the end of every session
+        (``gc_collect_harder``), and walking that heap took 0.3 s of the 0.65 s a one-test session
+        cost; frozen, the session costs 0.13-0.27 s. Only what the tests make is collected, as before."""
+        import gc
+
+        gc.freeze()
+
     def pytest_runtest_logreport(report):  # type: ignore[no-untyped-def]
         """Under mutmut, note which test killed a mutant of which function (see ``_killers_of``)."""
         function = _mutated_function()
