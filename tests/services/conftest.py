@@ -24,15 +24,22 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=JST)
 
 
-@pytest.fixture
-def office(tmp_path):
-    store = migrated_store(tmp_path / "test.db")
-    off = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
+def open_office(path) -> Office:
+    """An office on a fresh store at ``path`` that knows 中能登町 and 金沢市; the caller disposes of
+    ``office.store``. A test module whose tests each make a resident of their own may share one
+    (a module-scoped ``office`` fixture)."""
+    off = Office(store=migrated_store(path), master_key=MASTER_KEY, keygen=pooled_key)
     with off.work(at=at("2020-01-01"), actor="setup") as w:
         residents.add_municipality(w, NAKANOTO, "中能登町", "石川県")
         residents.add_municipality(w, KANAZAWA, "金沢市", "石川県")
+    return off
+
+
+@pytest.fixture
+def office(tmp_path):
+    off = open_office(tmp_path / "test.db")
     yield off
-    store.dispose()
+    off.store.dispose()
 
 
 NUMBERS = iter(["123456789018"] + [None] * 10_000)
