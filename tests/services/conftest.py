@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from mynacard.services import cards, residents
+from mynacard.services import cards, face, residents
 from mynacard.services.context import Office
 from mynacard.timeutil import JST
 from tests.keypool import pooled_key
@@ -24,15 +24,22 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=JST)
 
 
-@pytest.fixture
-def office(tmp_path):
-    store = migrated_store(tmp_path / "test.db")
-    off = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
+def open_office(path) -> Office:
+    """An office on a fresh store at ``path`` that knows 中能登町 and 金沢市; the caller disposes of
+    ``office.store``. A test module whose tests each make a resident of their own may share one
+    (a module-scoped ``office`` fixture)."""
+    off = Office(store=migrated_store(path), master_key=MASTER_KEY, keygen=pooled_key)
     with off.work(at=at("2020-01-01"), actor="setup") as w:
         residents.add_municipality(w, NAKANOTO, "中能登町", "石川県")
         residents.add_municipality(w, KANAZAWA, "金沢市", "石川県")
+    return off
+
+
+@pytest.fixture
+def office(tmp_path):
+    off = open_office(tmp_path / "test.db")
     yield off
-    store.dispose()
+    off.store.dispose()
 
 
 NUMBERS = iter(["123456789018"] + [None] * 10_000)
@@ -85,3 +92,18 @@ def issued_card(
     with office.work(at=at(handed), actor="clerk") as w:
         cards.issue(w, card_id, identity_documents=["drivers_license"], pins=pins or PINS, **issue_kw)
     return card_id
+
+
+def issued_cards(office: Office, n: int, **resident_kw) -> list[str]:
+    """``n`` holders with a card each; with the defaults the cards expire on 2034-06-15 and their
+    certificates on 2029-06-15 (the daily batch's tests)."""
+    return [issued_card(office, new_resident(office, name=f"期限 {i}", **resident_kw)) for i in range(n)]
+
+
+def move_away(office: Office, resident_id: int, *, to: str = KANAZAWA, notice: str = "2026-08-05") -> None:
+    """Out on 2026-07-31 (planned 08-01), in at ``to`` on 08-02 with the notice on ``notice``: the
+    card is to be presented within 90 days of the notice (by 2026-11-03 for the default, R_CARD_8)."""
+    with office.work(at=at("2026-07-31"), actor="clerk") as w:
+        face.move_out(w, resident_id, to_municipality=to, planned_on=date(2026, 8, 1))
+    with office.work(at=at(notice), actor="clerk") as w:
+        face.move_in(w, resident_id, new_address="新しい住所1番地", moved_in_on=date(2026, 8, 2))
