@@ -115,3 +115,51 @@ def test_the_hotline_finds_the_caller_by_the_individual_number_R_LOSS_1(office, 
     with office.work(at=at("2026-01-01T03:00"), actor="hotline") as w:
         done = loss.hotline_suspend(w, name="能登 太郎", birth_date=date(1990, 6, 15), individual_number=number)
         assert done.card.id == card and done.card.state == "suspended"
+
+
+def test_a_loss_report_is_for_a_loss_or_a_theft_and_the_refusal_says_so_R_LOSS_2(office, card):
+    with pytest.raises(ValidationError) as err, office.work(at=at("2026-01-01"), actor="clerk") as w:
+        loss.report_loss(w, card, kind="misplaced")
+    assert err.value.to_dict() == {
+        "code": "invalid_input",
+        "message": "A loss report is for a 'loss' or a 'theft'.",
+        "message_ja": "紛失または盗難を選んでください。",
+        "field": "kind",
+    }
+    with office.work(at=at("2026-01-01"), actor="reader") as w:
+        assert repo.card(w.session, card).state == "issued"
+
+
+def test_only_an_issued_or_suspended_card_can_be_reported_lost_and_the_refusal_says_why_R_LOSS_2(office, card):
+    with office.work(at=at("2026-01-01"), actor="clerk") as w:
+        lifecycle.return_card(w, card)
+    with pytest.raises(StateError) as err, office.work(at=at("2026-01-02"), actor="clerk") as w:
+        loss.report_loss(w, card, kind="theft", police_report="第55号")
+    assert err.value.message == (
+        f"Cannot report a loss: card {card} is returned (it must be issued or suspended)."
+    )
+    assert err.value.message_ja == "紛失の届出できません。カードの状態は「返納済み」です。"
+
+
+def test_a_loss_report_at_the_window_records_the_suspension_and_the_holds_it_made_R_LOSS_2(office, card):
+    with office.work(at=at("2026-01-20T14:30"), actor="clerk") as w:
+        loss.report_loss(w, card, kind="theft", police_report="第55号")
+    with office.work(at=at("2026-01-21"), actor="reader") as w:
+        c = repo.card(w.session, card)
+        assert (c.state, c.suspended_at) == ("suspended", at("2026-01-20T14:30"))
+        number = str(repo.number_of(repo.resident(w.session, c.resident_id)))
+    [event] = _events(office, card, "loss_reported")
+    assert event.resident_id is not None
+    assert event.details == {"kind": "theft", "police_report": "第55号", "holds": {"sign": "hold", "auth": "hold"}}
+    assert number not in str(event.details)  # no individual number in the event log
+
+
+def test_a_loss_reported_after_the_hotline_call_keeps_its_suspension_and_holds_nothing_more_R_LOSS_2(office, card):
+    with office.work(at=at("2026-01-18T03:00"), actor="hotline") as w:
+        loss.hotline_suspend(w, name="能登 太郎", birth_date=date(1990, 6, 15))
+    with office.work(at=at("2026-01-20"), actor="clerk") as w:
+        loss.report_loss(w, card)
+    with office.work(at=at("2026-01-21"), actor="reader") as w:
+        assert repo.card(w.session, card).suspended_at == at("2026-01-18T03:00")
+    [event] = _events(office, card, "loss_reported")
+    assert event.details == {"kind": "loss", "police_report": "", "holds": {}}
