@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import secrets
+from datetime import timedelta
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from mynacard.db.provider import LoginClient, LoginRequest, LoginToken, SignTransaction
 from mynacard.errors import NotFoundError
 from mynacard.services import login
 from tests.client.conftest import AT
-from tests.login.conftest import OIDC
+from tests.login.conftest import OIDC, REDIRECT
 from tests.login.test_provider import login_once
 
 DOCUMENT = "利用規約に同意します。".encode()
@@ -53,3 +56,60 @@ def test_another_login_of_the_same_client_cannot_read_the_transaction_R_CERT_1(o
         with pytest.raises(NotFoundError) as err, office.work(at=AT, actor="rp") as w:
             login.transaction_result(w, plain["access_token"], which)
         assert err.value.message == "No signing transaction of this login has this ID."
+
+
+@pytest.fixture
+def carried(office) -> tuple[str, str]:
+    """(access token, transaction ID): a login of the relying party, exchanged, that carried a signing
+    transaction still open. Written to the store directly (no card): the tests then set the
+    transaction's record as they need it."""
+    with office.work(at=AT, actor="rp") as w:
+        login.register_client(w, "RP00000001", "サンプル電子申請", [REDIRECT], with_secret=True)
+        opener = login.client_credentials(w, w.session.get(LoginClient, "RP00000001")).access_token
+        digest = base64.b64encode(hashlib.sha256(DOCUMENT).digest()).decode()
+        tx = login.start_transaction(w, opener, {"digest": digest})
+        row = LoginRequest(id=secrets.token_urlsafe(32), client_id="RP00000001", redirect_uri=REDIRECT,
+                           scope="openid sign", state="s", nonce="n", code_challenge="c", sign_transaction_id=tx.id,
+                           challenge=b"x" * 32, created_at=AT, expires_at=AT + timedelta(minutes=5),
+                           status="exchanged", resident_id=1, auth_time=AT)
+        access = secrets.token_urlsafe(32)
+        w.session.add_all([row, LoginToken(token_hash=login.digest(access), client_id="RP00000001",
+                                           grant="authorization_code", request_id=row.id, scope=row.scope,
+                                           expires_at=AT + timedelta(minutes=10))])
+        return access, tx.id
+
+
+def _not_found(office, access: str, tx_id: str) -> dict:
+    with pytest.raises(NotFoundError) as err, office.work(at=AT, actor="rp") as w:
+        login.transaction_result(w, access, tx_id)
+    return err.value.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("status", "signature", "certificate"),
+    [
+        ("started", None, None),  # the holder has not approved yet
+        ("signed", b"sig", None),  # a record missing the certificate, or the signature
+        ("signed", None, b"cert"),
+        ("started", b"sig", b"cert"),  # not marked signed
+    ],
+)
+def test_a_transaction_is_given_out_only_once_signed_with_signature_and_certificate_R_CERT_1(
+    office, carried, status, signature, certificate
+):
+    access, tx_id = carried
+    with office.work(at=AT, actor="setup") as w:
+        tx = w.session.get(SignTransaction, tx_id)
+        tx.status, tx.signature, tx.certificate_der = status, signature, certificate
+    assert _not_found(office, access, tx_id) == {
+        "code": "not_found",
+        "message": "The transaction has not been signed.",
+        "message_ja": "The transaction has not been signed.",
+    }
+
+
+def test_a_transaction_gone_from_the_store_is_not_found_for_the_login_that_carried_it(office, carried):
+    access, tx_id = carried
+    with office.work(at=AT, actor="setup") as w:
+        w.session.delete(w.session.get(SignTransaction, tx_id))
+    assert _not_found(office, access, tx_id)["message"] == "No signing transaction of this login has this ID."

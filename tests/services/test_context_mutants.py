@@ -51,6 +51,7 @@ def test_postgresql_error_without_a_constraint_name_says_nothing():
         ("CHECK constraint failed: amount: positive", "amount: positive"),
         ("CHECK constraint failed: " + "c" * 100, "c" * 80),
         ("NOT NULL constraint failed:  cards.state ", "cards.state"),
+        ("FOREIGN KEY constraint failed", "FOREIGN KEY constraint failed"),  # SQLite names no constraint here
     ],
 )
 def test_sqlite_constraint_named_from_its_message(text, explained):
