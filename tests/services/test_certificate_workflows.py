@@ -8,8 +8,10 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
+from cryptography.x509 import ReasonFlags
 
-from mynacard.chip import PinId
+from mynacard.ca import CertStatus as OcspStatus
+from mynacard.chip import KeySlot, PinId
 from mynacard.db import repositories as repo
 from mynacard.errors import MynaError, NotAllowedError, NotFoundError, StateError, ValidationError
 from mynacard.services import cards, certificates, chips, loss, pki
@@ -227,3 +229,33 @@ def test_a_hold_is_released_one_certificate_at_a_time_and_only_where_there_is_on
     with office.work(at=at("2027-01-18"), actor="clerk") as w:
         assert certificates.release(w, card_id, "auth").status == "good"
     assert _only_event(office, card_id, "certificate_released").details == {"kind": "auth"}
+
+
+# --- revoke (R_CERT_6) -----------------------------------------------------------------------------
+
+
+KEY_COMPROMISE = ReasonFlags.key_compromise
+
+
+def test_revocation_at_the_window_is_unspecified_but_after_a_hold_a_key_compromise_R_CERT_6(office):
+    """The holder's own revocation of a good certificate gives no reason; a certificate on hold
+    (its card reported lost) is revoked as compromised. Either way the chip forgets its key."""
+    rid = new_resident(office)
+    card_id = issued_card(office, rid)
+    with office.work(at=at("2027-01-17"), actor="clerk") as w:
+        pki.hold(w, repo.current_certificate(w.session, card_id, "sign"))
+    with office.work(at=at("2027-01-18"), actor="clerk") as w:
+        for kind, reason, flag in [("auth", "unspecified", None), ("sign", "key_compromise", KEY_COMPROMISE)]:
+            cert = certificates.revoke(w, card_id, kind)
+            assert (cert.kind, cert.status, cert.reason) == (kind, "revoked", reason)
+            assert pki.ocsp_status(cert) == OcspStatus("revoked", at("2027-01-18"), flag)  # what relying parties see
+            assert not chips.chip_of(w, repo.card(w.session, card_id)).has_key(KeySlot(kind))
+    with office.work(at=at("2035-01-01"), actor="reader") as w:
+        revoked = [e.details for e in repo.events(w.session, card_id=card_id) if e.action == "certificate_revoked"]
+    assert revoked == [{"kind": "auth", "reason": "unspecified"}, {"kind": "sign", "reason": "key_compromise"}]
+    e = _refusal(office, "2027-01-19", StateError, lambda w: certificates.revoke(w, card_id, "sign"))
+    assert e.to_dict() == {
+        "code": "wrong_state",
+        "message": "The card has no sign certificate in effect to revoke.",
+        "message_ja": "失効させる署名用電子証明書がありません。",
+    }

@@ -1,14 +1,16 @@
-"""The convenience-store kiosk at the service level (R_USE_2): the 住民票の写し it issues and its
-municipal seal, what it refuses and why, the event log, and fetching a document again with its
-download secret."""
+"""The convenience-store kiosk at the service level (R_USE_2): the terminal's login, the 住民票の写し
+it issues and its municipal seal, what it refuses and why, the event log, and fetching a document
+again with its download secret."""
 
 from __future__ import annotations
 
 import io
 import re
 import secrets
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+import jwt
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pypdf import PdfReader
@@ -16,7 +18,8 @@ from pypdf import PdfReader
 from mynacard.client import JpkiCard
 from mynacard.client import approve as ap
 from mynacard.db import repositories as repo
-from mynacard.db.provider import KioskDocument, MunicipalSeal
+from mynacard.db.models import Event
+from mynacard.db.provider import KioskDocument, LoginClient, LoginRequest, MunicipalSeal
 from mynacard.errors import NotFoundError
 from mynacard.rules.login import pkce_challenge
 from mynacard.services import kiosk, login, loss
@@ -141,6 +144,69 @@ def test_a_seal_made_meanwhile_by_another_process_is_the_one_used_R_USE_2(office
     their_key, their_cert, _ = theirs[0]
     assert cert == their_cert
     assert key.private_numbers() == their_key.private_numbers()
+
+
+# --- the kiosk's login ------------------------------------------------------------------------
+
+
+def test_the_kiosk_logs_in_as_its_own_client_with_pkce_under_the_offices_base_url(office, holder, monkeypatch):
+    """The kiosk terminal's login is the provider's code flow for the kiosk's own client: its one
+    redirect URI is the office's base URL (without its trailing slash) + /kiosk/callback, the
+    code is proven with a PKCE verifier of 48 random bytes, and every step is logged as the kiosk."""
+    _, card_id = holder
+    office.base_url = "https://city.example/SANDBOX/"
+    callback = "https://city.example/SANDBOX/kiosk/callback"
+    exchanged, exchange_code = [], login.exchange_code
+
+    def exchange(w, client, form, issuer):
+        tokens = exchange_code(w, client, form, issuer)
+        exchanged.append((dict(form), tokens.id_token))
+        return tokens
+
+    monkeypatch.setattr(login, "exchange_code", exchange)
+    token = _kiosk_token(office, card_id)
+    [(form, id_token)] = exchanged
+    with office.work(at=OPEN, actor="reader") as w:
+        assert w.session.get(LoginClient, kiosk.CLIENT_ID).redirect_uris == [callback]
+        row = w.session.get(LoginRequest, login.bearer(w, token, "authorization_code").request_id)
+        assert (row.client_id, row.redirect_uri, row.scope, row.status) == ("KIOSK", callback, "openid", "exchanged")
+        assert len(row.state) == len(row.nonce) == 11 and row.state != row.nonce  # 8 random bytes each
+        assert pkce_challenge(form["code_verifier"]) == row.code_challenge
+        nonce = row.nonce
+        events = w.session.query(Event).filter(Event.action.like("login_%")).order_by(Event.id)
+        steps = [(e.action, e.actor) for e in events]
+    assert len(form["code_verifier"]) == 64 and form["redirect_uri"] == callback
+    claims = jwt.decode(id_token, options={"verify_signature": False})
+    assert (claims["iss"], claims["aud"], claims["nonce"]) == (
+        "https://city.example/SANDBOX/api/realms/main",
+        "KIOSK",
+        nonce,
+    )
+    assert steps == [
+        ("login_client_registered", "kiosk"),
+        ("login_started", "kiosk"),
+        ("login_approved", "kiosk"),
+        ("login_tokens_issued", "kiosk"),
+    ]
+
+
+def test_a_card_refused_for_a_reason_without_its_own_text_is_told_the_card_cannot_be_used(office, holder, monkeypatch):
+    """Every refusal of the provider has its Japanese text; one without it (a new reason) shows
+    the kiosk's general answer, never the English detail."""
+    _, card_id = holder
+    approve = login.approve
+
+    def approve_with_a_new_reason(w, request_id, answer):
+        return replace(approve(w, request_id, answer), refusal="new_reason", detail="a reason added later")
+
+    monkeypatch.setattr(login, "approve", approve_with_a_new_reason)
+    with pytest.raises(kiosk.KioskRefused) as err:
+        _kiosk_token(office, card_id)
+    assert (err.value.message, err.value.message_ja, err.value.reason) == (
+        "The card was not accepted: a reason added later",
+        "このカードではご利用になれません。",
+        "new_reason",
+    )
 
 
 # --- refusals --------------------------------------------------------------------------------

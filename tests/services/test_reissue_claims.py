@@ -66,6 +66,45 @@ def test_reason_claim_carries_evidence_and_expiry_R_LOSS_4(check, reason, doc, e
     assert claim == Claim(reason, card_expiring=expires_on == EXPIRING, evidence={doc: "七尾署 第99号"})
 
 
+POLICE_JA = "紛失・盗難による再交付には警察署の遺失届(受理番号)が必要です。"
+DAMAGED_JA = "損傷による再交付には損傷したカードをお持ちください。"
+
+
+@pytest.mark.parametrize(
+    ("check", "doc", "named", "ja"),
+    [
+        (loss, "police_report", "loss needs the police report", POLICE_JA),
+        (theft, "police_report", "theft needs the police report", POLICE_JA),
+        (loss_not_holders_fault, "police_report", "loss_not_holders_fault needs the police report", POLICE_JA),
+        (damage, "damaged_card", "damage needs the damaged card", DAMAGED_JA),
+    ],
+)
+def test_a_reason_without_its_document_is_refused_naming_the_document_R_LOSS_2(check, doc, named, ja):
+    with pytest.raises(ValidationError) as e:
+        check(_case(_card(NOT_EXPIRING), {doc: "   "}))
+    assert e.value.to_dict() == {
+        "code": "invalid_input",
+        "message": f"A reissue for {named} (R_LOSS_2): give documents={{'{doc}': ...}} "
+        "(e.g. the police report number).",
+        "message_ja": ja,
+        "field": "documents",
+        "document": doc,
+    }
+
+
+@pytest.mark.parametrize("check", [loss, theft, loss_not_holders_fault])
+def test_a_lost_or_stolen_card_still_in_effect_is_suspended_before_its_reissue_R_LOSS_2(check):
+    with pytest.raises(StateError) as e:
+        check(_case(_card(NOT_EXPIRING, state=CardState.ISSUED), {"police_report": "七尾署 第99号"}))
+    assert e.value.to_dict() == {
+        "code": "wrong_state",
+        "message": "The lost card is still in effect: suspend it first (hotline or loss report).",
+        "message_ja": "紛失したカードの一時停止(紛失の届出)を先に行ってください。",
+    }
+    # a damaged card is brought to the window: it needs no suspension
+    assert damage(_case(_card(NOT_EXPIRING, state=CardState.ISSUED), {"damaged_card": "持参"})).reason is R.DAMAGE
+
+
 @pytest.mark.parametrize("expires_on", [EXPIRING, NOT_EXPIRING])
 def test_disaster_free_with_certificate_charged_without_R_LOSS_4(expires_on):
     expiring = expires_on == EXPIRING
