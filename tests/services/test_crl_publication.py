@@ -9,12 +9,13 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from cryptography import x509
 from sqlalchemy import event, insert, select, text
 
+from mynacard.ca.crl import DEFAULT_CRL_LIFETIME
 from mynacard.db import repositories as repo
 from mynacard.db.models import Certificate, Event
 from mynacard.services import certificates, pki
@@ -211,3 +212,93 @@ def test_a_delta_crl_lists_every_released_hold_of_a_large_base_R_CERT_8(office):
     delta = x509.load_der_x509_crl(crls.serve(office, "sign", "", True, at=asked))
     assert reasons(delta) == {r["serial"]: x509.ReasonFlags.remove_from_crl for r in rows}
     assert {r.revocation_date_utc for r in delta} == {asked.astimezone(UTC)}
+
+
+def test_a_delta_crl_against_a_base_already_past_its_next_update_is_still_current_R_CERT_8(office, monkeypatch):
+    """The base the delta is made against is read again under the CA's lock: published meanwhile
+    by a worker whose clock is a day behind, it is past its nextUpdate; the delta is not."""
+    crls.serve(office, "auth", "", True, at=T1)
+    with office.work(at=T1, actor="t") as w:  # the delta is made again when next asked
+        w.session.execute(text("UPDATE published_crls SET stale = :t WHERE delta = :t"), {"t": True})
+    asked = T1 + timedelta(hours=2)
+    behind = asked - DEFAULT_CRL_LIFETIME
+    real, meanwhile = pki.next_crl_number, []
+
+    def next_number(w, kind):  # type: ignore[no-untyped-def]
+        if not meanwhile:
+            meanwhile.append(kind)
+            with office.work(at=behind, actor="other worker") as other:
+                meanwhile.append(x509.load_der_x509_crl(crls.full_crl(other, kind, "")))
+        return real(w, kind)
+
+    monkeypatch.setattr(pki, "next_crl_number", next_number)
+    delta = x509.load_der_x509_crl(crls.serve(office, "auth", "", True, at=asked))
+    base = meanwhile[1]
+    assert base.last_update_utc == behind and base.next_update_utc == asked
+    assert delta.extensions.get_extension_for_class(x509.DeltaCRLIndicator).value.crl_number == number(base)
+    assert delta.last_update_utc == asked and delta.next_update_utc == asked + DEFAULT_CRL_LIFETIME
+
+
+@pytest.mark.postgres
+def test_postgresql_encodes_the_entries_itself_and_sends_them_in_batches_R_CERT_8(pg_url, monkeypatch):
+    import psycopg
+
+    from mynacard.db.store import Store
+    from mynacard.services import cards, residents
+    from mynacard.services.context import Office
+    from tests.keypool import pooled_key
+    from tests.services.conftest import MASTER_KEY
+
+    store = Store(pg_url)
+    store.migrate()
+    office = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
+    with office.work(at=at("2020-01-01"), actor="setup") as w:
+        residents.add_municipality(w, NAKANOTO, "中能登町", "石川県")
+        residents.add_municipality(w, KANAZAWA, "金沢市", "石川県")
+    resident_id = new_resident(office)
+    with office.work(at=at("2025-04-01"), actor="clerk") as w:  # the card the certificates hang on
+        card_id = cards.apply(w, resident_id, kind="new", channel="online").card.id
+    when = at("2026-04-01T10:00")
+    listed = {  # serial: (status, reason, revocation time, municipality, expiry)
+        2**158 + 1: ("revoked", "key_compromise", datetime(2026, 3, 1, 12, 34, 56, tzinfo=UTC), NAKANOTO, None),
+        255: ("hold", "certificate_hold", datetime(2026, 3, 2, tzinfo=UTC), NAKANOTO, None),
+        256: ("revoked", "unspecified", datetime(2026, 3, 3, tzinfo=UTC), KANAZAWA, None),
+        127: ("revoked", "affiliation_changed", datetime(2051, 1, 2, 3, 4, 5, tzinfo=UTC), KANAZAWA, None),
+        128: ("good", None, None, NAKANOTO, None),
+        129: ("revoked", "key_compromise", datetime(2026, 3, 3, tzinfo=UTC), NAKANOTO, date(2026, 3, 31)),
+    }
+    with office.work(at=when, actor="t") as w:
+        w.session.execute(insert(Certificate), [
+            {"serial": s, "kind": "sign", "card_id": card_id, "resident_id": resident_id,
+             "municipality_code": code, "status": status, "not_before": when - timedelta(days=400),
+             "expires_on": expiry or date(2030, 1, 1), "revoked_at": t, "reason": reason, "der": b"\x00"}
+            for s, (status, reason, t, code, expiry) in listed.items()])
+    fetched: list[int] = []
+    real = psycopg.ServerCursor.fetchmany
+
+    def fetchmany(self, size=0):  # type: ignore[no-untyped-def]
+        rows = real(self, size)
+        fetched.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(psycopg.ServerCursor, "fetchmany", fetchmany)
+    try:
+        whole = x509.load_der_x509_crl(crls.serve(office, "sign", "", False, at=when))
+        assert fetched == [4, 0]  # the four listed in one batch, then the end
+        assert {r.serial_number: r.revocation_date_utc for r in whole} == {
+            s: v[2] for s, v in listed.items() if v[0] != "good" and v[4] is None}
+        assert reasons(whole) == {2**158 + 1: x509.ReasonFlags.key_compromise, 255: x509.ReasonFlags.certificate_hold,
+                                  256: None, 127: x509.ReasonFlags.affiliation_changed}
+        mine = x509.load_der_x509_crl(crls.serve(office, "sign", NAKANOTO, False, at=when))
+        assert reasons(mine) == {2**158 + 1: x509.ReasonFlags.key_compromise, 255: x509.ReasonFlags.certificate_hold}
+        later = when + timedelta(hours=1)
+        with office.store.engine.begin() as conn:  # revoked and released after the base, by statements
+            conn.execute(text("UPDATE certificates SET status = 'revoked', reason = 'superseded', revoked_at = :t "
+                              "WHERE serial = '128'"), {"t": later.astimezone(UTC).replace(tzinfo=None)})
+            conn.execute(text("UPDATE certificates SET status = 'good', reason = NULL, revoked_at = NULL "
+                              "WHERE serial = '255'"))
+        delta = x509.load_der_x509_crl(crls.serve(office, "sign", NAKANOTO, True, at=later + timedelta(minutes=1)))
+        assert reasons(delta) == {128: x509.ReasonFlags.superseded, 255: x509.ReasonFlags.remove_from_crl}
+        assert delta.get_revoked_certificate_by_serial_number(128).revocation_date_utc == later
+    finally:
+        store.dispose()

@@ -270,6 +270,7 @@ def test_requests_by_sha1_and_sha256_hashes_of_the_issuer_are_answered_R_CERT_8(
 
 
 def test_a_response_signed_meanwhile_by_another_worker_is_the_one_read_R_CERT_8(office):
+    from mynacard.db.staff import OcspCacheEntry
     from mynacard.services.revocation.ocsp import sign_response
 
     card_id = issued_card(office, new_resident(office))
@@ -279,6 +280,8 @@ def test_a_response_signed_meanwhile_by_another_worker_is_the_one_read_R_CERT_8(
     with office.work(at=later, actor="t") as w:
         cert = repo.latest_certificate(w.session, card_id, "auth")
         assert revocation.response_der(w, cert) == signed  # current: the stored one, not signed again
+        listed = w.session.get(OcspCacheEntry, cert.serial)  # this unit of work has it loaded
+        assert listed is not None and listed.der == signed
         with office.work(at=later, actor="refresher") as other:
             again = sign_response(other, repo.latest_certificate(other.session, card_id, "auth"))
         assert again != signed
