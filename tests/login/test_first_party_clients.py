@@ -40,9 +40,7 @@ def test_a_first_party_client_registered_meanwhile_by_another_process_is_used_as
         # another process registers the client and commits first: this insert is then refused
         with office.work(at=AT, actor="other process") as other:
             real(other, client_id, "他のプロセス", redirect_uris, with_secret=True)
-        raise IntegrityError(
-            "INSERT INTO login_clients ...", {}, sqlite3.IntegrityError("UNIQUE constraint failed")
-        )
+        raise IntegrityError("INSERT INTO login_clients ...", {}, sqlite3.IntegrityError("UNIQUE constraint failed"))
 
     monkeypatch.setattr(clients, "register_client", raced)
     with office.work(at=AT, actor="portal") as w:

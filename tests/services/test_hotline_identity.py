@@ -54,7 +54,10 @@ def test_the_hotline_suspends_when_every_answer_fits_the_numbered_holder_R_LOSS_
     card_id = issued_card(office, rid)
     with office.work(at=at("2026-01-01T03:00"), actor="hotline") as w:
         loss.hotline_suspend(
-            w, name="能登太郎", birth_date=BORN, individual_number=_number(office, rid),
+            w,
+            name="能登太郎",
+            birth_date=BORN,
+            individual_number=_number(office, rid),
             address="石川県鹿島郡中能登町能登部下91部23番地",
         )
     assert _state(office, card_id) == "suspended"
