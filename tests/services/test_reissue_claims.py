@@ -80,12 +80,15 @@ DAMAGED_JA = "損傷による再交付には損傷したカードをお持ちく
     ],
 )
 def test_a_reason_without_its_document_is_refused_naming_the_document_R_LOSS_2(check, doc, named, ja):
+    example = {
+        "police_report": "the police report's receipt number",
+        "damaged_card": "a note that the damaged card was handed in",
+    }[doc]
     with pytest.raises(ValidationError) as e:
         check(_case(_card(NOT_EXPIRING), {doc: "   "}))
     assert e.value.to_dict() == {
         "code": "invalid_input",
-        "message": f"A reissue for {named} (R_LOSS_2): give documents={{'{doc}': ...}} "
-        "(e.g. the police report number).",
+        "message": f"A reissue for {named} (R_LOSS_2): give documents={{'{doc}': ...}} (e.g. {example}).",
         "message_ja": ja,
         "field": "documents",
         "document": doc,

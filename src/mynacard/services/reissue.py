@@ -89,6 +89,12 @@ _DOCUMENT_JA = {
     Document.DISASTER_CERTIFICATE: "災害による再交付には消防署等の罹災証明書が必要です。",
     Document.DAMAGED_CARD: "損傷による再交付には損傷したカードをお持ちください。",
 }
+#: What the window writes as each document's value, as an example in the refusal.
+_DOCUMENT_EXAMPLE = {
+    Document.POLICE_REPORT: "the police report's receipt number",
+    Document.DISASTER_CERTIFICATE: "the disaster certificate's number",
+    Document.DAMAGED_CARD: "a note that the damaged card was handed in",
+}
 
 
 def _document(case: Case, doc: Document) -> str | None:
@@ -102,7 +108,7 @@ def _require_document(case: Case, doc: Document, reason: ReissueReason) -> dict[
         raise ValidationError(
             "documents",
             f"A reissue for {reason.value} needs the {doc.value.replace('_', ' ')} (R_LOSS_2): "
-            f"give documents={{'{doc.value}': ...}} (e.g. the police report number).",
+            f"give documents={{'{doc.value}': ...}} (e.g. {_DOCUMENT_EXAMPLE[doc]}).",
             _DOCUMENT_JA[doc],
             document=doc.value,
         )
