@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 
 import pytest
+from sqlalchemy import event
 
 from mynacard.services import cards, face, residents
 from mynacard.services.context import Office
@@ -107,3 +110,31 @@ def move_away(office: Office, resident_id: int, *, to: str = KANAZAWA, notice: s
         face.move_out(w, resident_id, to_municipality=to, planned_on=date(2026, 8, 1))
     with office.work(at=at(notice), actor="clerk") as w:
         face.move_in(w, resident_id, new_address="新しい住所1番地", moved_in_on=date(2026, 8, 2))
+
+
+@contextmanager
+def statements(office: Office) -> Iterator[list[str]]:
+    """The SQL statements run on the store while the block runs."""
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(office.store.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(office.store.engine, "before_cursor_execute", note)
+
+
+def count_work(office: Office, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The actors of the units of work the office opens from now on."""
+    opened: list[str] = []
+    real = office.work
+
+    def work(*, at, actor):  # type: ignore[no-untyped-def]
+        opened.append(actor)
+        return real(at=at, actor=actor)
+
+    monkeypatch.setattr(office, "work", work)
+    return opened

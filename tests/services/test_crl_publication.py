@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -20,38 +18,10 @@ from mynacard.db import repositories as repo
 from mynacard.db.models import Certificate, Event
 from mynacard.services import certificates, pki
 from mynacard.services.revocation import crls
-from tests.services.conftest import KANAZAWA, NAKANOTO, at, issued_card, new_resident
+from tests.services.conftest import KANAZAWA, NAKANOTO, at, count_work, issued_card, new_resident, statements
 
 T1 = at("2025-06-01T10:00")
 SCOPES = [(kind, scope, delta) for kind in ("sign", "auth") for scope in ("", NAKANOTO) for delta in (False, True)]
-
-
-@contextmanager
-def statements(office) -> Iterator[list[str]]:
-    """The SQL statements run on the store while the block runs."""
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(office.store.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(office.store.engine, "before_cursor_execute", note)
-
-
-def count_work(office, monkeypatch) -> list[str]:
-    """The actors of the units of work the office opens from now on."""
-    opened: list[str] = []
-    real = office.work
-
-    def work(*, at, actor):  # type: ignore[no-untyped-def]
-        opened.append(actor)
-        return real(at=at, actor=actor)
-
-    monkeypatch.setattr(office, "work", work)
-    return opened
 
 
 def number(crl: x509.CertificateRevocationList) -> int:

@@ -5,8 +5,6 @@ status, even when a status changed behind its back."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 from cryptography import x509
@@ -14,13 +12,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from mynacard.ca.ocsp import RESPONSE_LIFETIME
 from mynacard.db import repositories as repo
 from mynacard.services import certificates, pki, revocation
 from mynacard.services.revocation.ocsp import REFRESH_BEFORE
-from tests.services.conftest import at, issued_card, new_resident
+from tests.services.conftest import at, count_work, issued_card, new_resident, statements
 
 
 def _leaf_and_ca(office, card_id, kind="auth"):
@@ -85,34 +83,6 @@ def test_a_hold_in_a_unit_of_work_is_signed_before_its_commit_R_LOSS_1(office):
 T0 = at("2025-06-01T10:00")
 
 
-@contextmanager
-def _statements(office) -> Iterator[list[str]]:
-    """The SQL statements run on the store while the block runs."""
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(office.store.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(office.store.engine, "before_cursor_execute", note)
-
-
-def _units_of_work(office, monkeypatch) -> list[str]:
-    """The actors of the units of work the office opens from now on."""
-    opened: list[str] = []
-    real = office.work
-
-    def work(*, at, actor):  # type: ignore[no-untyped-def]
-        opened.append(actor)
-        return real(at=at, actor=actor)
-
-    monkeypatch.setattr(office, "work", work)
-    return opened
-
-
 def _request(office, card_id, kind="auth", algorithm=None) -> bytes:
     leaf, ca = _leaf_and_ca(office, card_id, kind)
     return ocsp.OCSPRequestBuilder().add_certificate(leaf, ca, algorithm or hashes.SHA1()).build().public_bytes(
@@ -131,11 +101,11 @@ def test_a_repeated_request_is_answered_from_memory_until_its_response_is_due_fo
         certificates.revoke(w, card_id, "sign")  # a status change: the change log is not empty
         signed = revocation.response_der(w, repo.latest_certificate(w.session, card_id, "auth"))
     req, (leaf, ca) = _request(office, card_id), _leaf_and_ca(office, card_id)
-    opened = _units_of_work(office, monkeypatch)
+    opened = count_work(office, monkeypatch)
     # asked at the very second it was signed: the stored response, read without a unit of work
     assert revocation.answer(office, "auth", req, at=T0) == signed
     assert opened == []
-    with _statements(office) as ran:  # asked again: from memory
+    with statements(office) as ran:  # asked again: from memory
         assert revocation.answer(office, "auth", req, at=T0 + timedelta(hours=1)) == signed
     assert _lookups(ran) == [] and not [s for s in ran if "ocsp_responses" in s]
     due = T0 + RESPONSE_LIFETIME - REFRESH_BEFORE
@@ -212,7 +182,7 @@ def test_serials_no_certificate_can_have_are_answered_unknown_without_a_lookup_R
     def ask(serial: int) -> tuple[ocsp.OCSPResponse, list[str]]:
         req = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
             good.issuer_name_hash, good.issuer_key_hash, serial, hashes.SHA1()).build()
-        with _statements(office) as ran:
+        with statements(office) as ran:
             resp = _ask(office, "auth", req)
         assert resp.serial_number == serial
         return resp, ran
