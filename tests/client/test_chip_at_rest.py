@@ -3,15 +3,13 @@ written in the first (plain, HMAC) form or with Argon2id verifiers."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
 import os
 
 import pytest
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from mynacard.chip import PinId
 from mynacard.chip.pins import PRODUCTION_KDF, PinVerifier, kdf_parameters, pin_matches
@@ -29,6 +27,7 @@ from mynacard.services.pinstore import (
     upgrade_all,
 )
 from mynacard.services.vcard import DEMO_PINS, open_card
+from tests.chipforms import as_first_form
 from tests.client.conftest import AT, MASTER_KEY, clock
 
 
@@ -123,24 +122,7 @@ def test_production_kdf_is_the_default(monkeypatch) -> None:
 
 
 def _as_first_form(office, card_id: str, tries: dict[str, int]) -> None:
-    """Rewrite the card as the first form stored it: plain JSON, HMAC verifiers, no PIN rows."""
-    with office.work(at=AT, actor="test") as w:
-        card = w.session.get(Card, card_id)
-        data = json.loads(open_state(card_id, card.chip_state, MASTER_KEY).to_json(include_pins=False))
-        data["version"] = 1
-        data["pins"] = {}
-        for pin, value in DEMO_PINS.items():
-            salt = os.urandom(16)
-            digest = hmac.new(salt, value.encode(), hashlib.sha256).digest()
-            data["pins"][pin] = {
-                "salt": base64.b64encode(salt).decode(),
-                "digest": base64.b64encode(digest).decode(),
-                "tries_left": tries.get(pin, 3 if pin != "sign" else 5),
-            }
-        data["face_pin_tries"] = {"face_a": 10, "face_b": 7}
-        w.session.execute(delete(ChipPin).where(ChipPin.card_id == card_id))
-        plain = json.dumps(data, ensure_ascii=False)
-        w.session.execute(update(Card).where(Card.id == card_id).values(chip_state=plain))
+    as_first_form(office, card_id, pins=DEMO_PINS, tries=tries, at=AT, master_key=MASTER_KEY)
 
 
 def test_first_form_store_is_upgraded_when_opened(office, card_id) -> None:

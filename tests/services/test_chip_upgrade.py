@@ -4,44 +4,25 @@ counters (``services.pinstore.upgrade_all``, R_PIN_4)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 
 from mynacard.db import repositories as repo
 from mynacard.db.backup import backup, restore
 from mynacard.db.models import Card, ChipPin
 from mynacard.services import holder, pins
-from mynacard.services.pinstore import SEALED_PREFIX, open_state, upgrade_all
+from mynacard.services.pinstore import SEALED_PREFIX, upgrade_all
+from tests.chipforms import as_first_form
 from tests.services.conftest import MASTER_KEY, PINS, at, issued_card, new_resident
 
 AT = at("2026-03-01")
 
 
 def _as_first_form(office, card_id: str, tries: dict[str, int]) -> None:
-    """Rewrite the card as the first form stored it: plain JSON, HMAC verifiers, no PIN rows."""
-    with office.work(at=AT, actor="test") as w:
-        card = w.session.get(Card, card_id)
-        data = json.loads(open_state(card_id, card.chip_state, MASTER_KEY).to_json(include_pins=False))
-        data["version"] = 1
-        data["pins"] = {}
-        for pin, value in PINS.items():
-            salt = os.urandom(16)
-            data["pins"][pin] = {
-                "salt": base64.b64encode(salt).decode(),
-                "digest": base64.b64encode(hmac.new(salt, value.encode(), hashlib.sha256).digest()).decode(),
-                "tries_left": tries.get(pin, 5 if pin == "sign" else 3),
-            }
-        data["face_pin_tries"] = {"face_a": 10, "face_b": 7}
-        w.session.execute(delete(ChipPin).where(ChipPin.card_id == card_id))
-        w.session.execute(update(Card).where(Card.id == card_id).values(chip_state=json.dumps(data)))
+    as_first_form(office, card_id, pins=PINS, tries=tries, at=AT, master_key=MASTER_KEY)
 
 
 def _stored(office, card_id: str) -> tuple[str, dict[str, int]]:
