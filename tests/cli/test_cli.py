@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 
 def _resident(cli, birth="1990-06-15"):
     return cli(
@@ -130,3 +132,15 @@ def test_return_from_abroad_needs_the_recorded_moving_in_R_LOSS_4(cli):
     cli("card", "moved-in-from-abroad", str(rid), "--moved-in-on", "2025-05-01")
     out = cli("card", "apply", str(rid), "--reason", "return_from_abroad")
     assert (out["reason"], out["fee"]) == ("return_from_abroad", 0)
+
+
+@pytest.mark.parametrize("every", ["99999999999999999999999", "21601"])
+def test_refresh_interval_beyond_six_hours_is_refused_R_CERT_8(cli, every, monkeypatch):
+    # A response is signed again in its last six hours; a longer wait would let responses expire.
+    def wait(seconds):
+        raise AssertionError(f"the refresher went to sleep for {seconds} s instead of refusing")
+
+    monkeypatch.setattr("time.sleep", wait)
+    r = cli("ocsp", "refresh", "--every", every, "--missing", ok=False)
+    assert r.exit_code == 2, r.output + repr(r.exception)
+    assert "--every" in r.output and "21600" in r.output.replace(",", "")

@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # the store, SQLAlchemy and the services load when a command 
 
 #: The IDs the store numbers (an SQL INTEGER): a larger number is a usage error, not a crash.
 MAX_ID = 2_147_483_647
+# The longest wait between two OCSP refreshes: a response is signed again in the six hours before
+# its nextUpdate, so a longer wait would let some responses expire unrenewed.
+MAX_REFRESH_EVERY = 6 * 3600
 ResidentIdArg = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Resident ID (住民ID)")]
 
 console = Console()

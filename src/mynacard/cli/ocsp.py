@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mynacard.cli.app import emit, fail, opts
+from mynacard.cli.app import MAX_REFRESH_EVERY, emit, fail, opts
 from mynacard.errors import MynaError
 
 ocsp_app = typer.Typer(help="OCSP responder upkeep: sign the pre-signed responses again before they grow old.",
@@ -17,7 +17,8 @@ ocsp_app = typer.Typer(help="OCSP responder upkeep: sign the pre-signed response
 @ocsp_app.command("refresh")
 def refresh_cmd(
     ctx: typer.Context,
-    every: Annotated[float, typer.Option(min=0, help="Run again every this many seconds (0: once)")] = 0,
+    every: Annotated[float, typer.Option(min=0, max=MAX_REFRESH_EVERY, help="Run again every this many "
+                                                                            "seconds (0: once; at most 6 h)")] = 0,
     missing: Annotated[bool, typer.Option("--missing", help="Also sign the certificates that have no "
                                                           "response yet (warms a new responder)")] = False,
     batch: Annotated[int, typer.Option(min=1, max=100_000, help="Responses per transaction")] = 500,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mynacard.cli.app import opts
+from mynacard.cli.app import MAX_REFRESH_EVERY, opts
 
 if TYPE_CHECKING:
     from mynacard.web.clock import Clock
@@ -30,8 +30,9 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (each answers OCSP, CRLs and the "
                                                      "API from the same store)")] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request (off: OCSP at relying-party rates)")] = True,
-    refresh_every: Annotated[float, typer.Option(min=0, help="Sign the OCSP responses that grow old again "
-                                                             "every this many seconds (0: never; see "
+    refresh_every: Annotated[float, typer.Option(min=0, max=MAX_REFRESH_EVERY, help="Sign the OCSP responses "
+                                                             "that grow old again every this many seconds "
+                                                             "(0: never; at most six hours; see "
                                                              "`mynacard ocsp refresh`)")] = 300,
 ) -> None:
     """Serve the JSON API (/docs), the window UI (/), the hotline (/hotline), OCSP and CRLs.

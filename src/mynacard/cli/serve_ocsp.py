@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mynacard.cli.app import fail, opts
+from mynacard.cli.app import MAX_REFRESH_EVERY, fail, opts
 from mynacard.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -34,8 +34,9 @@ def serve_ocsp(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (one a core)")] = 1,
     frozen: Annotated[bool, typer.Option("--frozen", help="With --at: simulated time stands still "
                                                          "(default: it advances with real time)")] = False,
-    refresh_every: Annotated[float, typer.Option(min=0, help="Sign the OCSP responses that grow old again "
-                                                             "every this many seconds (0: never; see "
+    refresh_every: Annotated[float, typer.Option(min=0, max=MAX_REFRESH_EVERY, help="Sign the OCSP responses "
+                                                             "that grow old again every this many seconds "
+                                                             "(0: never; at most six hours; see "
                                                              "`mynacard ocsp refresh`)")] = 300,
 ) -> None:
     """Answer OCSP (POST /ocsp/sign|auth, GET /ocsp/sign|auth/BASE64) and CRLs (GET /crl/...) only,
