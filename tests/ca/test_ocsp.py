@@ -70,18 +70,15 @@ def test_times_are_at_and_a_day_later_not_the_machine_clock_R_CERT_8(sign_ca, si
     assert resp.next_update_utc == AT.replace(microsecond=0) + timedelta(days=1)
 
 
-def test_cert_id_uses_sha1_as_openssl_sends_it_R_CERT_8(sign_ca, sign_cert):
-    resp = sign_ca.build_ocsp_response(sign_cert, CertStatus("good"), at=AT)
-    req = (
-        ocsp.OCSPRequestBuilder()
-        .add_certificate(sign_cert, sign_ca.certificate, hashes.SHA1())
-        .build()
-    )
-    assert isinstance(resp.hash_algorithm, hashes.SHA1)
-    assert (resp.issuer_name_hash, resp.issuer_key_hash) == (
-        req.issuer_name_hash,
-        req.issuer_key_hash,
-    )
+@pytest.mark.parametrize("algorithm", [None, hashes.SHA1(), hashes.SHA256(), hashes.SHA384(), hashes.SHA512()])
+def test_cert_id_is_hashed_as_the_request_asked_sha1_by_default_R_CERT_8(sign_ca, sign_cert, algorithm):
+    # OpenSSL finds a response's status by the CertID it sent, hash algorithm included
+    resp = sign_ca.build_ocsp_response(sign_cert, CertStatus("good"), at=AT, hash_algorithm=algorithm)
+    asked = algorithm or hashes.SHA1()
+    req = ocsp.OCSPRequestBuilder().add_certificate(sign_cert, sign_ca.certificate, asked).build()
+    assert resp.hash_algorithm.name == asked.name
+    assert (resp.issuer_name_hash, resp.issuer_key_hash, resp.serial_number) == (
+        req.issuer_name_hash, req.issuer_key_hash, req.serial_number)
 
 
 def test_responder_is_the_ca_by_key_hash_R_CERT_8(sign_ca, sign_cert):

@@ -99,6 +99,8 @@ def test_an_unknown_answer_signed_by_the_ca_carries_no_certificate_R_CERT_8(sign
     )  # fmt: skip
     assert resp.certificate_status is ocsp.OCSPCertStatus.UNKNOWN
     assert resp.certificates == []
+    assert isinstance(resp.hash_algorithm, hashes.SHA256)  # the request's CertID, as it came
+    assert (resp.issuer_name_hash, resp.serial_number) == (request.issuer_name_hash, cert.serial_number)
 
 
 @pytest.mark.parametrize("serial", [1, 2**159 - 1])

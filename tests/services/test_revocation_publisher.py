@@ -228,7 +228,11 @@ def test_requests_by_sha1_and_sha256_hashes_of_the_issuer_are_answered_R_CERT_8(
     monkeypatch.setattr(publisher, "hashes", SimpleNamespace(Hash=counted))
     for algorithm in (hashes.SHA1(), hashes.SHA256()):
         req = ocsp.OCSPRequestBuilder().add_certificate(leaf, ca, algorithm).build()
-        assert _ask(office, "auth", req).certificate_status == ocsp.OCSPCertStatus.GOOD
+        resp = _ask(office, "auth", req)
+        assert resp.certificate_status == ocsp.OCSPCertStatus.GOOD
+        # a client finds its status by the CertID it sent, hash algorithm included
+        assert (resp.hash_algorithm.name, resp.issuer_name_hash, resp.issuer_key_hash, resp.serial_number) == (
+            algorithm.name, req.issuer_name_hash, req.issuer_key_hash, req.serial_number)
         other = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
             req.issuer_name_hash, req.issuer_key_hash, leaf.serial_number + 1, algorithm).build()
         assert _ask(office, "auth", other).certificate_status == ocsp.OCSPCertStatus.UNKNOWN
@@ -237,6 +241,30 @@ def test_requests_by_sha1_and_sha256_hashes_of_the_issuer_are_answered_R_CERT_8(
         assert _ask(office, "auth", wrong).response_status == ocsp.OCSPResponseStatus.UNAUTHORIZED
     # the CA's name and key are hashed once per algorithm in this process
     assert hashed == ["sha1", "sha1", "sha256", "sha256"]
+
+
+def test_a_sha256_request_is_signed_for_itself_and_the_stored_sha1_response_stays_R_CERT_8(office):
+    from mynacard.db.staff import OcspCacheEntry
+
+    card_id = issued_card(office, new_resident(office))
+    sha1 = _request(office, card_id)
+    stored = revocation.answer(office, "auth", sha1, at=T0)
+    nonce = x509.OCSPNonce(bytes(range(16)))
+    leaf, ca = _leaf_and_ca(office, card_id)
+    req = ocsp.OCSPRequestBuilder().add_certificate(leaf, ca, hashes.SHA256()).add_extension(nonce, False).build()
+    first = revocation.answer(office, "auth", req.public_bytes(Encoding.DER), at=T0)
+    resp = ocsp.load_der_ocsp_response(first)
+    _verify(resp)
+    assert isinstance(resp.hash_algorithm, hashes.SHA256) and resp.serial_number == leaf.serial_number
+    assert resp.extensions.get_extension_for_class(x509.OCSPNonce).value == nonce  # signed for this request
+    with office.store.session() as s:
+        assert s.get(OcspCacheEntry, str(leaf.serial_number)).der == stored  # the SHA-1 one is kept
+    assert revocation.answer(office, "auth", sha1, at=T0 + timedelta(minutes=1)) == stored
+    with office.work(at=T0 + timedelta(minutes=2), actor="clerk") as w:
+        certificates.revoke(w, card_id, "auth")
+    again = ocsp.load_der_ocsp_response(
+        revocation.answer(office, "auth", req.public_bytes(Encoding.DER), at=T0 + timedelta(minutes=3)))
+    assert again.certificate_status == ocsp.OCSPCertStatus.REVOKED
 
 
 def test_a_response_signed_meanwhile_by_another_worker_is_the_one_read_R_CERT_8(office):

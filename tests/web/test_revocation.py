@@ -24,9 +24,9 @@ from tests.web.live import free_port, live_server
 pytestmark = pytest.mark.slow
 
 
-def openssl_status(tmp: Path, base: str, ca_pem: Path, leaf_pem: Path, kind: str) -> str:
+def openssl_status(tmp: Path, base: str, ca_pem: Path, leaf_pem: Path, kind: str, *options: str) -> str:
     out = subprocess.run(
-        ["openssl", "ocsp", "-issuer", ca_pem, "-cert", leaf_pem, "-url", f"{base}/ocsp/{kind}",
+        ["openssl", "ocsp", *options, "-issuer", ca_pem, "-cert", leaf_pem, "-url", f"{base}/ocsp/{kind}",
          "-CAfile", ca_pem, "-resp_text"], capture_output=True, text=True, timeout=30)
     assert "Response verify OK" in out.stderr + out.stdout, out.stderr + out.stdout
     line = next(x for x in out.stdout.splitlines() if x.startswith(str(leaf_pem)))
@@ -80,6 +80,22 @@ def test_openssl_reports_good_held_released_revoked_R_CERT_8(served, tmp_path):
     assert openssl_status(tmp_path, url, p["ca-sign"], p["sign"], "sign") == "good"
     assert c.post(f"/api/cards/{card_id}/certificates/auth/revoke").status_code == 200
     assert openssl_status(tmp_path, url, p["ca-auth"], p["auth"], "auth").startswith("revoked")
+
+
+@pytest.mark.parametrize("digest", ["-sha256", "-sha512"])
+def test_openssl_asking_by_sha2_hashes_finds_its_status_R_CERT_8(served, tmp_path, digest):
+    # openssl looks in the response for the CertID it sent, hash algorithm included
+    office, c, url = served
+    card_id = issue_card(c, register(c))
+    p = pems(office, tmp_path, card_id)
+    assert openssl_status(tmp_path, url, p["ca-auth"], p["auth"], "auth", digest) == "good"
+    assert openssl_status(tmp_path, url, p["ca-auth"], p["auth"], "auth") == "good"  # SHA-1 as before
+    assert c.post(f"/api/cards/{card_id}/loss-report", json={"kind": "loss"}).status_code == 200
+    assert openssl_status(tmp_path, url, p["ca-sign"], p["sign"], "sign", digest) == "revoked (certificateHold)"
+    out = subprocess.run(  # signed for this request: its nonce comes back
+        ["openssl", "ocsp", digest, "-issuer", p["ca-sign"], "-cert", p["sign"], "-url", f"{url}/ocsp/sign",
+         "-CAfile", p["ca-sign"]], capture_output=True, text=True, timeout=30)
+    assert "Response verify OK" in out.stderr and "nonce" not in (out.stdout + out.stderr).lower(), out.stderr
 
 
 def test_responses_are_signed_by_a_delegated_nocheck_responder(served, tmp_path):

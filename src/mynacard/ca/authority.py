@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -336,10 +337,12 @@ class CertificateAuthority:
         nonce: bytes | None = None,
         responder_certificate: x509.Certificate | None = None,
         responder_key: Signer | None = None,
+        hash_algorithm: hashes.HashAlgorithm | None = None,
     ) -> ocsp.OCSPResponse:
         """An OCSP response for ``certificate`` (R_CERT_8); see ``mynacard.ca.ocsp``.
 
-        Signed by the CA key unless a delegated responder (certificate and key) is given.
+        Signed by the CA key unless a delegated responder (certificate and key) is given; the
+        CertID is hashed with ``hash_algorithm`` (the request's), SHA-1 by default.
         """
         if (responder_certificate is None) != (responder_key is None):
             raise ValueError("Give both the responder certificate and its key, or neither.")
@@ -351,6 +354,7 @@ class CertificateAuthority:
             nonce=nonce,
             signer_certificate=responder_certificate or self.certificate,
             signer_key=responder_key or self._key,
+            hash_algorithm=hash_algorithm,
         )
 
     def crl_url(self, municipality_code: str | None = None) -> str:

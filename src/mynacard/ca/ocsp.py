@@ -2,8 +2,10 @@
 
 A response answers for one certificate: good, or revoked with its reason; a hold (一時保留)
 is revoked with reason certificateHold, as RFC 6960 2.2 prescribes, and turns good again when
-released. The CertID uses SHA-1 (what OpenSSL and most clients send by default), thisUpdate and
-producedAt are ``at``, nextUpdate one day later, and a request nonce is echoed (RFC 8954).
+released. The CertID is hashed with SHA-1 (what OpenSSL and most clients send by default) unless
+the request used another algorithm, which the response then uses too (a client matches the
+CertID, algorithm included, against its request). thisUpdate and producedAt are ``at``,
+nextUpdate one day later, and a request nonce is echoed (RFC 8954).
 The responder is identified by key hash; by default the CA signs its responses itself, a
 delegated responder (certificate with id-kp-OCSPSigning and its key) may be passed instead.
 
@@ -71,12 +73,18 @@ def _utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
-def _cert_id(certificate: x509.Certificate, issuer: x509.Certificate) -> asn1_ocsp.CertId:
-    # Let cryptography compute the SHA-1 hashes exactly as OpenSSL does.
-    req = ocsp.OCSPRequestBuilder().add_certificate(certificate, issuer, hashes.SHA1()).build()
+def _digest_name(algorithm: hashes.HashAlgorithm) -> str:
+    """The algorithm's name as asn1crypto spells it (``sha512-224`` is ``sha512_224``)."""
+    return algorithm.name.replace("-", "_")
+
+
+def _cert_id(certificate: x509.Certificate, issuer: x509.Certificate,
+             algorithm: hashes.HashAlgorithm) -> asn1_ocsp.CertId:
+    # Let cryptography compute the hashes exactly as OpenSSL does.
+    req = ocsp.OCSPRequestBuilder().add_certificate(certificate, issuer, algorithm).build()
     return asn1_ocsp.CertId(
         {
-            "hash_algorithm": {"algorithm": "sha1"},
+            "hash_algorithm": {"algorithm": _digest_name(algorithm)},
             "issuer_name_hash": req.issuer_name_hash,
             "issuer_key_hash": req.issuer_key_hash,
             "serial_number": certificate.serial_number,
@@ -104,8 +112,10 @@ def build_ocsp_response(
     signer_certificate: x509.Certificate,
     signer_key: Signer,
     nonce: bytes | None = None,
+    hash_algorithm: hashes.HashAlgorithm | None = None,
 ) -> ocsp.OCSPResponse:
-    """A successful, signed OCSP response for ``certificate`` issued by ``issuer``."""
+    """A successful, signed OCSP response for ``certificate`` issued by ``issuer``, its CertID
+    hashed with ``hash_algorithm`` (the request's; SHA-1 when not given)."""
     this_update = _utc(whole_seconds(at))
     if not isinstance(status, CertStatus):
         raise TypeError("status must be a CertStatus")
@@ -116,7 +126,7 @@ def build_ocsp_response(
     if signer_key.public_key() != signer_certificate.public_key():
         raise ValueError("The responder key does not match the responder certificate.")
     single = {
-        "cert_id": _cert_id(certificate, issuer),
+        "cert_id": _cert_id(certificate, issuer, hash_algorithm or hashes.SHA1()),
         "cert_status": _cert_status(status),
         "this_update": this_update,
         "next_update": this_update + RESPONSE_LIFETIME,
@@ -139,7 +149,7 @@ def build_unknown_response(
         raise ValueError("The responder key does not match the responder certificate.")
     cert_id = asn1_ocsp.CertId(
         {
-            "hash_algorithm": {"algorithm": request.hash_algorithm.name.replace("-", "")},
+            "hash_algorithm": {"algorithm": _digest_name(request.hash_algorithm)},
             "issuer_name_hash": request.issuer_name_hash,
             "issuer_key_hash": request.issuer_key_hash,
             "serial_number": request.serial_number,

@@ -7,10 +7,13 @@ and one indexed read that joins the stored response to the certificate's current
 response that no longer says the truth is never served, whoever changed the status. Only a miss
 (no response yet, an old one) opens a unit of work to sign.
 
-The responses carry no nonce: RFC 8954 2.1 lets a responder that pre-signs ignore it, and
-OpenSSL then only warns. A request that does not parse is answered ``malformedRequest``, one
-for another issuer ``unauthorized``, and a serial this CA has no record of a signed ``unknown``
-(RFC 6960 2.2).
+The stored responses name the certificate by SHA-1 hashes, as OpenSSL, Windows and Java ask by
+default, and carry no nonce: RFC 8954 2.1 lets a responder that pre-signs ignore it, and
+OpenSSL then only warns. A request hashed with another algorithm (``openssl ocsp -sha256``) is
+answered by a response signed for it, with its CertID and its nonce: a client looks for the
+CertID it sent, algorithm included, and would find no status in a SHA-1 one. A request that
+does not parse is answered ``malformedRequest``, one for another issuer ``unauthorized``, and a
+serial this CA has no record of a signed ``unknown`` (RFC 6960 2.2).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from mynacard.ca import malformed_request_response, unauthorized_response
-from mynacard.ca.ocsp import RESPONSE_LIFETIME, build_unknown_response
+from mynacard.ca.ocsp import MAX_NONCE_BYTES, RESPONSE_LIFETIME, build_unknown_response
 from mynacard.db import repositories as repo
 from mynacard.db.models import Certificate, CertificateAuthorityRow
 from mynacard.db.staff import OcspCacheEntry, RevocationChange
@@ -69,6 +72,26 @@ def response_der(w: Work, cert: Certificate) -> bytes:
     if row is None or row.status != cert.status or not _fresh(row.produced_at, row.next_update, w.at):
         return sign_response(w, cert)
     return row.der
+
+
+def _signed_for(w: Work, cert: Certificate, req: ocsp.OCSPRequest) -> bytes:
+    """A response to ``req`` alone, signed now and not stored: its CertID hashed as the request's,
+    its nonce echoed."""
+    ca = pki.authority(w, cert.kind)
+    r = responder(w, cert.kind)
+    return ca.build_ocsp_response(
+        x509.load_der_x509_certificate(cert.der), pki.ocsp_status(cert), at=w.at, nonce=_nonce(req),
+        responder_certificate=r.certificate, responder_key=r.key, hash_algorithm=req.hash_algorithm,
+    ).public_bytes(Encoding.DER)
+
+
+def _nonce(req: ocsp.OCSPRequest) -> bytes | None:
+    """The request's nonce (RFC 8954) when it is one a response may carry (1 to 32 bytes)."""
+    try:
+        value = req.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+    except x509.ExtensionNotFound:
+        return None
+    return value if 1 <= len(value) <= MAX_NONCE_BYTES else None
 
 
 def response(w: Work, cert: Certificate) -> ocsp.OCSPResponse:
@@ -166,12 +189,13 @@ def answer(office: Office, kind: str, data: bytes, *, at: datetime) -> bytes:
         issuer = _issuer(office.store, kind)
         if issuer is None or not issuer.matches(req):
             return UNAUTHORIZED
+        stored_fits = req.hash_algorithm.name == "sha1"  # the stored CertIDs are SHA-1
     except Exception:
         return MALFORMED
     row = None
     if 0 < serial < 2**160:
         seen, row = _stored(office.store, serial)
-    if row is not None:
+    if row is not None and stored_fits:
         cert_kind, status, signed_status, produced_at, next_update, der = row
         if cert_kind == kind:
             mem.remember_request(kind, data, serial)  # what the bytes ask: the next time, no parse
@@ -188,4 +212,4 @@ def answer(office: Office, kind: str, data: bytes, *, at: datetime) -> bytes:
             ca = pki.authority(w, kind)
             return build_unknown_response(issuer=ca.certificate, request=req, at=at,
                                           signer_certificate=r.certificate, signer_key=r.key).public_bytes(Encoding.DER)
-        return response_der(w, cert)
+        return response_der(w, cert) if stored_fits else _signed_for(w, cert, req)
