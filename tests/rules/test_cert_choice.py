@@ -67,6 +67,8 @@ def test_choice_names_its_certificates_R_CERT_10() -> None:
     assert CertChoice.parse("auth").kinds == {CertKind.AUTH}
     assert CertChoice.parse("none").kinds == set()
     assert CertChoice.of([]) is CertChoice.NONE
+    assert CertChoice.of(["sign", "auth"]) is CertChoice.BOTH  # by name or by kind
+    assert CertChoice.of([CertKind.AUTH]) is CertChoice.AUTH
     assert CertChoice.default(may_sign=True) is CertChoice.BOTH
     assert CertChoice.default(may_sign=False) is CertChoice.AUTH
 
@@ -76,14 +78,20 @@ def test_unknown_choice_is_refused_in_both_languages_R_CERT_10(junk: str) -> Non
     with pytest.raises(ValidationError) as err:
         CertChoice.parse(junk)
     assert err.value.field == "certificates"
-    assert "both, sign, auth or none" in err.value.message and "both" in err.value.message_ja
+    assert err.value.message == f"Certificates must be one of both, sign, auth or none, not {junk!r}."
+    assert err.value.message_ja == ("電子証明書の選択は both(両方)・sign(署名用)・auth(利用者証明用)・none(なし)"
+                                    "のいずれかです。")
 
 
 @pytest.mark.parametrize("choice", [CertChoice.BOTH, CertChoice.SIGN])
 def test_no_signing_certificate_for_under_15s_or_adult_wards_R_CERT_4(choice: CertChoice) -> None:
     with pytest.raises(NotAllowedError) as err:
         check_choice(choice, may_sign=False)
-    assert "R_CERT_4" in err.value.message and "署名用電子証明書" in err.value.message_ja
+    assert err.value.message == ("No signing certificate for under-15s or adult wards (R_CERT_4): "
+                                 "choose auth or none.")
+    assert err.value.message_ja == ("15歳未満の方・成年被後見人の方には署名用電子証明書は発行されません。"
+                                    "利用者証明用のみ(auth)か、なし(none)を選んでください。")
+    assert err.value.fields == {"certificates": choice.value}  # the API answers which choice it refused
     assert check_choice(choice, may_sign=True) is choice
 
 

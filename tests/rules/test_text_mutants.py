@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from mynacard.errors import ValidationError
-from mynacard.rules.text import bad_character, check_all, check_text
+from mynacard.rules.text import _variation_selector, bad_character, check_all, check_text, search_key
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,17 @@ def test_check_all_uses_the_given_field_name() -> None:
 
 def test_check_all_accepts_clean_bodies_and_other_values() -> None:
     check_all({"name": "能登", "n": 3, "nested": [1, None, {"ok": ("a", "b")}], 5: "x"})
+
+
+@pytest.mark.parametrize(
+    ("code", "dropped"),
+    [
+        (0xFE00, True), (0xFE0F, True), (0xE0100, True), (0xE01EF, True),  # VS1-16, VS17-256
+        (0xFDFF, False), (0xFE10, False), (0xE00FF, False), (0xE01F0, False),  # their neighbours
+    ],
+)
+def test_only_the_variation_selectors_are_dropped_from_a_search_key(code: int, dropped: bool) -> None:
+    # 葛 with an IVS (葛󠄀) is found by 葛; a character next to the selectors' ranges is kept
+    assert _variation_selector(chr(code)) is dropped
+    if dropped:
+        assert search_key("葛" + chr(code) + "西") == search_key("葛西")

@@ -71,6 +71,35 @@ def test_impossible_dates_are_refused_in_japanese_and_english(text, ja, en):
     assert e.value.fields["field"] == "birth_date"
 
 
+WHY = [  # what was typed, and the reason a refusal gives in English and in Japanese
+    ("平成32年1月1日", "Heisei (平成) ended on 2019-04-30, 平成31年4月30日",
+     "平成は平成31年4月30日(2019-04-30)までです"),
+    ("令和元年4月30日", "Reiwa (令和) began on 2019-05-01", "令和は令和元年5月1日(2019-05-01)からです"),
+    ("R0.1.1", "Reiwa (令和) has no year 0", "令和0年はありません"),
+    ("2026-02-30", "there is no day 2026-02-30", "2026年2月30日という日はありません"),
+    ("令和7年2月29日", "there is no day 2025-02-29", "2025年2月29日という日はありません"),
+    ("11/28", "it is written neither as a Western (西暦) nor as a Japanese-era (和暦) date",
+     "西暦・和暦のどちらの書き方でもありません"),
+]
+
+
+@pytest.mark.parametrize(("text", "why", "why_ja"), WHY)
+def test_a_refusal_quotes_what_was_typed_and_says_why(text, why, why_ja):
+    with pytest.raises(ValidationError) as e:
+        parse_date(text, "birth_date")
+    assert e.value.message == (f"birth_date {text!r} is not a real date: {why}. "
+                               "Enter it as e.g. 2026-11-28, 20261128, 令和8年11月28日 or R8.11.28.")
+    assert e.value.message_ja == (f"日付が正しくありません({why_ja})。"
+                                  "例: 2026-11-28、20261128、令和8年11月28日、R8.11.28 のように入力してください。")
+    assert e.value.fields == {"field": "birth_date", "reason": why, "reason_ja": why_ja}
+
+
+def test_a_date_field_without_a_name_is_called_date():
+    with pytest.raises(ValidationError) as e:
+        parse_date("2026-02-30")
+    assert e.value.fields["field"] == "date" and e.value.message.startswith("date '2026-02-30' is not")
+
+
 @pytest.mark.parametrize("day", [d for _, d in ACCEPTED] + [date(2019, 4, 30), date(1868, 1, 25)])
 def test_what_wareki_writes_is_read_back(day):
     assert parse_date(wareki(day)) == day

@@ -84,7 +84,7 @@ def parse_date(text: str | date, field: str = "date") -> date:
     if m := _COMPACT.fullmatch(s) or _GREGORIAN.fullmatch(s):
         return _day(field, text, int(m[1]), int(m[2]), int(m[3]))
     if m := _ERA.fullmatch(s):
-        era = _BY_TOKEN[m[1].upper() if len(m[1]) == 1 else m[1]]
+        era = _BY_TOKEN[m[1].upper()]  # r8.11.28 is R8.11.28; a kanji era name has no case
         name, en = ERA_NAMES[era], f"{ERA_EN[era]} ({ERA_NAMES[era]})"
         n = 1 if m[2] == "元" else int(m[2])
         if n < 1:
