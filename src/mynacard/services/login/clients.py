@@ -106,16 +106,22 @@ check_redirect = _audited("authorize")(_check_redirect)
 
 def first_party_client(w: Work, client_id: str, name: str, callback: str) -> LoginClient:
     """A relying party of the office itself (the portal, the kiosk), registered on first use with
-    ``callback`` among its redirect URIs; safe when several processes start at once."""
+    ``callback`` among its redirect URIs; safe when several processes start at once, each with a
+    callback of its own (another base URL): none is lost."""
     c = w.session.get(LoginClient, client_id)
-    if c is not None:
+    if c is None:
+        try:
+            with w.session.begin_nested():
+                return register_client(w, client_id, name, [callback], with_secret=True).client
+        except IntegrityError:  # registered by another process meanwhile: this callback is added below
+            pass
+        except ValidationError as e:  # the same, committed before register_client looked
+            if e.fields.get("field") != "client_id":
+                raise
+    if c is None or callback not in c.redirect_uris:
+        # read again under a row lock: a callback another process is adding is then seen, not overwritten
+        c = w.session.get(LoginClient, client_id, populate_existing=True, with_for_update=True)
+        assert c is not None
         if callback not in c.redirect_uris:
             c.redirect_uris = [*c.redirect_uris, callback]
-        return c
-    try:
-        with w.session.begin_nested():
-            c = register_client(w, client_id, name, [callback], with_secret=True).client
-    except IntegrityError:  # registered by another process meanwhile
-        c = w.session.get(LoginClient, client_id, populate_existing=True)
-        assert c is not None
     return c
