@@ -73,18 +73,13 @@ def _utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
-def _digest_name(algorithm: hashes.HashAlgorithm) -> str:
-    """The algorithm's name as asn1crypto spells it (``sha512-224`` is ``sha512_224``)."""
-    return algorithm.name.replace("-", "_")
-
-
 def _cert_id(certificate: x509.Certificate, issuer: x509.Certificate,
              algorithm: hashes.HashAlgorithm) -> asn1_ocsp.CertId:
     # Let cryptography compute the hashes exactly as OpenSSL does.
     req = ocsp.OCSPRequestBuilder().add_certificate(certificate, issuer, algorithm).build()
     return asn1_ocsp.CertId(
         {
-            "hash_algorithm": {"algorithm": _digest_name(algorithm)},
+            "hash_algorithm": {"algorithm": algorithm.name},  # sha1, sha256...: asn1crypto's names too
             "issuer_name_hash": req.issuer_name_hash,
             "issuer_key_hash": req.issuer_key_hash,
             "serial_number": certificate.serial_number,
@@ -149,7 +144,7 @@ def build_unknown_response(
         raise ValueError("The responder key does not match the responder certificate.")
     cert_id = asn1_ocsp.CertId(
         {
-            "hash_algorithm": {"algorithm": _digest_name(request.hash_algorithm)},
+            "hash_algorithm": {"algorithm": request.hash_algorithm.name},
             "issuer_name_hash": request.issuer_name_hash,
             "issuer_key_hash": request.issuer_key_hash,
             "serial_number": request.serial_number,
