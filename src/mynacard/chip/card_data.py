@@ -247,10 +247,23 @@ def face_entries_ef(info: CardData) -> bytes:
     return _offsets_file(0xFF20, [*signed, signature, *tail])
 
 
+#: The prefectures whose name does not end in 県.
+_NOT_KEN = ("北海道", "東京都", "京都府", "大阪府")
+
+
+def _prefecture_length(address: str) -> int:
+    """How many characters of ``address`` name its prefecture (0 when it names none): 北海道,
+    東京都, 京都府, 大阪府, or two or three characters and 県 (愛知県, 神奈川県). An address
+    written from its city on (京都市中京区, 上尾市) has none."""
+    if address.startswith(_NOT_KEN):
+        return 3
+    return next((i + 1 for i in (2, 3) if address[i : i + 1] == "県"), 0)
+
+
 def municipality(address: str) -> str:
     """[model] The municipality in the card-face EF 0003: the address up to its first
     市, 区, 町 or 村 after the prefecture."""
-    start = next((i + 1 for i, ch in enumerate(address[:4]) if ch in "都道府県"), 0)
+    start = _prefecture_length(address)
     for i in range(start + 1, len(address)):  # a name has one character at least (市川市)
         if address[i] in "市区町村":
             return address[: i + 1]
