@@ -129,3 +129,78 @@ def test_changing_a_pin_names_the_step_that_was_refused_R_PIN_6(client: CardClie
     with pytest.raises(CardStatusError) as e:
         client.change_pin(AUTH_PIN_EF, AUTH_PIN.encode(), b"43210")  # not 4 digits
     assert e.value.fields == {"command": "CHANGE REFERENCE DATA", "sw": 0x6A80}
+
+
+class ScriptedCard:
+    """A card behind a reader that answers SELECT with 9000 and READ BINARY from ``content`` as
+    ISO 7816-4 says (6282 for a short read, 6B00 past the end); ``answers`` overrides the
+    answer to a command header (CLA INS P1 P2, hex)."""
+
+    def __init__(self, content: bytes, answers: dict[str, bytes] | None = None) -> None:
+        self.content = content
+        self.answers = answers or {}
+
+    def transmit(self, apdu: bytes) -> bytes:
+        header = apdu[:4].hex()
+        if header in self.answers:
+            return self.answers[header]
+        if apdu[1] == 0xA4:
+            return b"\x90\x00"
+        assert apdu[1] == 0xB0 and len(apdu) == 5
+        offset, le = int.from_bytes(apdu[2:4], "big"), apdu[4] or 256
+        if offset >= len(self.content):
+            return b"\x6b\x00"
+        chunk = self.content[offset : offset + le]
+        return chunk + (b"\x90\x00" if len(chunk) == le else b"\x62\x82")
+
+
+def test_a_certificate_shorter_than_its_header_says_is_refused_at_the_short_read() -> None:
+    # The header claims 4 + 8 bytes; the EF ends after 8: the card answers 6282 with 4 bytes.
+    client = CardClient(ScriptedCard(bytes.fromhex("30820008") + b"\x01\x02\x03\x04").transmit)
+    with pytest.raises(CardStatusError) as e:
+        client.read_certificate()
+    assert e.value.fields == {"command": "READ BINARY", "sw": 0x6282}
+    assert e.value.message == "The card refused READ BINARY: SW 6282."
+    assert e.value.message_ja == "カードがコマンドを拒否しました。応答コード: 6282"
+    assert [cmd.hex() for cmd, _ in client.log] == ["00b0000004", "00b0000408"]
+
+
+def test_a_certificate_header_the_card_marks_as_possibly_corrupted_is_not_trusted() -> None:
+    # 6281: part of the returned data may be corrupted (ISO 7816-4), even with 4 bytes of 30 82.
+    card = ScriptedCard(b"", {"00b00000": bytes.fromhex("30820004") + b"\x62\x81"})
+    client = CardClient(card.transmit)
+    with pytest.raises(CardStatusError) as e:
+        client.read_certificate()
+    assert e.value.fields == {"command": "READ BINARY", "sw": 0x6281}
+    assert len(client.log) == 1
+
+
+def test_a_certificate_of_a_short_header_answer_is_refused() -> None:
+    card = ScriptedCard(bytes.fromhex("308200"))  # a 3-byte EF: 6282 with 3 bytes
+    client = CardClient(card.transmit)
+    with pytest.raises(CardStatusError) as e:
+        client.read_certificate()
+    assert e.value.fields == {"command": "READ BINARY", "sw": 0x6282}
+
+
+def test_a_card_that_answers_6984_to_the_tries_query_shows_no_tries_left_R_PIN_7() -> None:
+    # Our card answers 63C0 for a blocked PIN; other cards answer 6984 (blocked), read as 0 too.
+    card = ScriptedCard(b"", {"00200080": b"\x69\x84"})
+    client = CardClient(card.transmit)
+    assert client.tries_left(AUTH_PIN_EF) == 0
+    assert [cmd.hex() for cmd, _ in client.log] == ["00a4020c020018", "00200080"]
+
+
+def test_a_whole_file_is_asked_for_with_le_00_at_each_offset(chip: Chip, client: CardClient) -> None:
+    client.select_ef(AUTH_CERT_EF)
+    data = client.read_current()
+    reads = [cmd.hex() for cmd, _ in client.log if cmd[1] == 0xB0]
+    assert reads == [f"00b0{offset:04x}00" for offset in range(0, len(data) + 1, 256)]
+
+
+def test_compute_digital_signature_is_sent_with_le_00_for_256_bytes_R_CHIP_3(client: CardClient) -> None:
+    assert client.verify(AUTH_PIN_EF, AUTH_PIN.encode()).sw == 0x9000
+    di = digest_info("sha256", bytes(range(32)))
+    client.sign(AUTH_KEY_EF, di)
+    assert client.log[-2][0].hex() == "00a4020c020017"
+    assert client.log[-1][0] == bytes.fromhex("802a0080") + bytes([len(di)]) + di + b"\x00"
