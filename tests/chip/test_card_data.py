@@ -101,6 +101,12 @@ def test_without_a_japanese_font_images_still_render_and_say_so(monkeypatch, cap
         ("北海道札幌市中央区北1条", "北海道札幌市"),
         ("沖縄県島尻郡与那原町", "沖縄県島尻郡与那原町"),
         ("千葉県市川市八幡", "千葉県市川市"),
+        ("京都府京都市中京区寺町通", "京都府京都市"),
+        ("大阪府大阪市北区中之島", "大阪府大阪市"),
+        ("神奈川県横浜市中区港町", "神奈川県横浜市"),  # a prefecture of three characters and 県
+        ("和歌山県和歌山市七番丁", "和歌山県和歌山市"),
+        ("京都市中京区寺町通", "京都市"),  # written from the city on: 京都 is no prefecture here
+        ("上尾市道場1-1", "上尾市"),  # nor is 上尾市道 one
     ],
 )
 def test_municipality(address: str, city: str) -> None:
