@@ -111,3 +111,18 @@ def test_without_a_japanese_font_images_still_render_and_say_so(monkeypatch, cap
 )
 def test_municipality(address: str, city: str) -> None:
     assert card_data.municipality(address) == city
+
+
+@pytest.mark.parametrize(
+    ("address", "length"),
+    [
+        ("北海道札幌市中央区", 3),
+        ("東京都千代田区", 3),
+        ("愛知県名古屋市中区", 3),
+        ("神奈川県横浜市中区", 4),
+        ("京都市中京区寺町通", 0),  # no prefecture written
+        ("津市西丸之内", 0),
+    ],
+)
+def test_the_prefecture_is_the_first_three_or_four_characters_when_written(address: str, length: int) -> None:
+    assert card_data._prefecture_length(address) == length
