@@ -12,9 +12,21 @@ from sqlalchemy import select
 
 from mynacard.db import repositories as repo
 from mynacard.db.models import ExpiryNotice, StoreMeta
+from mynacard.db.store import Store
 from mynacard.errors import StateError
-from mynacard.services import batch, cards, certificates, pins
-from tests.services.conftest import KANAZAWA, NAKANOTO, PINS, at, issued_card, new_resident, statements
+from mynacard.services import batch, cards, certificates, pins, residents
+from mynacard.services.context import Office
+from tests.keypool import pooled_key
+from tests.services.conftest import (
+    KANAZAWA,
+    MASTER_KEY,
+    NAKANOTO,
+    PINS,
+    at,
+    issued_card,
+    new_resident,
+    statements,
+)
 
 CERT_DUE = at("2029-04-01T02:00")  # the default certificates expire on 2029-06-15: their notice is due
 
@@ -22,6 +34,16 @@ CERT_DUE = at("2029-04-01T02:00")  # the default certificates expire on 2029-06-
 def _notices(office) -> list[tuple[str, str, date, date]]:
     with office.store.session() as s:
         return sorted((n.card_id, n.subject, n.expires_on, n.sent_on) for n in s.scalars(select(ExpiryNotice)))
+
+
+def _logged(office, card_id: str) -> list[tuple]:
+    """The batch's steps of a card in the event log."""
+    with office.work(at=at("2040-01-01"), actor="reader") as w:
+        return [
+            (e.action, e.actor, e.resident_id, e.card_id, e.certificate_serial, e.details)
+            for e in repo.events(w.session, card_id=card_id)
+            if e.actor == "batch"
+        ]
 
 
 def _card_ids(monkeypatch, *ids: str) -> None:
@@ -148,13 +170,7 @@ def test_each_expiry_notice_is_logged_with_its_card_subject_date_and_application
         batch.daily(w)
     with office.store.session() as s:
         [application_id] = s.scalars(select(ExpiryNotice.application_id)).all()
-    with office.work(at=at("2040-01-01"), actor="reader") as w:
-        logged = [
-            (e.action, e.actor, e.resident_id, e.card_id, e.certificate_serial, e.details)
-            for e in repo.events(w.session, card_id=card_id)
-            if e.actor == "batch"
-        ]
-    assert logged == [
+    assert _logged(office, card_id) == [
         (
             "expiry_notice",
             "batch",
@@ -164,6 +180,37 @@ def test_each_expiry_notice_is_logged_with_its_card_subject_date_and_application
             {"subject": "certificate", "expires_on": "2029-06-15", "application_id": application_id},
         )
     ]
+
+
+@pytest.mark.postgres
+def test_the_chunked_batch_writes_each_notice_and_its_log_entry_in_one_copy_on_postgresql_R_USE_3(pg_url):
+    """``run_daily`` keeps counts only: the notices and their events go to PostgreSQL by COPY."""
+    store = Store(pg_url)
+    store.migrate()
+    office = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
+    try:
+        with office.work(at=at("2020-01-01"), actor="setup") as w:
+            residents.add_municipality(w, NAKANOTO, "中能登町", "石川県")
+        rid = new_resident(office)
+        card_id = issued_card(office, rid)
+        assert batch.run_daily(office, at=CERT_DUE).counts["notices"] == 1
+        with office.store.session() as s:
+            [(subject, expires_on, application_id)] = s.execute(
+                select(ExpiryNotice.subject, ExpiryNotice.expires_on, ExpiryNotice.application_id)
+            ).all()
+        assert (subject, expires_on) == ("certificate", date(2029, 6, 15))
+        assert _logged(office, card_id) == [
+            (
+                "expiry_notice",
+                "batch",
+                rid,
+                card_id,
+                None,
+                {"subject": "certificate", "expires_on": "2029-06-15", "application_id": application_id},
+            )
+        ]
+    finally:
+        store.dispose()
 
 
 # --- the checkpoint inside the step ----------------------------------------------------------
