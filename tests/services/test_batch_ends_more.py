@@ -1,0 +1,71 @@
+"""The daily batch's ends of cards and certificates (R_CARD_2, R_CARD_8, R_CERT_7, R_USE_3),
+continued: the order in which chunks take expired cards and lapsed moves, the order of the
+revocations in the event log, no revocation statement for a lapsed move whose card had already
+ended, and, on PostgreSQL, a status changed by a clerk while the batch runs is kept."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+
+from mynacard.db.models import Card, CardState, Event
+from mynacard.services import batch
+from tests.services.conftest import KANAZAWA, at, issued_card, move_away, new_resident, statements
+
+
+def _set_card(office, card_id: str, **values: object) -> None:
+    sets = ", ".join(f"{k} = :{k}" for k in values)
+    with office.store.engine.begin() as conn:
+        conn.execute(text(f"UPDATE cards SET {sets} WHERE id = :id"), {**values, "id": card_id})
+
+
+def _cards(office, n: int) -> list[str]:
+    """``n`` holders with a card each, by card ID."""
+    return sorted(issued_card(office, new_resident(office, name=f"期限 {i}")) for i in range(n))
+
+
+def test_expired_cards_are_taken_by_expiry_date_then_card_id_chunk_by_chunk_R_CARD_2(office):
+    a, b, c, d = _cards(office, 4)
+    # d expires first; a, b and c on the same day, c inserted first, b suspended
+    for card_id, day in ((d, "2028-01-10"), (a, "2028-01-20"), (b, "2028-01-20"), (c, "2028-01-20")):
+        _set_card(office, card_id, expires_on=day)
+    _set_card(office, b, state=CardState.SUSPENDED.value)
+    with office.work(at=at("2028-01-21"), actor="batch") as w:
+        rep = batch.daily(w, chunk=1)
+    assert rep.expired_cards == [d, a, b, c]
+    assert rep.counts["expired_cards"] == 4
+
+
+def test_the_revocations_of_ended_cards_are_logged_by_card_then_kind_R_CERT_7(office):
+    cards = _cards(office, 2)
+    for card_id in cards:  # the cards end while their certificates are still good
+        _set_card(office, card_id, expires_on="2028-01-20")
+    with office.work(at=at("2028-01-21"), actor="batch") as w:
+        batch.daily(w)
+    with office.store.session() as s:
+        logged = [(e.card_id, e.action, e.details.get("kind")) for e in s.scalars(
+            select(Event).where(Event.action == "certificate_revoked").order_by(Event.id))]
+    assert logged == [(card_id, "certificate_revoked", kind) for card_id in cards for kind in ("auth", "sign")]
+
+
+def test_lapsed_moves_are_taken_in_the_order_they_were_made_R_CARD_8(office):
+    first, second = new_resident(office, name="転居 一"), new_resident(office, name="転居 二")
+    cards = {rid: issued_card(office, rid) for rid in (first, second)}
+    move_away(office, second)  # the later resident moves first
+    move_away(office, first)
+    with office.work(at=at("2026-11-04"), actor="batch") as w:
+        rep = batch.daily(w, municipality_code=KANAZAWA, chunk=1)
+    assert rep.lapsed_cards == [cards[second], cards[first]]
+
+
+def test_a_lapsed_move_whose_card_had_already_ended_revokes_nothing_R_CARD_8(office):
+    rid = new_resident(office)
+    card_id = issued_card(office, rid)
+    move_away(office, rid)
+    _set_card(office, card_id, state=CardState.RETURNED.value)
+    with office.work(at=at("2026-11-04"), actor="batch") as w, statements(office) as ran:
+        rep = batch.daily(w)
+    assert (rep.lapsed_cards, rep.counts["revoked_certificates"]) == ([], 0)
+    assert [s for s in ran if s.startswith("UPDATE certificates") and "revoked_at" in s] == []
+    with office.store.session() as s:
+        assert s.get(Card, card_id).state == "returned"
+        assert s.scalars(text("SELECT status FROM moves WHERE resident_id = :r"), {"r": rid}).one() == "lapsed"
