@@ -5,7 +5,8 @@ ended, and, on PostgreSQL, a status changed by a clerk while the batch runs is k
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+import pytest
+from sqlalchemy import event, select, text
 
 from mynacard.db.models import Card, CardState, Event
 from mynacard.services import batch
@@ -69,3 +70,51 @@ def test_a_lapsed_move_whose_card_had_already_ended_revokes_nothing_R_CARD_8(off
     with office.store.session() as s:
         assert s.get(Card, card_id).state == "returned"
         assert s.scalars(text("SELECT status FROM moves WHERE resident_id = :r"), {"r": rid}).one() == "lapsed"
+
+
+def _pg_office(pg_url):
+    from mynacard.db.store import Store
+    from mynacard.services import residents
+    from mynacard.services.context import Office
+    from tests.keypool import pooled_key
+    from tests.services.conftest import MASTER_KEY, NAKANOTO
+
+    store = Store(pg_url)
+    store.migrate()
+    office = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
+    with office.store.engine.begin() as conn:
+        known = set(conn.execute(text("SELECT code FROM municipalities")).scalars())
+    with office.work(at=at("2020-01-01"), actor="setup") as w:
+        for code, name in ((NAKANOTO, "中能登町"), (KANAZAWA, "金沢市")):
+            if code not in known:
+                residents.add_municipality(w, code, name, "石川県")
+    return office
+
+
+@pytest.mark.postgres
+def test_a_move_presented_while_the_batch_runs_stays_presented_R_CARD_8(pg_url):
+    office = _pg_office(pg_url)
+    try:
+        rid = new_resident(office, name="転居 三")
+        issued_card(office, rid)
+        move_away(office, rid)
+        presented: list[bool] = []
+
+        def present_meanwhile(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            if statement.startswith("UPDATE moves") and not presented:
+                presented.append(True)  # the card presented at the window, committed first
+                with office.store.engine.connect() as other:
+                    other.execute(text("UPDATE moves SET status = 'done' WHERE resident_id = :r"), {"r": rid})
+                    other.commit()
+
+        event.listen(office.store.engine, "before_cursor_execute", present_meanwhile)
+        try:
+            with office.work(at=at("2026-11-04"), actor="batch") as w:
+                batch.daily(w, municipality_code=KANAZAWA)
+        finally:
+            event.remove(office.store.engine, "before_cursor_execute", present_meanwhile)
+        assert presented == [True]
+        with office.store.session() as s:
+            assert s.scalars(text("SELECT status FROM moves WHERE resident_id = :r"), {"r": rid}).one() == "done"
+    finally:
+        office.store.dispose()
