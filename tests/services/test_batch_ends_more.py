@@ -5,12 +5,14 @@ ended, and, on PostgreSQL, a status changed by a clerk while the batch runs is k
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import event, select, text
 
 from mynacard.db.models import Card, CardState, Event
 from mynacard.services import batch
-from tests.services.conftest import KANAZAWA, at, issued_card, move_away, new_resident, statements
+from tests.services.conftest import KANAZAWA, NAKANOTO, at, issued_card, move_away, new_resident, statements
 
 
 def _set_card(office, card_id: str, **values: object) -> None:
@@ -116,5 +118,45 @@ def test_a_move_presented_while_the_batch_runs_stays_presented_R_CARD_8(pg_url):
         assert presented == [True]
         with office.store.session() as s:
             assert s.scalars(text("SELECT status FROM moves WHERE resident_id = :r"), {"r": rid}).one() == "done"
+    finally:
+        office.store.dispose()
+
+
+@pytest.mark.postgres
+def test_a_certificate_revoked_while_the_batch_expires_it_stays_revoked_R_CERT_3(pg_url):
+    import threading
+
+    office = _pg_office(pg_url)
+    try:
+        card_id = issued_card(office, new_resident(office, name="失効 四"))
+        with office.store.engine.connect() as conn:
+            serial = conn.execute(text("SELECT serial FROM certificates WHERE card_id = :c AND kind = 'auth'"),
+                                  {"c": card_id}).scalar_one()
+        clerk = office.store.engine.connect()  # revokes it; the batch's UPDATE waits for its commit
+        clerk.execute(text("UPDATE certificates SET status = 'revoked', reason = 'key_compromise' "
+                           "WHERE serial = :s"), {"s": serial})
+        done: list[object] = []
+
+        def run() -> None:
+            with office.work(at=at("2029-06-16"), actor="batch") as w:
+                done.append(batch.daily(w, municipality_code=NAKANOTO).counts["expired_certificates"])
+
+        t = threading.Thread(target=run)
+        t.start()
+        with office.store.engine.connect() as watch:  # until the batch waits for the clerk's lock
+            for _ in range(1500):
+                if watch.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                      "AND query LIKE 'UPDATE certificates%'")).scalar_one():
+                    break
+                time.sleep(0.01)
+            else:
+                raise AssertionError(f"the batch never waited: {done}")
+        clerk.commit()
+        clerk.close()
+        t.join(timeout=10)
+        assert done == [1]  # the signing certificate only
+        with office.store.engine.connect() as conn:
+            assert conn.execute(text("SELECT status FROM certificates WHERE serial = :s"),
+                                {"s": serial}).scalar_one() == "revoked"
     finally:
         office.store.dispose()
