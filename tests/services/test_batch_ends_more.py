@@ -118,6 +118,11 @@ def test_a_move_presented_while_the_batch_runs_stays_presented_R_CARD_8(pg_url):
         assert presented == [True]
         with office.store.session() as s:
             assert s.scalars(text("SELECT status FROM moves WHERE resident_id = :r"), {"r": rid}).one() == "done"
+            # and the card presented stays in effect, its authentication certificate with it (the
+            # signing certificate ended with the move itself)
+            assert s.scalars(text("SELECT state FROM cards WHERE resident_id = :r"), {"r": rid}).one() == "issued"
+            assert s.scalars(text("SELECT status FROM certificates WHERE resident_id = :r AND kind = 'auth'"),
+                             {"r": rid}).one() == "good"
     finally:
         office.store.dispose()
 

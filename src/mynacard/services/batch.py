@@ -272,9 +272,11 @@ def _lapse_moves(w: Work, rep: BatchReport, scope: _Scope, after: str | None, li
     if not moves:
         return 0, after
     w.session.flush()
-    w.session.execute(update(Move).where(Move.id.in_([m.id for m in moves]), Move.status == "moved_in")
-                      .values(status="lapsed").execution_options(synchronize_session=False))
-    cards = sorted({m.card_id for m in moves if m.card_id})
+    # the cards of the moves this UPDATE lapsed: not of one presented at the window meanwhile
+    lapsed = w.session.execute(update(Move).where(Move.id.in_([m.id for m in moves]), Move.status == "moved_in")
+                               .values(status="lapsed").returning(Move.card_id)
+                               .execution_options(synchronize_session=False)).scalars()
+    cards = sorted({c for c in lapsed if c})
     done = _end_cards(w, rep, cards, CardState.LAPSED, LifeEvent.CARD_LAPSED,
                       "not presented within 90 days of moving")  # end_reason is 40 characters at most
     rep.counts["lapsed_cards"] += len(done)
