@@ -143,18 +143,24 @@ def test_a_certificate_revoked_while_the_batch_expires_it_stays_revoked_R_CERT_3
         done: list[object] = []
 
         def run() -> None:
-            with office.work(at=at("2029-06-16"), actor="batch") as w:
-                done.append(batch.daily(w, municipality_code=NAKANOTO).counts["expired_certificates"])
+            try:
+                with office.work(at=at("2029-06-16"), actor="batch") as w:
+                    done.append(batch.daily(w, municipality_code=NAKANOTO).counts["expired_certificates"])
+            except Exception as e:  # shown by the assertions below
+                done.append(repr(e))
 
         t = threading.Thread(target=run)
         t.start()
         with office.store.engine.connect() as watch:  # until the batch waits for the clerk's lock
             for _ in range(1500):
-                if watch.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                      "AND query LIKE 'UPDATE certificates%'")).scalar_one():
+                # the clerk's transaction holds the only lock in this database: any wait is on it
+                if watch.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                      "AND wait_event_type = 'Lock'")).scalar_one():
                     break
+                watch.rollback()  # pg_stat_activity is read once per transaction: a new one each time
                 time.sleep(0.01)
             else:
+                clerk.rollback()
                 raise AssertionError(f"the batch never waited: {done}")
         clerk.commit()
         clerk.close()
