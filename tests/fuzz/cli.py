@@ -21,6 +21,7 @@ from typing import Any
 
 import typer.main
 import typer.testing
+import uvicorn
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -154,16 +155,22 @@ def _ids(fs: FuzzStore) -> list[str]:
 
 
 class _Waits(BaseException):
-    """Raised by the campaign's ``time.sleep``: a command that repeats would wait here for ever."""
+    """Raised by the campaign's ``time.sleep`` and ``uvicorn.run``: a command that repeats, or one
+    that starts a server (``login demo-site``, ``rp efile-demo``), would wait here for ever."""
 
 
 _sleep = time.sleep
+_uvicorn_run = uvicorn.run
 
 
 def _wait(seconds: float) -> None:
     if threading.current_thread() is not threading.main_thread():
         return _sleep(seconds)  # the product's own background threads wait as they would
     raise _Waits(seconds)
+
+
+def _serve(*args: Any, **kwargs: Any) -> None:
+    raise _Waits("serve")
 
 
 def run(n: int, fs: FuzzStore, workdir: Path, seed: int = 0, tally: Tally | None = None) -> Tally:
@@ -183,7 +190,7 @@ def run(n: int, fs: FuzzStore, workdir: Path, seed: int = 0, tally: Tally | None
         tally.inputs += 1
         try:
             result = runner.invoke(app, args, env=env, input="")
-        except _Waits:  # a command that repeats (--every) reached its first wait: it works
+        except _Waits:  # a command that repeats (--every) reached its first wait, or a server its start
             return
         exc = result.exception
         if exc is not None and not isinstance(exc, SystemExit):
@@ -195,10 +202,10 @@ def run(n: int, fs: FuzzStore, workdir: Path, seed: int = 0, tally: Tally | None
     try:
         with _no_office_per_call():
             random.seed(seed)
-            time.sleep = _wait
+            time.sleep, uvicorn.run = _wait, _serve
             one()
     finally:
-        time.sleep = _sleep
+        time.sleep, uvicorn.run = _sleep, _uvicorn_run
         os.chdir(here)
     return tally
 
