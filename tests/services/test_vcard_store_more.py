@@ -70,6 +70,19 @@ def test_pin_tries_in_a_reader_are_audited_with_their_status_word(office):
     ]
 
 
+def test_a_try_on_a_locked_pin_in_a_reader_is_audited_as_locked_R_PIN_7(office):
+    card_id = issued_card(office, new_resident(office), pins=PINS)
+    sc = StoreCard(office, card_id, _clock)
+    assert sc.transmit(SELECT_JPKI) == b"\x90\x00"
+    assert sc.transmit(SELECT_AUTH_PIN) == b"\x90\x00"
+    answers = [sc.transmit(_verify("9999")) for _ in range(4)]
+    assert answers == [b"\x63\xc2", b"\x63\xc1", b"\x63\xc0", b"\x69\x84"]  # 3 tries, then locked
+    assert [(outcome, details) for *_, outcome, details in _pin_tries(office, card_id)] == [
+        ("denied", {"sw": "63c2"}), ("denied", {"sw": "63c1"}), ("denied", {"sw": "63c0"}),
+        ("locked", {"sw": "6984"}),
+    ]
+
+
 def test_pin_try_answered_even_when_the_audit_trail_cannot_be_written(office, monkeypatch, caplog):
     card_id = issued_card(office, new_resident(office), pins=PINS)
     sc = StoreCard(office, card_id, _clock)

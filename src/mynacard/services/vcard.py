@@ -113,7 +113,8 @@ class StoreCard:
     def _audit_pin_try(self, sw: bytes) -> None:
         from mynacard import audit
 
-        outcome = "ok" if sw == b"\x90\x00" else ("locked" if sw == b"\x69\x83" else "denied")
+        # the card answers a try on a locked PIN with 69 84 (SW.PIN_BLOCKED), as the real one does
+        outcome = "ok" if sw == b"\x90\x00" else ("locked" if sw == b"\x69\x84" else "denied")
         try:
             audit.append(self.office.store, at=self.clock(), actor=self.actor, role="card",
                          action="card.pin_try", target=f"card:{self.card_id}", outcome=outcome, sw=sw.hex())
