@@ -81,7 +81,7 @@ def _listed_sql(w: Work, kind: str, scope: str, since: datetime | None = None) -
         sql += f" AND municipality_code = {mark}"
         params.append(scope)
     if since is not None:
-        sql += f" AND revoked_at > {mark}"
+        sql += f" AND revoked_at >= {mark}"  # a change in the base's own second: listed again rather than lost
         utc = since.astimezone(UTC).replace(tzinfo=None)
         params.append(utc.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else utc)
     return sql, params
