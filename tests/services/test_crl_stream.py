@@ -167,23 +167,3 @@ def test_a_published_crl_is_served_from_its_stored_bytes_until_a_status_changes_
     number = lambda c: c.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number  # noqa: E731
     assert number(after) > number(x509.load_der_x509_crl(first))
 
-
-def test_a_revocation_in_the_very_instant_its_base_was_published_is_on_the_delta_R_CERT_8(office):
-    """A frozen clock (``serve --frozen``) publishes the base and revokes in one instant: the delta
-    made after lists the revocation, which the base (made before it) does not."""
-    _fill(office, 40)
-    with office.work(at=WHEN, actor="t") as w:
-        base = x509.load_der_x509_crl(crls.full_crl(w, "auth", KANAZAWA))
-        good = w.session.scalars(select(Certificate).where(
-            Certificate.kind == "auth", Certificate.municipality_code == KANAZAWA, Certificate.status == "good",
-            Certificate.expires_on > date(2027, 1, 1))).first()
-        assert good is not None
-    assert base.get_revoked_certificate_by_serial_number(good.serial) is None
-    with office.work(at=WHEN, actor="t") as w:
-        pki.revoke(w, w.session.get(Certificate, good.serial), pki.RevocationReason.KEY_COMPROMISE)
-    delta = x509.load_der_x509_crl(crls.serve(office, "auth", KANAZAWA, True, at=WHEN))
-    assert delta.extensions.get_extension_for_class(x509.DeltaCRLIndicator).value.crl_number == (
-        base.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number)
-    entry = delta.get_revoked_certificate_by_serial_number(good.serial)
-    assert entry is not None
-    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == x509.ReasonFlags.key_compromise

@@ -7,14 +7,15 @@ entry needs, streamed, and encodes the entries as they come (``mynacard.ca.crl``
 millions of entries costs its bytes, not millions of objects.
 
 A delta CRL lists what changed since the last full CRL of its scope: revocations and holds made
-after it (their revocation time is later), and released holds as removeFromCRL (RFC 5280
-5.2.4). The full CRL keeps the serials it listed on hold for that purpose.
+after it (their revocation time is later, or the same instant and the base does not list them as
+they are), and released holds as removeFromCRL (RFC 5280 5.2.4). The full CRL keeps the serials
+it listed on hold for that purpose.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,7 +57,8 @@ def _reason_sql() -> str:
             f"'hex') ELSE CASE reason {whens} ELSE ''::bytea END END")
 
 
-def _listed_sql(w: Work, kind: str, scope: str, since: datetime | None = None) -> tuple[str, list[Any]]:
+def _listed_sql(w: Work, kind: str, scope: str, since: datetime | None = None,
+                skip: Sequence[int] = ()) -> tuple[str, list[Any]]:
     """The listed certificates as one statement for the driver itself, with as little per-row
     work left for Python as each database allows. PostgreSQL: the serial, then the rest of the
     entry already DER-encoded by the server (the revocation time as RFC 5280 wants it, UTCTime
@@ -81,20 +83,23 @@ def _listed_sql(w: Work, kind: str, scope: str, since: datetime | None = None) -
         sql += f" AND municipality_code = {mark}"
         params.append(scope)
     if since is not None:
-        sql += f" AND revoked_at >= {mark}"  # a change in the base's own second: listed again rather than lost
+        sql += f" AND revoked_at >= {mark}"
         utc = since.astimezone(UTC).replace(tzinfo=None)
         params.append(utc.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else utc)
+    if skip:
+        sql += f" AND serial NOT IN ({', '.join([mark] * len(skip))})"
+        params += [str(s) for s in skip]
     return sql, params
 
 
 _L = [bytes((n,)) for n in range(128)]
 
 
-def _entries(w: Work, kind: str, scope: str, since: datetime | None = None,
+def _entries(w: Work, kind: str, scope: str, since: datetime | None = None, skip: Sequence[int] = (),
              holds: list[int] | None = None, listed: set[int] | None = None) -> Iterator[bytes]:
     """The listed certificates as encoded CRL entries, a chunk of thousands at a time (see
     ``mynacard.ca.crl.encode_revoked``); the serials on hold go to ``holds``, all to ``listed``."""
-    sql, params = _listed_sql(w, kind, scope, since)
+    sql, params = _listed_sql(w, kind, scope, since, skip)
     dbapi = w.session.connection().connection.dbapi_connection
     assert dbapi is not None
     sqlite = w.session.get_bind().dialect.name == "sqlite"
@@ -232,7 +237,9 @@ def delta_crl(w: Work, kind: CertKind | str, scope: str = "") -> bytes:
     if row is not None and _fresh(row.this_update, row.next_update, row.stale, w.at):
         return row.der
     listed: set[int] = set()
-    entries: list[RevocationEntry | bytes] = list(_entries(w, kind, scope, since=base.this_update, listed=listed))
+    skip = _in_base(w, base, kind, scope)
+    entries: list[RevocationEntry | bytes] = list(
+        _entries(w, kind, scope, since=base.this_update, skip=skip, listed=listed))
     released = _released(w.session, [int(s, 16) for s in base.entries if int(s, 16) not in listed])
     at = w.at.replace(microsecond=0)
     entries += [RevocationEntry(serial=s, revoked_at=at, reason=x509.ReasonFlags.remove_from_crl) for s in released]
@@ -243,6 +250,33 @@ def delta_crl(w: Work, kind: CertKind | str, scope: str = "") -> bytes:
               "stale": False}
     upsert(w.session, PublishedCrl, {"kind": kind, "scope": scope, "delta": True}, values)
     return der
+
+
+def _in_base(w: Work, base: PublishedCrl, kind: str, scope: str) -> list[int]:
+    """The statuses set in the very instant of the base's thisUpdate that the base lists as they
+    are now: not changes after it. The others of that instant (set after the base was made, by a
+    frozen clock or in the same microsecond) are. Only then is the base's DER read."""
+    q = select(Certificate.serial, Certificate.status).where(
+        Certificate.kind == kind, Certificate.status.in_(_LISTED), Certificate.revoked_at == base.this_update)
+    if scope:
+        q = q.where(Certificate.municipality_code == scope)
+    same = w.session.execute(q).all()
+    if not same:
+        return []
+    listed = x509.load_der_x509_crl(base.der)
+    out = []
+    for serial, status in same:
+        entry = listed.get_revoked_certificate_by_serial_number(int(serial))
+        if entry is not None and _on_hold(entry) == (status == CertStatus.HOLD):
+            out.append(int(serial))
+    return out
+
+
+def _on_hold(entry: x509.RevokedCertificate) -> bool:
+    try:
+        return entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == _HOLD
+    except x509.ExtensionNotFound:
+        return False
 
 
 def _released(session: Session, serials: list[int]) -> list[int]:
