@@ -264,16 +264,16 @@ def _expire_cards(w: Work, rep: BatchReport, scope: _Scope, after: str | None, l
 def _lapse_moves(w: Work, rep: BatchReport, scope: _Scope, after: str | None, limit: int,
                  ) -> tuple[int, str | None]:
     """Moves whose card was not presented within 90 days lapse, and so does the card (R_CARD_8)."""
-    q = select(Move.id, Move.card_id).where(Move.status == "moved_in", Move.present_by < scope.today)
+    q = select(Move.id).where(Move.status == "moved_in", Move.present_by < scope.today)
     ours = scope.residents()
     if ours is not None:
         q = q.where(Move.resident_id.in_(ours))
-    moves = w.session.execute(q.order_by(Move.id).limit(limit)).all()
+    moves = w.session.scalars(q.order_by(Move.id).limit(limit)).all()
     if not moves:
         return 0, after
     w.session.flush()
     # the cards of the moves this UPDATE lapsed: not of one presented at the window meanwhile
-    lapsed = w.session.execute(update(Move).where(Move.id.in_([m.id for m in moves]), Move.status == "moved_in")
+    lapsed = w.session.execute(update(Move).where(Move.id.in_(moves), Move.status == "moved_in")
                                .values(status="lapsed").returning(Move.card_id)
                                .execution_options(synchronize_session=False)).scalars()
     cards = sorted({c for c in lapsed if c})
