@@ -138,3 +138,25 @@ def count_work(office: Office, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(office, "work", work)
     return opened
+
+
+@contextmanager
+def pg_office(url: str, *municipalities: tuple[str, str]) -> Iterator[Office]:
+    """An office on the PostgreSQL database ``url`` (migrated), with 中能登町 and the given
+    (code, name) municipalities of Ishikawa registered unless the database has them already."""
+    from sqlalchemy import text
+
+    from mynacard.db.store import Store
+
+    store = Store(url)
+    store.migrate()
+    office = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
+    try:
+        with office.work(at=at("2020-01-01"), actor="setup") as w:
+            known = set(w.session.execute(text("SELECT code FROM municipalities")).scalars())
+            for code, name in ((NAKANOTO, "中能登町"), *municipalities):
+                if code not in known:
+                    residents.add_municipality(w, code, name, "石川県")
+        yield office
+    finally:
+        store.dispose()

@@ -12,19 +12,16 @@ from sqlalchemy import select
 
 from mynacard.db import repositories as repo
 from mynacard.db.models import ExpiryNotice, StoreMeta
-from mynacard.db.store import Store
 from mynacard.errors import StateError
-from mynacard.services import batch, cards, certificates, pins, residents
-from mynacard.services.context import Office
-from tests.keypool import pooled_key
+from mynacard.services import batch, cards, certificates, pins
 from tests.services.conftest import (
     KANAZAWA,
-    MASTER_KEY,
     NAKANOTO,
     PINS,
     at,
     issued_card,
     new_resident,
+    pg_office,
     statements,
 )
 
@@ -185,12 +182,7 @@ def test_each_expiry_notice_is_logged_with_its_card_subject_date_and_application
 @pytest.mark.postgres
 def test_the_chunked_batch_writes_each_notice_and_its_log_entry_in_one_copy_on_postgresql_R_USE_3(pg_url):
     """``run_daily`` keeps counts only: the notices and their events go to PostgreSQL by COPY."""
-    store = Store(pg_url)
-    store.migrate()
-    office = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
-    try:
-        with office.work(at=at("2020-01-01"), actor="setup") as w:
-            residents.add_municipality(w, NAKANOTO, "中能登町", "石川県")
+    with pg_office(pg_url) as office:
         rid = new_resident(office)
         card_id = issued_card(office, rid)
         assert batch.run_daily(office, at=CERT_DUE).counts["notices"] == 1
@@ -209,8 +201,6 @@ def test_the_chunked_batch_writes_each_notice_and_its_log_entry_in_one_copy_on_p
                 {"subject": "certificate", "expires_on": "2029-06-15", "application_id": application_id},
             )
         ]
-    finally:
-        store.dispose()
 
 
 # --- the checkpoint inside the step ----------------------------------------------------------

@@ -17,7 +17,7 @@ from mynacard.db import repositories as repo
 from mynacard.db.models import Certificate
 from mynacard.services import pki
 from mynacard.services.revocation import crls
-from tests.services.conftest import KANAZAWA, NAKANOTO, at, issued_card, new_resident, statements
+from tests.services.conftest import KANAZAWA, NAKANOTO, at, issued_card, new_resident, pg_office, statements
 
 T1 = at("2025-06-01T10:00")
 SCOPES = [(kind, scope, delta) for kind in ("sign", "auth") for scope in ("", NAKANOTO) for delta in (False, True)]
@@ -126,18 +126,7 @@ def test_a_delta_crl_lists_each_released_hold_once_R_CERT_8(office):
 
 @pytest.mark.postgres
 def test_postgresql_lists_a_hold_placed_after_the_base_in_the_delta_crl_R_CERT_8(pg_url):
-    from mynacard.db.store import Store
-    from mynacard.services import residents
-    from mynacard.services.context import Office
-    from tests.keypool import pooled_key
-    from tests.services.conftest import MASTER_KEY
-
-    store = Store(pg_url)
-    store.migrate()
-    office = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
-    try:
-        with office.work(at=at("2020-01-01"), actor="setup") as w:
-            residents.add_municipality(w, NAKANOTO, "中能登町", "石川県")
+    with pg_office(pg_url) as office:
         card_id = issued_card(office, new_resident(office, name="保留 太郎"))
         with office.work(at=T1, actor="t") as w:
             held, revoked = (repo.latest_certificate(w.session, card_id, k) for k in ("auth", "sign"))
@@ -153,5 +142,3 @@ def test_postgresql_lists_a_hold_placed_after_the_base_in_the_delta_crl_R_CERT_8
                 for r in delta] == [(serials[0], x509.ReasonFlags.certificate_hold)]
         sign = load(crls.serve(office, "sign", NAKANOTO, False, at=T1 + timedelta(minutes=3)))
         assert [r.serial_number for r in sign] == [serials[1]]
-    finally:
-        store.dispose()

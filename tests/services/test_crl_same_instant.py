@@ -13,7 +13,7 @@ from mynacard.db.models import Certificate
 from mynacard.services import pki
 from mynacard.services.context import Office
 from mynacard.services.revocation import crls
-from tests.services.conftest import NAKANOTO, at, issued_card, new_resident
+from tests.services.conftest import NAKANOTO, at, issued_card, new_resident, pg_office
 
 T = at("2026-04-01T10:00")
 
@@ -56,17 +56,5 @@ def test_a_change_in_the_instant_of_the_base_is_on_the_delta_once_R_CERT_8(offic
 
 @pytest.mark.postgres
 def test_postgresql_lists_a_change_in_the_instant_of_the_base_on_the_delta_once_R_CERT_8(pg_url):
-    from mynacard.db.store import Store
-    from mynacard.services import residents
-    from tests.keypool import pooled_key
-    from tests.services.conftest import MASTER_KEY
-
-    store = Store(pg_url)
-    store.migrate()
-    office = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
-    try:
-        with office.work(at=at("2020-01-01"), actor="setup") as w:
-            residents.add_municipality(w, NAKANOTO, "中能登町", "石川県")
+    with pg_office(pg_url) as office:
         _changes_in_the_instant_of_the_base(office)
-    finally:
-        store.dispose()

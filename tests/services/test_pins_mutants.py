@@ -9,12 +9,9 @@ from sqlalchemy import text
 from mynacard.audit.log import entries
 from mynacard.db import repositories as repo
 from mynacard.db.models import Event
-from mynacard.db.store import Store
 from mynacard.errors import StateError, ValidationError, WrongPin
-from mynacard.services import holder, lifecycle, loss, pins, residents
-from mynacard.services.context import Office
-from tests.keypool import pooled_key
-from tests.services.conftest import MASTER_KEY, NAKANOTO, at, issued_card, new_resident
+from mynacard.services import holder, lifecycle, loss, pins
+from tests.services.conftest import at, issued_card, new_resident, pg_office
 
 DOCS = ["drivers_license"]
 
@@ -144,17 +141,10 @@ def test_a_pin_change_is_logged_and_its_try_audited_R_PIN_6(office, card):
 def test_looking_at_the_tries_left_does_not_wait_for_a_pin_try_in_progress_R_PIN_7(pg_url):
     """A holder's screen shows the counters while a PIN try on the card is under way: the look
     takes no row lock, so it neither waits for the try nor makes the try wait (PostgreSQL)."""
-    store = Store(pg_url)
-    store.migrate()
-    office = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
-    try:
-        with office.work(at=at("2020-01-01"), actor="setup") as w:
-            residents.add_municipality(w, NAKANOTO, "中能登町", "石川県")
+    with pg_office(pg_url) as office:
         card_id = issued_card(office, new_resident(office))
-        with store.engine.connect() as other, other.begin():  # a try in progress holds the card's row
+        with office.store.engine.connect() as other, other.begin():  # a try in progress holds the card's row
             other.execute(text("SELECT id FROM cards WHERE id = :c FOR UPDATE"), {"c": card_id})
             with office.work(at=at("2026-01-01"), actor="holder") as w:
                 w.session.execute(text("SET LOCAL lock_timeout = '3s'"))
                 assert pins.tries_left(w, card_id) == {"sign": 5, "auth": 3, "resident": 3, "card_info": 3}
-    finally:
-        store.dispose()
