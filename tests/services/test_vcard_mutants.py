@@ -8,23 +8,17 @@ import pytest
 from mynacard.chip import KeySlot
 from mynacard.db import repositories as repo
 from mynacard.errors import StateError
-from mynacard.services import residents
 from mynacard.services.context import Office
 from mynacard.services.pinstore import open_state
 from mynacard.services.vcard import StoreCard
-from tests.keypool import pooled_key
-from tests.services.conftest import MASTER_KEY, NAKANOTO, at, issued_card, new_resident
-from tests.storetemplate import migrated_store
+from tests.services.conftest import at, issued_card, new_resident, open_office
 
 
 @pytest.fixture(scope="module")
 def office(tmp_path_factory):
-    store = migrated_store(tmp_path_factory.mktemp("vcard") / "test.db")
-    off = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
-    with off.work(at=at("2020-01-01"), actor="setup") as w:
-        residents.add_municipality(w, NAKANOTO, "中能登町", "石川県")
+    off = open_office(tmp_path_factory.mktemp("vcard") / "test.db")
     yield off
-    store.dispose()
+    off.store.dispose()
 
 
 def _clock():

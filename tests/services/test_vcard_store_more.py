@@ -13,12 +13,9 @@ from mynacard import audit
 from mynacard.audit import entries
 from mynacard.chip import KeySlot
 from mynacard.db.models import Card, Event
-from mynacard.services import residents
 from mynacard.services.context import Office
 from mynacard.services.vcard import StoreCard, issue_demo_card
-from tests.keypool import pooled_key
-from tests.services.conftest import MASTER_KEY, NAKANOTO, at, issued_card, new_resident
-from tests.storetemplate import migrated_store
+from tests.services.conftest import at, issued_card, new_resident, open_office
 
 JPKI_AID = bytes.fromhex("D392F000260100000001")
 SELECT_JPKI = bytes.fromhex("00A4040C0A") + JPKI_AID
@@ -28,12 +25,9 @@ PINS = {"sign": "ABC123", "auth": "1234", "resident": "2345", "card_info": "3456
 
 @pytest.fixture(scope="module")
 def office(tmp_path_factory):
-    store = migrated_store(tmp_path_factory.mktemp("vcard-more") / "test.db")
-    off = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
-    with off.work(at=at("2020-01-01"), actor="setup") as w:
-        residents.add_municipality(w, NAKANOTO, "中能登町", "石川県")
+    off = open_office(tmp_path_factory.mktemp("vcard-more") / "test.db")
     yield off
-    store.dispose()
+    off.store.dispose()
 
 
 def _clock():
