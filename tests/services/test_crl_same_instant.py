@@ -5,6 +5,8 @@ changed after the base was made, in that same instant, is on the delta, on SQLit
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from cryptography import x509
 
@@ -13,7 +15,7 @@ from mynacard.db.models import Certificate
 from mynacard.services import pki
 from mynacard.services.context import Office
 from mynacard.services.revocation import crls
-from tests.services.conftest import NAKANOTO, at, issued_card, new_resident, pg_office
+from tests.services.conftest import KANAZAWA, NAKANOTO, at, issued_card, new_resident, pg_office, statements
 
 T = at("2026-04-01T10:00")
 
@@ -58,3 +60,27 @@ def test_a_change_in_the_instant_of_the_base_is_on_the_delta_once_R_CERT_8(offic
 def test_postgresql_lists_a_change_in_the_instant_of_the_base_on_the_delta_once_R_CERT_8(pg_url):
     with pg_office(pg_url) as office:
         _changes_in_the_instant_of_the_base(office)
+
+
+@pytest.mark.postgres
+def test_postgresql_asks_nothing_more_of_a_hold_the_delta_lists_again_R_CERT_8(pg_url):
+    """A hold of the base revoked since is on the delta as revoked; no certificate is looked up to
+    tell whether that hold was released."""
+    later = at("2026-05-01T10:00")
+    with pg_office(pg_url, (KANAZAWA, "金沢市")) as office:  # a partition of its own
+        card_id = issued_card(office, new_resident(office, name="保留 七郎", municipality_code=KANAZAWA))
+        with office.work(at=later, actor="t") as w:
+            cert = repo.latest_certificate(w.session, card_id, "auth")
+            pki.hold(w, cert)
+            serial = cert.serial
+        base = x509.load_der_x509_crl(crls.serve(office, "auth", KANAZAWA, False, at=later + timedelta(minutes=1)))
+        entry = base.get_revoked_certificate_by_serial_number(serial)
+        assert entry is not None
+        assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == (
+            x509.ReasonFlags.certificate_hold)
+        with office.work(at=later + timedelta(hours=1), actor="t") as w:
+            pki.revoke(w, w.session.get(Certificate, serial), pki.RevocationReason.KEY_COMPROMISE)
+        with statements(office) as ran:
+            delta = x509.load_der_x509_crl(crls.serve(office, "auth", KANAZAWA, True, at=later + timedelta(hours=2)))
+        assert _reasons(delta) == {serial: x509.ReasonFlags.key_compromise}
+        assert [s for s in ran if "FROM certificates" in s and "certificates.serial IN" in s] == []
