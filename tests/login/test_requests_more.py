@@ -194,7 +194,7 @@ def test_a_signature_over_another_challenge_is_refused_with_the_reason(office, c
 # -- the browser that started the request --------------------------------------------------------
 
 
-def _started(office, scope: str = "openid") -> tuple[str, str, dict[str, str]]:
+def _started(office, scope: str = "openid", **extra: str) -> tuple[str, str, dict[str, str]]:
     _, challenge = pkce()
     params = {
         "response_type": "code",
@@ -205,6 +205,7 @@ def _started(office, scope: str = "openid") -> tuple[str, str, dict[str, str]]:
         "nonce": "nonce-1",
         "code_challenge": challenge,
         "code_challenge_method": "S256",
+        **extra,
     }
     with office.work(at=AT, actor="login") as w:
         row, browser = login.start(w, params)
@@ -226,8 +227,9 @@ def _approved(office, card_id, scope: str = "openid") -> tuple[str, str]:
     return request_id, browser
 
 
-def test_the_stored_request_reads_back_as_the_authorization_request_it_was(office, site) -> None:
-    request_id, _, params = _started(office, "openid name")
+def test_the_stored_request_reads_back_as_the_authorization_request_it_was(office, site, web) -> None:
+    tx_id = _transaction(web, site, hashlib.sha256(b"contract").digest(), as_info=False)
+    request_id, _, params = _started(office, "openid name sign", sign_transaction_id=tx_id)
     with office.work(at=AT, actor="reader") as w:
         assert login.parsed(login.request(w, request_id)) == parse_authorization(params)
 
@@ -273,7 +275,8 @@ def test_an_answer_is_checked_against_the_request_as_stored_not_as_read_before(o
     request_id, _, _ = _started(office)
     answer = _answer(office, card_id, request_id)
     with office.work(at=AT, actor="holder") as w:
-        assert login.challenge(w, request_id)["status"] == "pending"
+        seen = login.request(w, request_id)  # held by this unit of work
+        assert seen.status == "pending"
         with office.work(at=AT, actor="holder") as other:
             assert login.approve(other, request_id, answer).ok
         again = login.approve(w, request_id, answer)
@@ -287,7 +290,8 @@ def test_an_answer_is_checked_against_the_request_as_stored_not_as_read_before(o
 def test_a_code_is_issued_once_even_to_a_unit_of_work_that_read_the_request_before(office, card_id, site) -> None:
     request_id, browser = _approved(office, card_id)
     with office.work(at=AT, actor="login") as w:
-        assert login.challenge(w, request_id)["status"] == "approved"
+        seen = login.request(w, request_id)  # held by this unit of work
+        assert seen.code_hash is None
         with office.work(at=AT, actor="login") as other:
             _, first = login.finish(other, request_id, browser)
         _, second = login.finish(w, request_id, browser)
