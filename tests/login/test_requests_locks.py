@@ -1,0 +1,84 @@
+"""Row locks of the login request on PostgreSQL: the holder's app and the browser read the request
+without locking it, and an answer holds it until its unit of work ends, so that two answers
+cannot both find it pending."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from mynacard.db.store import Store
+from mynacard.rules.login import LoginError
+from mynacard.services import login
+from mynacard.services.context import Office
+from tests.client.conftest import AT, MASTER_KEY
+from tests.keypool import pooled_key
+from tests.login.conftest import REDIRECT, pkce
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def pg_office(pg_url):
+    store = Store(pg_url)
+    store.migrate()
+    office = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
+    with office.work(at=AT - timedelta(days=1), actor="test") as w:
+        login.register_client(w, "RP00000001", "サンプル電子申請", [REDIRECT], with_secret=True)
+    yield office
+    store.dispose()
+
+
+def _started(office: Office) -> str:
+    _, challenge = pkce()
+    params = {
+        "response_type": "code",
+        "client_id": "RP00000001",
+        "redirect_uri": REDIRECT,
+        "scope": "openid",
+        "state": "s",
+        "nonce": "n",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    with office.work(at=AT, actor="login") as w:
+        row, _ = login.start(w, params)
+        return row.id
+
+
+def _take(office: Office, request_id: str) -> None:
+    """Lock the request from another unit of work, without waiting: a lock held elsewhere fails."""
+    with office.work(at=AT, actor="other") as other:
+        other.session.execute(
+            text("SELECT id FROM login_requests WHERE id = :r FOR UPDATE NOWAIT"), {"r": request_id}
+        )
+
+
+def test_reading_the_approval_request_holds_no_lock(pg_office) -> None:
+    request_id = _started(pg_office)
+    with pg_office.work(at=AT, actor="holder") as w:
+        assert login.challenge(w, request_id)["status"] == "pending"
+        _take(pg_office, request_id)  # an answer arriving now is not held up
+
+
+def test_an_answer_holds_its_request_until_its_unit_of_work_ends(pg_office) -> None:
+    request_id = _started(pg_office)
+    with pg_office.work(at=AT, actor="holder") as w:
+        refused = login.approve(w, request_id, {})
+        assert refused.refusal == "malformed"
+        with pytest.raises(OperationalError):
+            _take(pg_office, request_id)
+    _take(pg_office, request_id)
+
+
+def test_collecting_the_code_holds_the_request_until_its_unit_of_work_ends(pg_office) -> None:
+    request_id = _started(pg_office)
+    with pg_office.work(at=AT, actor="login") as w:
+        with pytest.raises(LoginError):
+            login.finish(w, request_id, "another browser's secret")
+        with pytest.raises(OperationalError):
+            _take(pg_office, request_id)
+    _take(pg_office, request_id)
