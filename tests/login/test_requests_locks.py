@@ -16,7 +16,8 @@ from mynacard.services import login
 from mynacard.services.context import Office
 from tests.client.conftest import AT, MASTER_KEY
 from tests.keypool import pooled_key
-from tests.login.conftest import REDIRECT, pkce
+from tests.login.conftest import REDIRECT
+from tests.login.test_requests_more import _started
 
 pytestmark = pytest.mark.postgres
 
@@ -32,23 +33,6 @@ def pg_office(pg_url):
     store.dispose()
 
 
-def _started(office: Office) -> str:
-    _, challenge = pkce()
-    params = {
-        "response_type": "code",
-        "client_id": "RP00000001",
-        "redirect_uri": REDIRECT,
-        "scope": "openid",
-        "state": "s",
-        "nonce": "n",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
-    with office.work(at=AT, actor="login") as w:
-        row, _ = login.start(w, params)
-        return row.id
-
-
 def _take(office: Office, request_id: str) -> None:
     """Lock the request from another unit of work, without waiting: a lock held elsewhere fails."""
     with office.work(at=AT, actor="other") as other:
@@ -58,14 +42,14 @@ def _take(office: Office, request_id: str) -> None:
 
 
 def test_reading_the_approval_request_holds_no_lock(pg_office) -> None:
-    request_id = _started(pg_office)
+    request_id = _started(pg_office)[0]
     with pg_office.work(at=AT, actor="holder") as w:
         assert login.challenge(w, request_id)["status"] == "pending"
         _take(pg_office, request_id)  # an answer arriving now is not held up
 
 
 def test_an_answer_holds_its_request_until_its_unit_of_work_ends(pg_office) -> None:
-    request_id = _started(pg_office)
+    request_id = _started(pg_office)[0]
     with pg_office.work(at=AT, actor="holder") as w:
         refused = login.approve(w, request_id, {})
         assert refused.refusal == "malformed"
@@ -75,7 +59,7 @@ def test_an_answer_holds_its_request_until_its_unit_of_work_ends(pg_office) -> N
 
 
 def test_collecting_the_code_holds_the_request_until_its_unit_of_work_ends(pg_office) -> None:
-    request_id = _started(pg_office)
+    request_id = _started(pg_office)[0]
     with pg_office.work(at=AT, actor="login") as w:
         with pytest.raises(LoginError):
             login.finish(w, request_id, "another browser's secret")
