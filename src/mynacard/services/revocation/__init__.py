@@ -15,7 +15,6 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from mynacard.db import repositories as repo
-from mynacard.db.models import Certificate
 from mynacard.services.context import Work
 from mynacard.services.revocation import cache, crls, ocsp
 from mynacard.services.revocation.crls import delta_crl, full_crl
@@ -39,10 +38,9 @@ event.listen(Session, "after_rollback", cache.drop_pending)
 
 def settle(w: Work) -> int:
     """Bring the published status up to the changes of this unit of work (called before its
-    commit by ``Office.work``). Returns how many certificates changed."""
-    if not w.session.info.get(CHANGED) and not any(isinstance(o, Certificate) for o in w.session.dirty):
-        return 0
-    w.session.flush()
+    commit by ``Office.work``, which calls it only when ``statuses.pending``). Returns how many
+    certificates changed."""
+    w.session.flush()  # the changes not flushed yet are noted by the flush
     changes: set[tuple[int, str, str]] = w.session.info.pop(CHANGED, set())
     if not changes:
         return 0
