@@ -5,6 +5,7 @@ copies of the changed answers gone; only the CRLs that list the change made stal
 from __future__ import annotations
 
 import logging
+import secrets
 
 from cryptography import x509
 
@@ -121,3 +122,38 @@ def test_without_redis_a_change_warns_of_nothing_R_CERT_8(office, monkeypatch, c
     with caplog.at_level(logging.WARNING), office.work(at=CHANGE, actor="clerk") as w:
         certificates.revoke(w, card_id, "auth")
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_a_batch_deletes_its_redis_copies_a_thousand_keys_at_a_time_R_CERT_8(office, redis, monkeypatch):
+    """2,500 changed answers: all deleted, in three commands of at most 1,000 keys (a national
+    batch must neither make one round trip per key nor one unbounded command)."""
+    client, used = redis
+    serials = [secrets.randbits(60) + 1 for _ in range(2_500)]
+    used += serials
+    client.mset({cache._KEY.format(s): b"old answer" for s in serials})
+    calls: list[int] = []
+    delete = client.delete
+
+    def counted(*names):
+        calls.append(len(names))
+        return delete(*names)
+
+    monkeypatch.setattr(client, "delete", counted)
+    with office.work(at=CHANGE, actor="batch") as w:
+        cache.record_changes(w.session, serials)
+    assert client.exists(*[cache._KEY.format(s) for s in serials]) == 0
+    assert calls == [1000, 1000, 500]
+
+
+def test_an_unreachable_redis_is_warned_of_and_the_change_still_commits_R_CERT_8(office, monkeypatch, caplog):
+    monkeypatch.setenv(cache.REDIS_ENV, "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    card_id = issued_card(office, new_resident(office))
+    try:
+        with caplog.at_level(logging.WARNING), office.work(at=CHANGE, actor="clerk") as w:
+            certificates.revoke(w, card_id, "auth")
+    finally:
+        cache._redis_clients.pop("redis://127.0.0.1:1/0", None)
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "could not delete OCSP responses from Redis: ConnectionError" in warned
+    with office.work(at=CHANGE, actor="reader") as w:
+        assert repo.latest_certificate(w.session, card_id, "auth").status == "revoked"
