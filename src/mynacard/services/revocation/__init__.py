@@ -45,7 +45,7 @@ def settle(w: Work) -> None:
         return
     crls.mark_stale(w.session, {(kind, code) for _, kind, code in changes})
     serials = sorted(s for s, _, _ in changes)
-    cache.record_changes(w.session, serials)
+    cache.record_changes(serials)
     if len(serials) > EAGER_SIGN_LIMIT:
         ocsp.forget(w.session, serials)
     else:
