@@ -154,5 +154,6 @@ def test_an_unreachable_redis_is_warned_of_and_the_change_still_commits_R_CERT_8
         cache._redis_clients.pop("redis://127.0.0.1:1/0", None)
     warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert "could not delete OCSP responses from Redis: ConnectionError" in warned
+    assert "could not write OCSP responses to Redis: ConnectionError" in warned  # after the commit
     with office.work(at=CHANGE, actor="reader") as w:
         assert repo.latest_certificate(w.session, card_id, "auth").status == "revoked"
