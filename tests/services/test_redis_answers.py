@@ -41,10 +41,12 @@ def test_a_signed_response_is_served_from_redis_until_it_is_due_for_renewal_R_CE
     assert worker.lookup("sign", b"a request", SIGNED) is None  # the other CA's answer: never this one
 
 
-def test_one_redis_client_serves_the_whole_process(redis):
+def test_one_redis_client_serves_the_whole_process_and_gives_up_on_a_silent_server_in_two_seconds(redis):
     client, _ = redis
     assert cache.redis_client() is client
     assert cache.redis_client() is client
+    options = client.connection_pool.connection_kwargs  # an OCSP worker falls back to the store, never hangs
+    assert (options["socket_timeout"], options["socket_connect_timeout"]) == (2, 2)
 
 
 def test_without_the_redis_package_the_setting_is_refused_with_what_to_do(monkeypatch):

@@ -66,12 +66,15 @@ def test_beyond_the_limit_the_changed_responses_are_dropped_and_signed_when_aske
     assert all(_kept(office, s).status == "good" for s in other)
     with office.work(at=CHANGE, actor="ocsp") as w:
         statuses = [
-            x509.ocsp.load_der_ocsp_response(
-                revocation.response_der(w, repo.certificate(w.session, s))
-            ).certificate_status
+            x509.ocsp.load_der_ocsp_response(revocation.response_der(w, repo.certificate(w.session, s)))
             for s in changed
         ]
-    assert [s.name for s in statuses] == ["REVOKED", "REVOKED", "REVOKED"]  # a hold is revoked with certificateHold
+    assert [s.certificate_status.name for s in statuses] == ["REVOKED", "REVOKED", "REVOKED"]
+    assert [s.revocation_reason for s in statuses] == [  # a hold is "revoked" with the reason certificateHold
+        x509.ReasonFlags.certificate_hold,
+        x509.ReasonFlags.certificate_hold,
+        None,  # a voluntary revocation: no reason code (RFC 5280 leaves "unspecified" out)
+    ]
     assert _kept(office, changed[0]).status == "hold"
     assert _kept(office, changed[2]).status == "revoked"
 
