@@ -3,6 +3,8 @@ request, another worker) finds the key in the token again from the stored refere
 
 from __future__ import annotations
 
+import re
+
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -10,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from mynacard import hsm
 from mynacard.ca import CertStatus as OcspStatus
 from mynacard.db import repositories as repo
+from mynacard.db.staff import OcspResponder
 from mynacard.services import pki
 from mynacard.services.ceremony import ceremony
 from mynacard.services.revocation.responders import _load, responder
@@ -23,6 +26,9 @@ def test_a_stored_token_responder_signs_again_in_a_later_unit_of_work_R_CERT_8(s
     card_id = issued_card(office, new_resident(office))
     with office.work(at=at("2025-06-01"), actor="ocsp") as w:
         issued = responder(w, "auth").certificate
+        row = w.session.get(OcspResponder, "auth")
+        assert row.sealed_key == b""  # nothing of the key in the store: only where it is
+        assert re.fullmatch(r"pkcs11:token=[^;]+;object=mynacard-auth-ocsp-[0-9a-f]{8};type=private", row.key_ref)
     _load.cache_clear()  # as a worker process that has not loaded it yet
     with office.work(at=at("2025-06-02"), actor="ocsp") as w:
         r = responder(w, "auth")
