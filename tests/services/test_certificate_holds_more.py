@@ -14,7 +14,9 @@ from mynacard.errors import PinLocked, StateError, ValidationError
 from mynacard.rules.events import RevocationReason
 from mynacard.services import certificates, lifecycle, loss, pki
 from mynacard.services.pinstore import StorePins
-from tests.services.conftest import at, issued_card, new_resident
+from tests.services.conftest import PINS, at, issued_card, new_resident
+
+PINS_NO_SIGN = {k: v for k, v in PINS.items() if k != "sign"}
 
 
 def _events(office, rid: int, action: str) -> list:
@@ -141,3 +143,15 @@ def test_a_card_face_pin_try_is_counted_and_has_no_stored_verifier_R_PIN_7(offic
         assert (spent.pin, spent.verifier, spent.tries_left) == (FacePin.B, None, 9)
         assert StorePins(office, card_id, work=w).tries_left(FacePin.B) == 9
         assert StorePins(office, card_id, work=w).tries_left(FacePin.A) == 10
+
+
+def test_a_certificate_added_at_the_window_is_returned_good_and_current_R_CERT_10(office):
+    card_id = issued_card(office, new_resident(office), certificates="auth", pins={**PINS_NO_SIGN})
+    with office.work(at=at("2026-01-10"), actor="clerk") as w:
+        added = certificates.add(w, card_id, "sign", pin="XYZ789")
+        assert (added.certificate.status, added.certificate.kind, added.certificate.card_id) == (
+            "good",
+            "sign",
+            card_id,
+        )
+        assert added.certificate.not_before == at("2026-01-10")

@@ -9,7 +9,7 @@ import pytest
 
 from mynacard.db import repositories as repo
 from mynacard.errors import ValidationError
-from mynacard.services import cards, loss, residents
+from mynacard.services import cards, certificates, loss, residents
 from tests.services.conftest import NAKANOTO, at, issued_card, new_resident
 
 
@@ -79,3 +79,22 @@ def test_a_setting_out_of_range_is_refused_and_changes_nothing(office, settings,
         m = repo.municipality(w.session, NAKANOTO)
         assert (m.card_fee, m.cert_fee, m.found_policy) == (800, 200, "release")
     assert _settings_events(office) == []
+
+
+def test_a_certificate_added_after_a_paid_reissue_costs_the_municipal_fee_R_LOSS_4_R_CERT_10(office):
+    rid = new_resident(office)
+    issued_card(office, rid)
+    _set(office, card_fee=1000, cert_fee=300)
+    with office.work(at=at("2027-01-20"), actor="clerk") as w:
+        applied = cards.apply(
+            w, rid, kind="reissue", reason="damage", documents={"damaged_card": "presented"}, certificates="none"
+        )
+        assert applied.application.fee_total == 1000
+        card_id = applied.card.id
+    with office.work(at=at("2027-01-25"), actor="j-lis") as w:
+        cards.make(w, card_id)
+    with office.work(at=at("2027-01-30"), actor="clerk") as w:
+        cards.issue(w, card_id, identity_documents=["passport"], pins={"resident": "2345", "card_info": "3456"})
+    with office.work(at=at("2027-03-01"), actor="clerk") as w:
+        added = certificates.add(w, card_id, "auth", pin="4321")
+        assert [line["amount"] for line in added.receipt.lines] == [300]
