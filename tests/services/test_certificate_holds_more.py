@@ -155,3 +155,13 @@ def test_a_certificate_added_at_the_window_is_returned_good_and_current_R_CERT_1
             card_id,
         )
         assert added.certificate.not_before == at("2026-01-10")
+        serial, expires_on = added.certificate.serial, added.certificate.expires_on
+    [issued] = [
+        e for e in _events(office, _rid(office, card_id), "certificate_issued") if e.certificate_serial == serial
+    ]
+    assert (issued.card_id, issued.details) == (card_id, {"kind": "sign", "expires_on": str(expires_on)})
+
+
+def _rid(office, card_id: str) -> int:
+    with office.work(at=at("2026-01-11"), actor="reader") as w:
+        return repo.card(w.session, card_id).resident_id
