@@ -160,3 +160,26 @@ def pg_office(url: str, *municipalities: tuple[str, str]) -> Iterator[Office]:
         yield office
     finally:
         store.dispose()
+
+
+REDIS_URL = "redis://127.0.0.1:6379/9"
+
+
+@pytest.fixture
+def redis(monkeypatch):
+    """OCSP responses kept in the local Redis (database 9): the client, and a list the test fills
+    with the serials whose keys are deleted afterwards."""
+    from mynacard.services.revocation import cache
+    from tests.conftest import skip_or_fail
+
+    monkeypatch.setenv(cache.REDIS_ENV, REDIS_URL)
+    try:
+        client = cache.redis_client()
+        client.ping()
+    except Exception as e:
+        skip_or_fail(f"Redis not reachable at {REDIS_URL}: {type(e).__name__}: {e}")
+    used: list[int] = []
+    yield client, used
+    if used:
+        client.delete(*[cache._KEY.format(s) for s in used])
+    cache._redis_clients.pop(REDIS_URL, None)

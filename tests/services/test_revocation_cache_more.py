@@ -12,33 +12,13 @@ import time
 import weakref
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import text
 
 import mynacard.services.revocation  # noqa: F401 (the session listeners that write to Redis)
 from mynacard.services.revocation import cache
-from tests.conftest import skip_or_fail
 from tests.services.conftest import at
 
 T0 = at("2025-06-01T10:00")
-REDIS_URL = "redis://127.0.0.1:6379/9"
-
-
-@pytest.fixture
-def redis(monkeypatch):
-    monkeypatch.setenv(cache.REDIS_ENV, REDIS_URL)
-    try:
-        client = cache.redis_client()
-        client.ping()
-    except Exception as e:
-        skip_or_fail(f"Redis not reachable at {REDIS_URL}: {type(e).__name__}: {e}")
-    used: list[int] = []
-    yield client, used
-    if used:
-        client.delete(*[cache._KEY.format(s) for s in used])
-    cache._redis_clients.pop(REDIS_URL, None)
-
-
 def test_a_response_signed_in_a_rolled_back_transaction_never_reaches_redis_R_CERT_8(office, redis):
     client, used = redis
     dropped, kept = secrets.randbits(60) + 1, secrets.randbits(60) + 1

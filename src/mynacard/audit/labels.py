@@ -66,6 +66,7 @@ ACTION_JA: dict[str, str] = {
     "rp.webhook": "署名検証者の通知先の設定",
     # --- workflow steps (event log)
     "municipality_added": "市区町村を登録",
+    "municipality_settings_changed": "市区町村の設定を変更",
     "resident_registered": "住民を登録",
     "number_read": "個人番号を確認",
     "number_changed": "個人番号を変更",

@@ -32,17 +32,16 @@ def municipality_add(
     name: Annotated[str, typer.Argument(help="e.g. 中能登町")],
     prefecture: Annotated[str, typer.Argument(help="e.g. 石川県")],
     found_policy: Annotated[
-        str, typer.Option(help="R_LOSS_3: 'release' holds when a card is found, or 'reissue'")
-    ] = "release",
-    card_fee: Annotated[int, typer.Option(help="Reissue fee for the card (yen)")] = 800,
-    cert_fee: Annotated[int, typer.Option(help="Reissue fee for the certificates (yen)")] = 200,
+        str | None, typer.Option(help="R_LOSS_3: 'release' holds when a card is found (default), or 'reissue'")
+    ] = None,
+    card_fee: Annotated[int | None, typer.Option(help="Reissue fee for the card (yen; default 800)")] = None,
+    cert_fee: Annotated[int | None, typer.Option(help="Reissue fee for the certificates (yen; default 200)")] = None,
 ) -> None:
-    """Register a municipality and its fee settings."""
-    if found_policy not in ("release", "reissue"):
-        raise typer.BadParameter("use 'release' or 'reissue'", param_hint="--found-policy")
+    """Register a municipality and its settings; for one already registered, change the settings given."""
     with work(ctx) as w:
-        m = residents.add_municipality(w, code, name, prefecture)
-        m.found_policy, m.card_fee, m.cert_fee = found_policy, card_fee, cert_fee
+        m = residents.add_municipality(
+            w, code, name, prefecture, found_policy=found_policy, card_fee=card_fee, cert_fee=cert_fee
+        )
         data = {
             "code": m.code,
             "name": m.name,

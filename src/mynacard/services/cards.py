@@ -21,7 +21,7 @@ from mynacard.ids import ApplicationId
 from mynacard.rules.certchoice import CertChoice, check_choice
 from mynacard.rules.eligibility import may_hold_signing_certificate, needs_legal_representative
 from mynacard.rules.events import CERT_KIND_JA, CertKind, LifeEvent
-from mynacard.rules.fees import REASON_JA, Fee, FeeSchedule, ReissueReason, express_eligible, reissue_fee
+from mynacard.rules.fees import REASON_JA, Fee, ReissueReason, express_eligible, reissue_fee
 from mynacard.rules.identity import identity_error
 from mynacard.rules.text import check_text
 from mynacard.rules.validity import card_expiry, certificate_expiry
@@ -181,14 +181,12 @@ def _choice(given: CertChoice | str | None, *, may_sign: bool) -> CertChoice:
 
 
 def _fee(w: Work, r: Resident, claim: reissue.Claim, express: bool, *, with_certificates: bool) -> Fee:
-    m = repo.municipality(w.session, r.municipality_code)
-    assert m is not None
     return reissue_fee(
         claim.reason,
         with_certificates=with_certificates,
         express=express,
         card_months_left_under_3=claim.card_expiring,
-        schedule=FeeSchedule(card=m.card_fee, certificates=m.cert_fee),
+        schedule=certfees.schedule_of(w, r),
         proven=claim.proven,
     )
 

@@ -205,7 +205,7 @@ def revoke(w: Work, cert: Certificate, reason: RevocationReason) -> None:
 
 def ocsp_status(cert: Certificate) -> OcspStatus:
     if cert.status == CertStatus.HOLD:
-        return OcspStatus("hold", cert.revoked_at, x509.ReasonFlags.certificate_hold)
+        return OcspStatus("hold", cert.revoked_at)  # the reason of a hold is certificateHold
     if cert.status == CertStatus.REVOKED:
         return OcspStatus("revoked", cert.revoked_at, REASON_FLAGS[RevocationReason(cert.reason)])
     return OcspStatus("good")

@@ -10,6 +10,7 @@ from mynacard.db.models import WINDOW_DEFAULT, Municipality, NumberRead, Residen
 from mynacard.errors import NotFoundError, StateError, ValidationError
 from mynacard.ids import IndividualNumber, municipality_code
 from mynacard.rules import wareki
+from mynacard.rules.fees import FeeSchedule
 from mynacard.rules.text import check_text
 from mynacard.services.context import Work
 
@@ -27,18 +28,50 @@ NUMBER_PURPOSES = {
 UNBOUND_STATUSES = {"permanent_resident", "highly_skilled_professional_ii", "special_permanent_resident"}
 
 
+#: R_LOSS_3 [policy]: what finding a lost card does to its held certificates.
+FOUND_POLICIES = {"release": "一時保留を解除", "reissue": "失効させて再発行"}
+#: A new municipality's settings unless given: holds released, the R_LOSS_4 default fees.
+DEFAULT_SETTINGS = {"found_policy": "release", "card_fee": FeeSchedule.card, "cert_fee": FeeSchedule.certificates}
+
+
 def add_municipality(w: Work, code: str, name: str, prefecture: str, *, address: str = "",
-                     window: str | None = None, phone: str = "") -> Municipality:
-    """Register a municipality; ``address``, ``window`` (担当窓口) and ``phone`` head its documents."""
+                     window: str | None = None, phone: str = "", found_policy: str | None = None,
+                     card_fee: int | None = None, cert_fee: int | None = None) -> Municipality:
+    """Register a municipality; ``address``, ``window`` (担当窓口) and ``phone`` head its documents.
+    ``found_policy`` (R_LOSS_3) and the reissue fees (R_LOSS_4) are its settings: given for a
+    municipality already registered, they change it (recorded in the event log)."""
     code = municipality_code(code)
+    settings = _settings(found_policy, card_fee, cert_fee)
     m = repo.municipality(w.session, code)
-    if m is not None:
+    if m is None:
+        m = Municipality(code=code, name=name, prefecture=prefecture, address=address,
+                         window=window or WINDOW_DEFAULT, phone=phone, **{**DEFAULT_SETTINGS, **settings})
+        w.session.add(m)
+        w.log("municipality_added", code=code, name=name)
         return m
-    m = Municipality(code=code, name=name, prefecture=prefecture, address=address, window=window or WINDOW_DEFAULT,
-                     phone=phone)
-    w.session.add(m)
-    w.log("municipality_added", code=code, name=name)
+    changed = {k: v for k, v in settings.items() if getattr(m, k) != v}
+    if changed:
+        for k, v in changed.items():
+            setattr(m, k, v)
+        w.log("municipality_settings_changed", code=code, **changed)
     return m
+
+
+def _settings(found_policy: str | None, card_fee: int | None, cert_fee: int | None) -> dict[str, object]:
+    if found_policy is not None and found_policy not in FOUND_POLICIES:
+        raise ValidationError(
+            "found_policy",
+            f"The policy when a lost card is found is 'release' or 'reissue', not {found_policy!r}.",
+            "紛失したカードが見つかったときの扱いは release(保留解除) か reissue(失効・再発行) です。",
+        )
+    for field, fee in (("card_fee", card_fee), ("cert_fee", cert_fee)):
+        if fee is not None and (isinstance(fee, bool) or not isinstance(fee, int) or not 0 <= fee <= 100_000):
+            raise ValidationError(
+                field, f"A fee is a whole number of yen from 0 to 100000, not {fee!r}.",
+                "手数料は0円から100000円までの整数で指定してください。",
+            )
+    given = {"found_policy": found_policy, "card_fee": card_fee, "cert_fee": cert_fee}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 def get(w: Work, resident_id: int, *, for_update: bool = False) -> Resident:

@@ -15,7 +15,6 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from mynacard.db import repositories as repo
-from mynacard.db.models import Certificate
 from mynacard.services.context import Work
 from mynacard.services.revocation import cache, crls, ocsp
 from mynacard.services.revocation.crls import delta_crl, full_crl
@@ -37,18 +36,16 @@ event.listen(Session, "after_commit", cache.push_after_commit)
 event.listen(Session, "after_rollback", cache.drop_pending)
 
 
-def settle(w: Work) -> int:
+def settle(w: Work) -> None:
     """Bring the published status up to the changes of this unit of work (called before its
-    commit by ``Office.work``). Returns how many certificates changed."""
-    if not w.session.info.get(CHANGED) and not any(isinstance(o, Certificate) for o in w.session.dirty):
-        return 0
-    w.session.flush()
+    commit by ``Office.work``, which calls it only when ``statuses.pending``)."""
+    w.session.flush()  # the changes not flushed yet are noted by the flush
     changes: set[tuple[int, str, str]] = w.session.info.pop(CHANGED, set())
     if not changes:
-        return 0
+        return
     crls.mark_stale(w.session, {(kind, code) for _, kind, code in changes})
     serials = sorted(s for s, _, _ in changes)
-    cache.record_changes(w.session, serials)
+    cache.record_changes(serials)
     if len(serials) > EAGER_SIGN_LIMIT:
         ocsp.forget(w.session, serials)
     else:
@@ -56,9 +53,6 @@ def settle(w: Work) -> int:
             cert = repo.certificate(w.session, serial)
             if cert is not None:
                 ocsp.sign_response(w, cert)
-    w.session.flush()
-    w.session.info.pop(CHANGED, None)
-    return len(changes)
 
 
 __all__ = [

@@ -100,26 +100,28 @@ def note_signed(session: Session, kind: str, serial: int, produced_at: datetime,
         session.info.setdefault(_PENDING, {})[serial] = _pack(kind, produced_at, fresh_until, der)
 
 
-def record_changes(session: Session, serials: list[int]) -> None:
+def _delete(client: Any, serials: list[int]) -> None:
+    """Delete the Redis keys of ``serials``, a thousand per command."""
+    keys = [_KEY.format(s) for s in serials]
+    for i in range(0, len(keys), 1000):
+        client.delete(*keys[i : i + 1000])
+
+
+def record_changes(serials: list[int]) -> None:
     """Before the commit of a unit of work that changed these statuses: their Redis keys go now,
     the new responses are written after the commit. (The change log needs nothing: a trigger on
     ``certificates`` writes it, see migration 0016.)"""
     client = redis_client()
     if serials and client is not None:
-        keys = [_KEY.format(s) for s in serials]
         try:
-            for i in range(0, len(keys), 1000):
-                client.delete(*keys[i : i + 1000])
+            _delete(client, serials)
         except Exception as e:  # the commit goes on: the keys are written again after it
             log.warning("could not delete OCSP responses from Redis: %s", type(e).__name__)
-        pending = session.info.setdefault(_PENDING, {})
-        for s in serials:
-            pending.setdefault(s, None)
 
 
 def push_after_commit(session: Session) -> None:
-    """Write the responses signed (or delete those dropped) by a committed unit of work."""
-    pending: dict[int, bytes | None] = session.info.pop(_PENDING, {})
+    """Write the responses a committed unit of work signed."""
+    pending: dict[int, bytes] = session.info.pop(_PENDING, {})
     if not pending:
         return
     client = redis_client()
@@ -128,8 +130,6 @@ def push_after_commit(session: Session) -> None:
     try:
         pipe = client.pipeline(transaction=False)
         for serial, value in pending.items():
-            if value is None:
-                continue
             pipe.set(_KEY.format(serial), value, ex=2 * 86400)
         pipe.execute()
     except Exception as e:
@@ -238,9 +238,7 @@ class Answers:
             with self._lock:
                 q = select(RevocationChange.serial).where(RevocationChange.id > self._seen, RevocationChange.id <= top)
                 if self.redis is not None:  # a change made outside a unit of work: its key goes too
-                    keys = [_KEY.format(int(s)) for s in conn.execute(q).scalars()]
-                    for i in range(0, len(keys), 1000):
-                        self.redis.delete(*keys[i : i + 1000])
+                    _delete(self.redis, [int(s) for s in conn.execute(q).scalars()])
                 elif top - self._seen >= KEEP_CHANGES:
                     self.entries.clear()
                 else:

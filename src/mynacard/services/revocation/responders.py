@@ -24,6 +24,7 @@ from mynacard.db import repositories as repo
 from mynacard.db.staff import OcspResponder
 from mynacard.services import pki
 from mynacard.services.context import Work
+from mynacard.services.revocation.upsert import upsert
 
 LIFETIME = timedelta(days=90)
 RENEW_BEFORE = timedelta(days=7)
@@ -83,12 +84,8 @@ def responder(w: Work, kind: CertKind | str) -> Responder:
         key, key_ref = file_key, None
         sealed = seal_private_key(file_key, w.office.master_key, context=_context(kind.value))
     cert = ca.issue_ocsp_responder(key.public_key(), at=w.at, lifetime=LIFETIME)
-    if row is None:
-        row = OcspResponder(kind=kind.value, certificate_der=b"", sealed_key=b"", not_after=w.at)
-        w.session.add(row)
-    row.certificate_der = cert.public_bytes(Encoding.DER)
-    row.sealed_key = sealed
-    row.key_ref = key_ref
-    row.not_after = cert.not_valid_after_utc
+    stored = {"certificate_der": cert.public_bytes(Encoding.DER), "sealed_key": sealed, "key_ref": key_ref,
+              "not_after": cert.not_valid_after_utc}
+    upsert(w.session, OcspResponder, {"kind": kind.value}, stored)
     w.log("ocsp_responder_issued", kind=kind.value, serial=cert.serial_number)
     return Responder(cert, key)
