@@ -90,3 +90,18 @@ def test_a_responder_is_renewed_a_week_before_its_end_and_replaces_the_stored_on
     assert x509.load_der_x509_certificate(row.certificate_der) == second
     assert row.not_after == second.not_valid_after_utc
     assert _issued_events(office) == [("sign", first.serial_number), ("sign", second.serial_number)]
+
+
+def test_a_renewal_is_seen_at_once_by_the_unit_of_work_that_made_it_R_CERT_8(office):
+    """The stored row is replaced by a statement: the unit of work that already holds the row
+    reads the new one, not what it had loaded."""
+    with office.work(at=ISSUED, actor="ocsp") as w:
+        first = responder(w, "sign").certificate
+    due = first.not_valid_after_utc - timedelta(days=7)
+    with office.work(at=due, actor="ocsp") as w:
+        held = w.session.get(OcspResponder, "sign")
+        assert held.not_after == first.not_valid_after_utc
+        second = responder(w, "sign").certificate
+        again = w.session.get(OcspResponder, "sign")
+        assert x509.load_der_x509_certificate(again.certificate_der) == second
+        assert again.not_after == second.not_valid_after_utc
