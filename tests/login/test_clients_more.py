@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+from sqlalchemy import event
 
 from mynacard.db.models import Event
 from mynacard.db.provider import LoginClient
@@ -239,3 +240,24 @@ def test_a_callback_added_by_another_process_after_this_one_read_the_client_is_k
             login.first_party_client(other, "PORTAL0001", "ポータル", KIOSK)
         assert login.first_party_client(w, "PORTAL0001", "ポータル", third).redirect_uris == [PORTAL, KIOSK, third]
     assert _uris(office, "PORTAL0001") == [PORTAL, KIOSK, third]
+
+
+def test_a_first_party_client_with_its_callback_registered_is_read_once_without_a_savepoint_or_lock(office) -> None:
+    """Every portal or kiosk login asks for its client: once the callback is registered, that is one
+    plain read (no attempt to register it again, no row lock that would serialize the logins)."""
+    with office.work(at=AT, actor="portal") as w:
+        login.first_party_client(w, "PORTAL0001", "ポータル", PORTAL)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(statement.split()[0].upper())
+
+    with office.work(at=AT, actor="portal") as w:
+        engine = w.session.get_bind()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            c = login.first_party_client(w, "PORTAL0001", "ポータル", PORTAL)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        assert c.redirect_uris == [PORTAL]
+    assert statements == ["SELECT"]

@@ -7,14 +7,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import timedelta
 
 import jwt
+import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.x509.oid import NameOID
 
 from mynacard.db.provider import LoginKey, LoginRequest
 from mynacard.rules.login import pairwise_subject
 from mynacard.services import login
+from mynacard.services.login.common import _digest_info, _signed
 from tests.login.conftest import AT, MASTER_KEY, approve, back, card_answer, exchange, start
 
 
@@ -134,3 +140,55 @@ def test_a_signature_with_a_character_outside_base64_is_refused_not_cleaned_up(o
         "message": "auth_signature is not base64.",
         "message_ja": "送られたデータの形式が正しくありません。",
     }
+
+
+def test_a_certificate_without_an_rsa_key_never_verifies_a_card_signature() -> None:
+    """The card signs with PKCS#1 v1.5 RSA: a certificate with another kind of key (here P-256)
+    does not verify, even with a valid signature of its own kind over the same DigestInfo."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not a card")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(AT - timedelta(days=1))
+        .not_valid_after(AT + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    info = _digest_info(b"a challenge")
+    signature = key.sign(info, ec.ECDSA(hashes.SHA256()))
+    key.public_key().verify(signature, info, ec.ECDSA(hashes.SHA256()))  # valid as an ECDSA signature
+    assert _signed(cert, signature, info) is False
+
+
+# -- userinfo ------------------------------------------------------------------------------------
+
+
+def _token_and_request(office, card_id, web, site) -> tuple[str, str, int]:
+    s = start(web)
+    assert approve(office, card_id, web, s).status_code == 200
+    tokens = exchange(web, back(web, s)["code"], s.verifier, site).json()
+    with office.work(at=AT, actor="reader") as w:
+        resident_id = w.session.get(LoginRequest, s.request_id).resident_id
+    return tokens["access_token"], s.request_id, resident_id
+
+
+def test_userinfo_of_a_login_stored_without_claims_is_the_subject_alone(office, card_id, web, site) -> None:
+    """The claims column may be empty (it is nullable): no attribute is then released."""
+    token, request_id, resident_id = _token_and_request(office, card_id, web, site)
+    with office.work(at=AT, actor="test") as w:
+        w.session.get(LoginRequest, request_id).claims = None
+    with office.work(at=AT, actor="provider") as w:
+        assert login.userinfo(w, token) == {"sub": _expected_subject("RP00000001", resident_id)}
+
+
+def test_userinfo_never_answers_for_a_login_without_a_holder(office, card_id, web, site) -> None:
+    """A login row that lost its holder gives no subject at all, rather than one shared by every
+    such row."""
+    token, request_id, _ = _token_and_request(office, card_id, web, site)
+    with office.work(at=AT, actor="test") as w:
+        w.session.get(LoginRequest, request_id).resident_id = None
+    with pytest.raises(AssertionError), office.work(at=AT, actor="provider") as w:
+        login.userinfo(w, token)
