@@ -43,14 +43,7 @@ def register_client(
         raise ValidationError(
             "client_id", f"Client {client_id} is already registered.", f"クライアント {client_id} は登録済みです。"
         )
-    uris = [u.strip() for u in redirect_uris if u.strip()]
-    if not uris:
-        raise ValidationError(
-            "redirect_uris", "Give at least one redirect URI.", "リダイレクトURIを1つ以上指定してください。"
-        )
-    for u in uris:
-        if not (u.startswith("https://") or u.startswith("http://")) or len(u) > 255 or "#" in u:
-            raise ValidationError("redirect_uris", f"Not an absolute http(s) URI without a fragment: {u!r}.")
+    uris = _redirect_uris(redirect_uris)
     if jwks is not None:
         try:
             jwt.PyJWKSet.from_dict(jwks)
@@ -72,6 +65,19 @@ def register_client(
     w.session.add(client)
     w.log("login_client_registered", client_id=client_id)
     return Registration(client, secret)
+
+
+def _redirect_uris(redirect_uris: list[str]) -> list[str]:
+    """The redirect URIs given, stripped, each an absolute http(s) URI without a fragment."""
+    uris = [u.strip() for u in redirect_uris if u.strip()]
+    if not uris:
+        raise ValidationError(
+            "redirect_uris", "Give at least one redirect URI.", "リダイレクトURIを1つ以上指定してください。"
+        )
+    for u in uris:
+        if not (u.startswith("https://") or u.startswith("http://")) or len(u) > 255 or "#" in u:
+            raise ValidationError("redirect_uris", f"Not an absolute http(s) URI without a fragment: {u!r}.")
+    return uris
 
 
 def client(w: Work, client_id: str) -> LoginClient:
@@ -119,6 +125,7 @@ def first_party_client(w: Work, client_id: str, name: str, callback: str) -> Log
             if e.fields.get("field") != "client_id":
                 raise
     if c is None or callback not in c.redirect_uris:
+        [callback] = _redirect_uris([callback])  # the same URIs as a registration takes
         # read again under a row lock: a callback another process is adding is then seen, not overwritten
         c = w.session.get(LoginClient, client_id, populate_existing=True, with_for_update=True)
         assert c is not None
