@@ -23,7 +23,6 @@ from mynacard.db.models import Municipality
 from mynacard.db.staff import RevocationChange
 from mynacard.db.store import Store
 from mynacard.services.revocation import cache
-from tests.conftest import skip_or_fail
 from tests.services.conftest import at
 from tests.storetemplate import migrated_store
 
@@ -33,7 +32,6 @@ ASKED = T0 + timedelta(hours=1)
 TWO_DAYS_MS = 2 * 86400 * 1000
 #: Redis database of these tests only (the web tests use 0); the keys are of random serials and
 #: removed afterwards, as two mutants' runs may share it at once.
-REDIS_URL = "redis://127.0.0.1:6379/9"
 
 
 def _req(serial: int) -> bytes:
@@ -282,18 +280,11 @@ class _Redis:
 
 
 @pytest.fixture
-def redis_db(monkeypatch):
-    monkeypatch.setenv(cache.REDIS_ENV, REDIS_URL)
-    try:
-        client = cache.redis_client()
-        client.ping()
-    except Exception as e:
-        skip_or_fail(f"Redis not reachable at {REDIS_URL}: {type(e).__name__}: {e}")
+def redis_db(redis):
+    client, used = redis
     r = _Redis(client)
     yield r
-    for i in range(0, len(r.used), 1000):
-        client.delete(*[cache._KEY.format(s) for s in r.used[i : i + 1000]])
-    cache._redis_clients.pop(REDIS_URL, None)
+    used += r.used  # deleted by the redis fixture
 
 
 class _Deletes:
@@ -363,8 +354,7 @@ def test_in_redis_many_changes_delete_their_keys_a_thousand_to_a_command_R_CERT_
     assert redis_db.client.exists(*[cache._KEY.format(s) for s in serials]) == 0
 
 
-def test_in_redis_a_change_committed_while_the_log_is_read_is_handled_at_the_next_look_R_CERT_8(
-        redis_db, store):
+def test_in_redis_a_change_committed_while_the_log_is_read_is_handled_at_the_next_look_R_CERT_8(redis_db, store):
     w, z = redis_db.serials(2)
     redis_db.fill([w, z])
     a = cache.Answers(store)
