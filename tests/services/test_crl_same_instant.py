@@ -84,3 +84,21 @@ def test_postgresql_asks_nothing_more_of_a_hold_the_delta_lists_again_R_CERT_8(p
             delta = x509.load_der_x509_crl(crls.serve(office, "auth", KANAZAWA, True, at=later + timedelta(hours=2)))
         assert _reasons(delta) == {serial: x509.ReasonFlags.key_compromise}
         assert [s for s in ran if "FROM certificates" in s and "certificates.serial IN" in s] == []
+
+
+def test_a_hold_released_and_put_again_after_the_base_is_on_the_delta_with_its_new_date_R_CERT_8(office):
+    card_id = issued_card(office, new_resident(office, name="再保留 花子"))
+    with office.work(at=T, actor="t") as w:
+        cert = repo.latest_certificate(w.session, card_id, "auth")
+        serial = cert.serial
+        pki.hold(w, cert)
+    base = x509.load_der_x509_crl(crls.serve(office, "auth", NAKANOTO, False, at=T + timedelta(minutes=1)))
+    assert _reasons(base) == {serial: x509.ReasonFlags.certificate_hold}
+    with office.work(at=T + timedelta(hours=1), actor="t") as w:
+        pki.release(w, w.session.get(Certificate, serial))
+    with office.work(at=T + timedelta(hours=2), actor="t") as w:
+        pki.hold(w, w.session.get(Certificate, serial))
+    delta = x509.load_der_x509_crl(crls.serve(office, "auth", NAKANOTO, True, at=T + timedelta(hours=3)))
+    assert _reasons(delta) == {serial: x509.ReasonFlags.certificate_hold}
+    [entry] = list(delta)
+    assert entry.revocation_date_utc == T + timedelta(hours=2)
