@@ -13,13 +13,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from mynacard.db.provider import SignTransaction
-from mynacard.db.store import Store
 from mynacard.services import certificates, login
 from mynacard.services.context import Office
 from mynacard.services.vcard import issue_demo_card
-from tests.client.conftest import AT, MASTER_KEY
-from tests.keypool import pooled_key
-from tests.login.conftest import REDIRECT, card_answer, start
+from tests.client.conftest import AT
+from tests.login.conftest import card_answer, start
+from tests.login.test_requests_locks import pg_office  # noqa: F401, F811  (the PostgreSQL office with the sample client)
 from tests.login.test_requests_more import _answer, _started
 from tests.login.test_requests_signing import _refusal, _refused
 
@@ -54,17 +53,6 @@ def test_the_authentication_certificate_sent_as_the_signing_certificate_is_refus
 TX_ID = "0f0e0d0c-0b0a-4908-8706-050403020100"
 
 
-@pytest.fixture(scope="module")
-def pg_office(pg_url):
-    store = Store(pg_url)
-    store.migrate()
-    office = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
-    with office.work(at=AT - timedelta(days=1), actor="test") as w:
-        login.register_client(w, "RP00000001", "サンプル電子申請", [REDIRECT], with_secret=True)
-    yield office
-    store.dispose()
-
-
 def _take_transaction(office: Office, tx_id: str) -> None:
     """Lock the transaction from another unit of work, without waiting: a lock held elsewhere fails."""
     with office.work(at=AT, actor="other") as other:
@@ -72,7 +60,7 @@ def _take_transaction(office: Office, tx_id: str) -> None:
 
 
 @pytest.mark.postgres
-def test_an_answer_holds_its_signing_transaction_until_its_unit_of_work_ends(pg_office) -> None:
+def test_an_answer_holds_its_signing_transaction_until_its_unit_of_work_ends(pg_office) -> None:  # noqa: F811
     """Even a refused answer holds the transaction while it is checked: another login carrying the
     same transaction waits instead of finding it open meanwhile."""
     card_id = issue_demo_card(pg_office, AT)
