@@ -18,7 +18,7 @@ from mynacard.services.context import Office
 from mynacard.services.vcard import issue_demo_card
 from tests.client.conftest import AT
 from tests.login.conftest import card_answer, start
-from tests.login.test_requests_locks import pg_office  # noqa: F401, F811  (the PostgreSQL office with the sample client)
+from tests.login.test_requests_locks import pg_office  # noqa: F401  (the PostgreSQL office with the sample client)
 from tests.login.test_requests_more import _answer, _started
 from tests.login.test_requests_signing import _refusal, _refused
 
