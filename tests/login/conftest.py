@@ -67,10 +67,11 @@ class Started:
         return self.path.rsplit("/", 1)[1]
 
 
-def start(web: TestClient, scope: str = "openid", **extra: str) -> Started:
-    verifier, challenge = pkce()
-    state, nonce = secrets.token_hex(8), secrets.token_hex(8)
-    params = {
+def auth_params(
+    challenge: str, scope: str = "openid", *, state: str = "state-1", nonce: str = "nonce-1", **extra: str
+) -> dict[str, str]:
+    """The parameters of an authorization request of the registered test client, with PKCE (S256)."""
+    return {
         "response_type": "code",
         "client_id": "RP00000001",
         "redirect_uri": REDIRECT,
@@ -81,6 +82,12 @@ def start(web: TestClient, scope: str = "openid", **extra: str) -> Started:
         "code_challenge_method": "S256",
         **extra,
     }
+
+
+def start(web: TestClient, scope: str = "openid", **extra: str) -> Started:
+    verifier, challenge = pkce()
+    state, nonce = secrets.token_hex(8), secrets.token_hex(8)
+    params = auth_params(challenge, scope, state=state, nonce=nonce, **extra)
     r = web.get(f"{OIDC}/auth", params=params)
     assert r.status_code == 200, r.text
     link = re.search(r"mynacard client approve (\S+?)<", r.text)

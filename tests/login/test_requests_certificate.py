@@ -23,7 +23,7 @@ from mynacard.services import login, pki
 from mynacard.services.vcard import DEMO_MUNICIPALITY, DEMO_PINS, open_card
 from tests.client.conftest import AT
 from tests.keypool import pooled_key
-from tests.login.conftest import REDIRECT, pkce
+from tests.login.conftest import auth_params, pkce
 
 NOT_ISSUED = "The certificate was not issued by the JPKI CA of this sandbox."
 NO_RECORD = "The CA has no record of this certificate."
@@ -32,16 +32,7 @@ NOT_VALID_NOW = "The certificate is not valid at this time."
 
 def _start(office, scope: str = "openid", at: datetime = AT) -> str:
     _, challenge = pkce()
-    params = {
-        "response_type": "code",
-        "client_id": "RP00000001",
-        "redirect_uri": REDIRECT,
-        "scope": scope,
-        "state": "state-1",
-        "nonce": "nonce-1",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
+    params = auth_params(challenge, scope)
     with office.work(at=at, actor="login") as w:
         return login.start(w, params)[0].id
 

@@ -18,7 +18,7 @@ from mynacard.errors import NotFoundError
 from mynacard.rules.login import LoginError, parse_authorization
 from mynacard.services import login
 from mynacard.services.vcard import DEMO_PINS, open_card
-from tests.login.conftest import AT, OIDC, REDIRECT, back, card_answer, pkce, start
+from tests.login.conftest import AT, OIDC, auth_params, back, card_answer, pkce, start
 
 FIVE_MINUTES = timedelta(minutes=5)
 
@@ -196,17 +196,7 @@ def test_a_signature_over_another_challenge_is_refused_with_the_reason(office, c
 
 def _started(office, scope: str = "openid", **extra: str) -> tuple[str, str, dict[str, str]]:
     _, challenge = pkce()
-    params = {
-        "response_type": "code",
-        "client_id": "RP00000001",
-        "redirect_uri": REDIRECT,
-        "scope": scope,
-        "state": "state-1",
-        "nonce": "nonce-1",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        **extra,
-    }
+    params = auth_params(challenge, scope, **extra)
     with office.work(at=AT, actor="login") as w:
         row, browser = login.start(w, params)
         return row.id, browser, params
