@@ -8,7 +8,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -16,11 +16,14 @@ from fastapi.testclient import TestClient
 
 from mynacard.client import JpkiCard
 from mynacard.client import approve as ap
+from mynacard.db.store import Store
 from mynacard.services import login
+from mynacard.services.context import Office
 from mynacard.services.vcard import DEMO_PINS, open_card
 from mynacard.web.app import create_app
 from mynacard.web.clock import Clock
 from tests.client.conftest import AT, MASTER_KEY, card_id, office
+from tests.keypool import pooled_key
 
 BASE = "http://127.0.0.1:8000"
 REDIRECT = "https://rp.example/callback"
@@ -84,6 +87,16 @@ def auth_params(
     }
 
 
+def started_request(office, scope: str = "openid", at: datetime = AT, **extra: str) -> tuple[str, str, dict[str, str]]:
+    """A login request started by the service itself (no browser): its ID, the browser's binding
+    and the parameters it was started with."""
+    _, challenge = pkce()
+    params = auth_params(challenge, scope, **extra)
+    with office.work(at=at, actor="login") as w:
+        row, browser = login.start(w, params)
+        return row.id, browser, params
+
+
 def start(web: TestClient, scope: str = "openid", **extra: str) -> Started:
     verifier, challenge = pkce()
     state, nonce = secrets.token_hex(8), secrets.token_hex(8)
@@ -124,3 +137,15 @@ def exchange(web: TestClient, code: str, verifier: str, secret: str, **override:
 
 
 __all__ = ["AT", "MASTER_KEY", "card_id", "office", "os"]
+
+
+@pytest.fixture(scope="module")
+def pg_office(pg_url):
+    """An office on the PostgreSQL store with the sample site registered (one per test module)."""
+    store = Store(pg_url)
+    store.migrate()
+    office = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
+    with office.work(at=AT - timedelta(days=1), actor="test") as w:
+        login.register_client(w, "RP00000001", "サンプル電子申請", [REDIRECT], with_secret=True)
+    yield office
+    store.dispose()

@@ -17,9 +17,8 @@ from mynacard.services import certificates, login
 from mynacard.services.context import Office
 from mynacard.services.vcard import issue_demo_card
 from tests.client.conftest import AT
-from tests.login.conftest import card_answer, start
-from tests.login.test_requests_locks import pg_office  # noqa: F401  (the PostgreSQL office with the sample client)
-from tests.login.test_requests_more import _answer, _started
+from tests.login.conftest import card_answer, start, started_request
+from tests.login.test_requests_more import _answer
 from tests.login.test_requests_signing import _refusal, _refused
 
 # -- the signing certificate is checked too ----------------------------------------------------
@@ -60,7 +59,7 @@ def _take_transaction(office: Office, tx_id: str) -> None:
 
 
 @pytest.mark.postgres
-def test_an_answer_holds_its_signing_transaction_until_its_unit_of_work_ends(pg_office) -> None:  # noqa: F811
+def test_an_answer_holds_its_signing_transaction_until_its_unit_of_work_ends(pg_office) -> None:
     """Even a refused answer holds the transaction while it is checked: another login carrying the
     same transaction waits instead of finding it open meanwhile."""
     card_id = issue_demo_card(pg_office, AT)
@@ -75,7 +74,7 @@ def test_an_answer_holds_its_signing_transaction_until_its_unit_of_work_ends(pg_
                 expires_at=AT + timedelta(minutes=10),
             )
         )
-    request_id = _started(pg_office, "openid sign", sign_transaction_id=TX_ID)[0]
+    request_id = started_request(pg_office, "openid sign", sign_transaction_id=TX_ID)[0]
     answer = _answer(pg_office, card_id, request_id)
     answer["document_signature"] = answer["sign_signature"]  # over the challenge, not the document
     with pg_office.work(at=AT, actor="holder") as w:

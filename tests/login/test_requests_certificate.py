@@ -23,18 +23,11 @@ from mynacard.services import login, pki
 from mynacard.services.vcard import DEMO_MUNICIPALITY, DEMO_PINS, open_card
 from tests.client.conftest import AT
 from tests.keypool import pooled_key
-from tests.login.conftest import auth_params, pkce
+from tests.login.conftest import started_request
 
 NOT_ISSUED = "The certificate was not issued by the JPKI CA of this sandbox."
 NO_RECORD = "The CA has no record of this certificate."
 NOT_VALID_NOW = "The certificate is not valid at this time."
-
-
-def _start(office, scope: str = "openid", at: datetime = AT) -> str:
-    _, challenge = pkce()
-    params = auth_params(challenge, scope)
-    with office.work(at=at, actor="login") as w:
-        return login.start(w, params)[0].id
 
 
 def _answer(office, card_id: str, request_id: str, at: datetime = AT) -> dict:
@@ -98,7 +91,7 @@ def _ca_issued(office, card_id: str, *, serial: int | None = None) -> x509.Certi
 
 def test_without_a_jpki_ca_in_the_sandbox_no_certificate_is_accepted(office, site) -> None:
     """A sandbox where no card was issued yet has no CA: a certificate from elsewhere is refused."""
-    request_id = _start(office)
+    request_id = started_request(office)[0]
     with office.work(at=AT, actor="reader") as w:
         assert repo.ca_row(w.session, "auth") is None
     answer = {"auth_certificate": _der(_foreign()), "auth_signature": base64.b64encode(b"signature").decode()}
@@ -106,7 +99,7 @@ def test_without_a_jpki_ca_in_the_sandbox_no_certificate_is_accepted(office, sit
 
 
 def test_a_signing_certificate_offered_for_authentication_is_refused_as_the_wrong_kind(office, card_id, site) -> None:
-    request_id = _start(office)
+    request_id = started_request(office)[0]
     answer = _answer(office, card_id, request_id)
     answer["auth_certificate"] = _der(_certificate(office, card_id, "sign"))
     assert _approve(office, request_id, answer) == (
@@ -116,7 +109,7 @@ def test_a_signing_certificate_offered_for_authentication_is_refused_as_the_wron
 
 
 def test_an_authentication_certificate_offered_for_signing_is_refused_as_the_wrong_kind(office, card_id, site) -> None:
-    request_id = _start(office, "openid name")
+    request_id = started_request(office, "openid name")[0]
     answer = _answer(office, card_id, request_id)
     answer["sign_certificate"], answer["sign_signature"] = answer["auth_certificate"], answer["auth_signature"]
     assert _approve(office, request_id, answer) == ("wrong_certificate", "This is not a signing certificate.")
@@ -125,7 +118,7 @@ def test_an_authentication_certificate_offered_for_signing_is_refused_as_the_wro
 @pytest.mark.parametrize("scope", ["openid", "openid name"])
 def test_a_certificate_of_another_issuer_is_refused_as_not_from_the_jpki_ca(office, card_id, site, scope) -> None:
     """Both of the sandbox's CAs exist; the certificate comes from neither."""
-    request_id = _start(office, scope)
+    request_id = started_request(office, scope)[0]
     answer = _answer(office, card_id, request_id)
     part = "sign_certificate" if scope != "openid" else "auth_certificate"
     answer[part] = _der(_foreign())
@@ -133,7 +126,7 @@ def test_a_certificate_of_another_issuer_is_refused_as_not_from_the_jpki_ca(offi
 
 
 def test_a_certificate_in_the_name_of_the_jpki_ca_but_not_signed_by_it_is_refused(office, card_id, site) -> None:
-    request_id = _start(office)
+    request_id = started_request(office)[0]
     answer = _answer(office, card_id, request_id)
     answer["auth_certificate"] = _der(_foreign(issuer=_certificate(office, card_id, "auth").issuer))
     assert _approve(office, request_id, answer) == (
@@ -148,14 +141,14 @@ def test_a_certificate_in_the_name_of_the_jpki_ca_but_not_signed_by_it_is_refuse
 def test_a_certificate_signed_by_the_ca_that_it_never_recorded_is_refused(office, card_id, site) -> None:
     """Signed by the CA for the holder's own key, so that the card's signature verifies; the CA has
     no record of it."""
-    request_id = _start(office)
+    request_id = started_request(office)[0]
     answer = _answer(office, card_id, request_id)
     answer["auth_certificate"] = _der(_ca_issued(office, card_id))
     assert _approve(office, request_id, answer) == ("unknown_ca", NO_RECORD)
 
 
 def test_a_certificate_other_than_the_one_recorded_under_its_serial_is_refused(office, card_id, site) -> None:
-    request_id = _start(office)
+    request_id = started_request(office)[0]
     answer = _answer(office, card_id, request_id)
     recorded = _certificate(office, card_id, "auth")
     other = _ca_issued(office, card_id, serial=recorded.serial_number)
@@ -168,7 +161,7 @@ def test_a_revoked_certificate_is_refused_with_the_reason_of_its_revocation(offi
     serial = _certificate(office, card_id, "auth").serial_number
     with office.work(at=AT, actor="ca") as w:
         pki.revoke(w, repo.certificate(w.session, serial), RevocationReason.KEY_COMPROMISE)
-    request_id = _start(office)
+    request_id = started_request(office)[0]
     answer = _answer(office, card_id, request_id)
     assert _approve(office, request_id, answer) == ("revoked", "The certificate was revoked (key_compromise).")
 
@@ -178,7 +171,7 @@ def test_a_revoked_certificate_is_refused_with_the_reason_of_its_revocation(offi
 
 def test_a_certificate_is_accepted_up_to_the_last_second_of_its_validity(office, card_id, site) -> None:
     end = _certificate(office, card_id, "auth").not_valid_after_utc
-    request_id = _start(office, at=end - timedelta(minutes=1))
+    request_id = started_request(office, at=end - timedelta(minutes=1))[0]
     answer = _answer(office, card_id, request_id, at=end)
     assert _approve(office, request_id, answer, at=end) == (None, "")
 
@@ -190,7 +183,7 @@ def test_a_certificate_past_its_validity_is_refused_even_while_the_ca_still_list
     and the certificate's own dates decide."""
     end = _certificate(office, card_id, "auth").not_valid_after_utc
     after = end + timedelta(seconds=1)
-    request_id = _start(office, at=end)
+    request_id = started_request(office, at=end)[0]
     answer = _answer(office, card_id, request_id, at=after)
     with office.work(at=after, actor="reader") as w:
         assert repo.current_certificate(w.session, card_id, "auth").status == "good"

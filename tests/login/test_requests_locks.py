@@ -4,33 +4,19 @@ cannot both find it pending."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from mynacard.db.store import Store
 from mynacard.rules.login import LoginError
 from mynacard.services import login
 from mynacard.services.context import Office
-from tests.client.conftest import AT, MASTER_KEY
-from tests.keypool import pooled_key
-from tests.login.conftest import REDIRECT
-from tests.login.test_requests_more import _started
+from tests.client.conftest import AT
+from tests.login.conftest import started_request
 
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture(scope="module")
-def pg_office(pg_url):
-    store = Store(pg_url)
-    store.migrate()
-    office = Office(store=store, master_key=MASTER_KEY, keygen=pooled_key)
-    with office.work(at=AT - timedelta(days=1), actor="test") as w:
-        login.register_client(w, "RP00000001", "サンプル電子申請", [REDIRECT], with_secret=True)
-    yield office
-    store.dispose()
 
 
 def _take(office: Office, request_id: str) -> None:
@@ -42,14 +28,14 @@ def _take(office: Office, request_id: str) -> None:
 
 
 def test_reading_the_approval_request_holds_no_lock(pg_office) -> None:
-    request_id = _started(pg_office)[0]
+    request_id = started_request(pg_office)[0]
     with pg_office.work(at=AT, actor="holder") as w:
         assert login.challenge(w, request_id)["status"] == "pending"
         _take(pg_office, request_id)  # an answer arriving now is not held up
 
 
 def test_an_answer_holds_its_request_until_its_unit_of_work_ends(pg_office) -> None:
-    request_id = _started(pg_office)[0]
+    request_id = started_request(pg_office)[0]
     with pg_office.work(at=AT, actor="holder") as w:
         refused = login.approve(w, request_id, {})
         assert refused.refusal == "malformed"
@@ -59,7 +45,7 @@ def test_an_answer_holds_its_request_until_its_unit_of_work_ends(pg_office) -> N
 
 
 def test_collecting_the_code_holds_the_request_until_its_unit_of_work_ends(pg_office) -> None:
-    request_id = _started(pg_office)[0]
+    request_id = started_request(pg_office)[0]
     with pg_office.work(at=AT, actor="login") as w:
         with pytest.raises(LoginError):
             login.finish(w, request_id, "another browser's secret")

@@ -18,7 +18,7 @@ from mynacard.errors import NotFoundError
 from mynacard.rules.login import LoginError, parse_authorization
 from mynacard.services import login
 from mynacard.services.vcard import DEMO_PINS, open_card
-from tests.login.conftest import AT, OIDC, auth_params, back, card_answer, pkce, start
+from tests.login.conftest import AT, OIDC, back, card_answer, start, started_request
 
 FIVE_MINUTES = timedelta(minutes=5)
 
@@ -194,14 +194,6 @@ def test_a_signature_over_another_challenge_is_refused_with_the_reason(office, c
 # -- the browser that started the request --------------------------------------------------------
 
 
-def _started(office, scope: str = "openid", **extra: str) -> tuple[str, str, dict[str, str]]:
-    _, challenge = pkce()
-    params = auth_params(challenge, scope, **extra)
-    with office.work(at=AT, actor="login") as w:
-        row, browser = login.start(w, params)
-        return row.id, browser, params
-
-
 def _answer(office, card_id, request_id: str) -> dict:
     with office.work(at=AT, actor="holder") as w:
         shown = login.challenge(w, request_id)
@@ -210,7 +202,7 @@ def _answer(office, card_id, request_id: str) -> dict:
 
 
 def _approved(office, card_id, scope: str = "openid") -> tuple[str, str]:
-    request_id, browser, _ = _started(office, scope)
+    request_id, browser, _ = started_request(office, scope)
     answer = _answer(office, card_id, request_id)
     with office.work(at=AT, actor="holder") as w:
         assert login.approve(w, request_id, answer).ok
@@ -219,7 +211,7 @@ def _approved(office, card_id, scope: str = "openid") -> tuple[str, str]:
 
 def test_the_stored_request_reads_back_as_the_authorization_request_it_was(office, site, web) -> None:
     tx_id = _transaction(web, site, hashlib.sha256(b"contract").digest(), as_info=False)
-    request_id, _, params = _started(office, "openid name sign", sign_transaction_id=tx_id)
+    request_id, _, params = started_request(office, "openid name sign", sign_transaction_id=tx_id)
     with office.work(at=AT, actor="reader") as w:
         assert login.parsed(login.request(w, request_id)) == parse_authorization(params)
 
@@ -262,7 +254,7 @@ def test_the_code_carries_256_random_bits(office, card_id, site) -> None:
 def test_an_answer_is_checked_against_the_request_as_stored_not_as_read_before(office, card_id, site) -> None:
     """A unit of work that read the request while it was pending, and answers it after another
     one approved it, sees the approval: the answer is a replay, the login is not approved twice."""
-    request_id, _, _ = _started(office)
+    request_id, _, _ = started_request(office)
     answer = _answer(office, card_id, request_id)
     with office.work(at=AT, actor="holder") as w:
         seen = login.request(w, request_id)  # held by this unit of work
